@@ -65,12 +65,18 @@ char *ocpp_build_call(const char *unique_id, const char *action, const json_t *p
 char *ocpp_build_result(const char *unique_id, const json_t *payload);
 char *ocpp_build_error(const char *unique_id, const char *error_code,
 		       const char *description, const json_t *details /* may be NULL */);
+/* A NULL payload is sent as {} and a NULL description as "". The builders
+ * return NULL only if unique_id, action or error_code is NULL or a string is
+ * not valid UTF-8 (jansson refuses it), or if memory runs out. */
 
 /* Which side sends the CALL of an action. */
 enum ocpp_direction {
 	OCPP_FROM_CP = 1, /* charge point -> central system (BootNotification, ...) */
 	OCPP_FROM_CS = 2, /* central system -> charge point (Reset, ...) */
 };
+/* DataTransfer may be sent by either side: ocpp16_action_direction() returns
+ * the OR of both values for it, so test a direction with `&`, not `==`. */
+enum { OCPP_FROM_EITHER = OCPP_FROM_CP | OCPP_FROM_CS };
 
 /* A schema violation, filled by the validators. error_code is one of the
  * OCPP 1.6 CALLERROR codes (static string); detail names the field and rule. */

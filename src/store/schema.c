@@ -1,0 +1,78 @@
+/*
+ * schema.c - every schema change, in order. Never edit a migration that has
+ * shipped: add a new one. Times are integer milliseconds since the Unix epoch
+ * (UTC); meter values keep the charger's original text next to the normalised
+ * number.
+ */
+#include "store/schema.h"
+
+static const char *const migrations[] = {
+	/* 1: the core central system */
+	"CREATE TABLE sites("
+	"  id TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '', address TEXT, latitude REAL, longitude REAL,"
+	"  grid_limit_kw REAL, opening_hours TEXT, timezone TEXT, created_at INTEGER NOT NULL);"
+	"CREATE TABLE chargers("
+	"  id TEXT PRIMARY KEY, password_hash TEXT, registration TEXT NOT NULL DEFAULT 'accepted',"
+	"  site_id TEXT, description TEXT, vendor TEXT, model TEXT, serial_number TEXT,"
+	"  charge_box_serial_number TEXT, firmware_version TEXT, iccid TEXT, imsi TEXT, meter_type TEXT,"
+	"  meter_serial_number TEXT, firmware_status TEXT, diagnostics_status TEXT,"
+	"  online INTEGER NOT NULL DEFAULT 0, last_seen INTEGER, last_boot INTEGER, created_at INTEGER NOT NULL);"
+	"CREATE INDEX chargers_site ON chargers(site_id);"
+	"CREATE TABLE connectors("
+	"  charger_id TEXT NOT NULL, connector_id INTEGER NOT NULL, status TEXT, error_code TEXT, info TEXT,"
+	"  vendor_id TEXT, vendor_error_code TEXT, status_time INTEGER, updated_at INTEGER,"
+	"  PRIMARY KEY(charger_id, connector_id)) WITHOUT ROWID;"
+	"CREATE TABLE status_history("
+	"  id INTEGER PRIMARY KEY, charger_id TEXT NOT NULL, connector_id INTEGER NOT NULL, status TEXT NOT NULL,"
+	"  error_code TEXT, info TEXT, vendor_id TEXT, vendor_error_code TEXT, charger_time INTEGER,"
+	"  received_at INTEGER NOT NULL);"
+	"CREATE INDEX status_history_charger ON status_history(charger_id, received_at);"
+	"CREATE TABLE connectivity("
+	"  id INTEGER PRIMARY KEY, charger_id TEXT NOT NULL, time INTEGER NOT NULL, online INTEGER NOT NULL,"
+	"  reason TEXT);"
+	"CREATE INDEX connectivity_charger ON connectivity(charger_id, time);"
+	"CREATE TABLE id_tags("
+	"  id_tag TEXT PRIMARY KEY, status TEXT NOT NULL, expiry_date INTEGER, parent_id_tag TEXT,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE transactions("
+	"  id INTEGER PRIMARY KEY, charger_id TEXT NOT NULL, connector_id INTEGER NOT NULL, id_tag TEXT NOT NULL,"
+	"  reservation_id INTEGER, start_time INTEGER NOT NULL, start_raw TEXT, meter_start INTEGER NOT NULL,"
+	"  stop_time INTEGER, meter_stop INTEGER, energy_wh INTEGER, stop_reason TEXT, stop_id_tag TEXT,"
+	"  status TEXT NOT NULL, closed_by TEXT, close_reason TEXT, flags TEXT, register_energy_wh INTEGER,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE INDEX transactions_charger ON transactions(charger_id, start_time);"
+	"CREATE INDEX transactions_start ON transactions(start_time);"
+	"CREATE INDEX transactions_active ON transactions(status) WHERE status = 'active';"
+	"CREATE TABLE meter_values("
+	"  id INTEGER PRIMARY KEY, charger_id TEXT NOT NULL, connector_id INTEGER NOT NULL, transaction_id INTEGER,"
+	"  time INTEGER NOT NULL, received_at INTEGER NOT NULL, measurand TEXT NOT NULL, phase TEXT,"
+	"  location TEXT, context TEXT, format TEXT, unit TEXT, value REAL, raw_value TEXT NOT NULL,"
+	"  raw_unit TEXT);"
+	"CREATE INDEX meter_values_charger ON meter_values(charger_id, time);"
+	"CREATE INDEX meter_values_txn ON meter_values(transaction_id) WHERE transaction_id IS NOT NULL;"
+	"CREATE TABLE events("
+	"  id INTEGER PRIMARY KEY, charger_id TEXT NOT NULL, time INTEGER NOT NULL, kind TEXT NOT NULL,"
+	"  status TEXT, detail TEXT);"
+	"CREATE INDEX events_charger ON events(charger_id, time);"
+	"CREATE TABLE frames("
+	"  id INTEGER PRIMARY KEY, charger_id TEXT NOT NULL, time INTEGER NOT NULL, direction TEXT NOT NULL,"
+	"  message_type INTEGER, unique_id TEXT, action TEXT, payload TEXT NOT NULL);"
+	"CREATE INDEX frames_charger ON frames(charger_id, time);"
+	"CREATE INDEX frames_time ON frames(time);"
+	"CREATE TABLE anomalies("
+	"  id INTEGER PRIMARY KEY, charger_id TEXT, time INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT,"
+	"  unique_id TEXT);"
+	"CREATE INDEX anomalies_charger ON anomalies(charger_id, time);"
+	"CREATE TABLE tokens("
+	"  hash TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, created_at INTEGER NOT NULL);",
+};
+
+size_t schema_migration_count(void)
+{
+	return sizeof(migrations) / sizeof(migrations[0]);
+}
+
+const char *schema_migration(size_t i)
+{
+	return i < schema_migration_count() ? migrations[i] : NULL;
+}

@@ -1,0 +1,428 @@
+/*
+ * store.c - SQLite store: schema migrations, the queued-write table, and the
+ * writer thread that commits queued writes in batches.
+ *
+ * Why a writer thread: a commit with synchronous=NORMAL costs about as much as
+ * hundreds of row inserts, so the network thread queues writes and one thread
+ * commits them together. While it commits, new writes pile up and go into the
+ * next batch, so batches grow with load and latency stays one commit long.
+ */
+#include "store/store.h"
+#include "store/schema.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* Statement text per enum store_stmt. */
+static const char *const write_sql[ST__COUNT] = {
+	[ST_FRAME] = "INSERT INTO frames(charger_id, time, direction, message_type, unique_id, action, payload)"
+		     " VALUES(?,?,?,?,?,?,?)",
+	[ST_CHARGER_BOOT] = "UPDATE chargers SET vendor=?, model=?, serial_number=?, charge_box_serial_number=?,"
+			    " firmware_version=?, iccid=?, imsi=?, meter_type=?, meter_serial_number=?, last_boot=?"
+			    " WHERE id=?",
+	[ST_CHARGER_ONLINE] = "UPDATE chargers SET online=?, last_seen=? WHERE id=?",
+	[ST_CHARGER_SEEN] = "UPDATE chargers SET last_seen=? WHERE id=?",
+	[ST_CHARGER_PENDING] = "INSERT OR IGNORE INTO chargers(id, registration, created_at) VALUES(?, 'pending', ?)",
+	[ST_CHARGER_FIRMWARE] = "UPDATE chargers SET firmware_status=? WHERE id=?",
+	[ST_CHARGER_DIAG] = "UPDATE chargers SET diagnostics_status=? WHERE id=?",
+	[ST_CONNECTOR_STATUS] = "INSERT INTO connectors(charger_id, connector_id, status, error_code, info, vendor_id,"
+				" vendor_error_code, status_time, updated_at) VALUES(?,?,?,?,?,?,?,?,?)"
+				" ON CONFLICT(charger_id, connector_id) DO UPDATE SET status=excluded.status,"
+				" error_code=excluded.error_code, info=excluded.info, vendor_id=excluded.vendor_id,"
+				" vendor_error_code=excluded.vendor_error_code, status_time=excluded.status_time,"
+				" updated_at=excluded.updated_at",
+	[ST_STATUS_HISTORY] = "INSERT INTO status_history(charger_id, connector_id, status, error_code, info, vendor_id,"
+			      " vendor_error_code, charger_time, received_at) VALUES(?,?,?,?,?,?,?,?,?)",
+	[ST_CONNECTIVITY] = "INSERT INTO connectivity(charger_id, time, online, reason) VALUES(?,?,?,?)",
+	[ST_TXN_START] = "INSERT OR IGNORE INTO transactions(id, charger_id, connector_id, id_tag, reservation_id,"
+			 " start_time, start_raw, meter_start, status, flags, created_at)"
+			 " VALUES(?,?,?,?,?,?,?,?,'active',?,?)",
+	[ST_TXN_STOP] = "UPDATE transactions SET stop_time=?, meter_stop=?, energy_wh=?, stop_reason=?, stop_id_tag=?,"
+			" closed_by=?, close_reason=?, flags=?, register_energy_wh=?, status='completed' WHERE id=?",
+	[ST_METER_VALUE] = "INSERT INTO meter_values(charger_id, connector_id, transaction_id, time, received_at,"
+			   " measurand, phase, location, context, format, unit, value, raw_value, raw_unit)"
+			   " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_EVENT] = "INSERT INTO events(charger_id, time, kind, status, detail) VALUES(?,?,?,?,?)",
+	[ST_ANOMALY] = "INSERT INTO anomalies(charger_id, time, kind, detail, unique_id) VALUES(?,?,?,?,?)",
+	[ST_FRAME_PRUNE] = "DELETE FROM frames WHERE time < ?",
+};
+
+enum vtype { V_NULL, V_INT, V_REAL, V_TEXT };
+struct value {
+	enum vtype t;
+	union {
+		int64_t i;
+		double d;
+		char *s;
+	} u;
+};
+
+#define MAX_VALUES 16
+
+struct op {
+	struct op *next;
+	enum store_stmt st;
+	int n;
+	uint64_t seq;
+	struct value v[MAX_VALUES];
+};
+
+struct store {
+	sqlite3 *wdb; /* writer thread's connection */
+	sqlite3 *rdb; /* network thread's connection */
+	sqlite3_stmt *stmts[ST__COUNT];
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;      /* writer waits for work */
+	pthread_cond_t done_cv; /* flushers wait for commits */
+	struct op *head, *tail;
+	uint64_t next_seq; /* under mu */
+	int stopping;      /* under mu */
+	_Atomic uint64_t committed;
+	_Atomic uint64_t depth;
+	_Atomic uint64_t errors;
+	_Atomic uint64_t commits;
+	void (*notify)(void *);
+	void *notify_arg;
+	int schema_version;
+};
+
+static int exec_sql(sqlite3 *db, const char *sql, char *err, int errlen)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, (size_t)errlen, "%s", msg ? msg : "sqlite error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int open_conn(const char *path, sqlite3 **db, char *err, int errlen)
+{
+	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		snprintf(err, (size_t)errlen, "%s: %s", path, *db ? sqlite3_errmsg(*db) : "cannot open");
+		return -1;
+	}
+	sqlite3_busy_timeout(*db, 5000);
+	/* WAL + synchronous=NORMAL: a committed transaction survives a process kill. */
+	return exec_sql(*db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"
+			     " PRAGMA temp_store=MEMORY;",
+			err, errlen);
+}
+
+static int migrate(store *s, char *err, int errlen)
+{
+	sqlite3_stmt *st;
+	int version = 0;
+	if (sqlite3_prepare_v2(s->wdb, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			version = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	size_t n = schema_migration_count();
+	if ((size_t)version > n) {
+		snprintf(err, (size_t)errlen, "database schema version %d is newer than this program (%zu)",
+			 version, n);
+		return -1;
+	}
+	for (size_t i = (size_t)version; i < n; i++) {
+		char sql[64];
+		if (exec_sql(s->wdb, "BEGIN IMMEDIATE", err, errlen))
+			return -1;
+		if (exec_sql(s->wdb, schema_migration(i), err, errlen)) {
+			char ignore[64];
+			exec_sql(s->wdb, "ROLLBACK", ignore, sizeof(ignore));
+			return -1;
+		}
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%zu", i + 1);
+		if (exec_sql(s->wdb, sql, err, errlen) || exec_sql(s->wdb, "COMMIT", err, errlen))
+			return -1;
+		log_info("store: applied migration %zu", i + 1);
+	}
+	s->schema_version = (int)n;
+	return 0;
+}
+
+static void op_free(struct op *o)
+{
+	for (int i = 0; i < o->n; i++)
+		if (o->v[i].t == V_TEXT)
+			free(o->v[i].u.s);
+	free(o);
+}
+
+static int run_op(store *s, struct op *o)
+{
+	sqlite3_stmt *st = s->stmts[o->st];
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	for (int i = 0; i < o->n; i++) {
+		struct value *v = &o->v[i];
+		switch (v->t) {
+		case V_NULL:
+			sqlite3_bind_null(st, i + 1);
+			break;
+		case V_INT:
+			sqlite3_bind_int64(st, i + 1, v->u.i);
+			break;
+		case V_REAL:
+			sqlite3_bind_double(st, i + 1, v->u.d);
+			break;
+		case V_TEXT:
+			sqlite3_bind_text(st, i + 1, v->u.s, -1, SQLITE_STATIC);
+			break;
+		}
+	}
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		atomic_fetch_add(&s->errors, 1);
+		log_error("store: statement %d failed: %s", (int)o->st, sqlite3_errmsg(s->wdb));
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs one batch in one transaction. Returns 0 when committed. */
+static int commit_batch(store *s, struct op *batch)
+{
+	char err[256];
+	if (exec_sql(s->wdb, "BEGIN", err, sizeof(err))) {
+		log_error("store: begin failed: %s", err);
+		return -1;
+	}
+	for (struct op *o = batch; o; o = o->next)
+		run_op(s, o); /* a failed row is logged and counted; the batch goes on */
+	if (exec_sql(s->wdb, "COMMIT", err, sizeof(err))) {
+		log_error("store: commit failed: %s", err);
+		exec_sql(s->wdb, "ROLLBACK", err, sizeof(err));
+		return -1;
+	}
+	return 0;
+}
+
+static void *writer_main(void *arg)
+{
+	store *s = arg;
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		while (!s->head && !s->stopping)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (!s->head && s->stopping) {
+			pthread_mutex_unlock(&s->mu);
+			break;
+		}
+		struct op *batch = s->head;
+		s->head = s->tail = NULL;
+		pthread_mutex_unlock(&s->mu);
+
+		uint64_t last = 0, count = 0;
+		for (struct op *o = batch; o; o = o->next) {
+			last = o->seq;
+			count++;
+		}
+		/* A failed commit (disk full, I/O error) is retried with backoff; the data is
+		 * only given up after a minute of failures, loudly. */
+		int attempt = 0;
+		while (commit_batch(s, batch)) {
+			atomic_fetch_add(&s->errors, 1);
+			if (++attempt >= 60) {
+				log_error("store: dropping a batch of %llu writes after %d failed commits",
+					  (unsigned long long)count, attempt);
+				break;
+			}
+			struct timespec ts = {.tv_sec = 1, .tv_nsec = 0};
+			nanosleep(&ts, NULL);
+		}
+		while (batch) {
+			struct op *next = batch->next;
+			op_free(batch);
+			batch = next;
+		}
+		atomic_fetch_sub(&s->depth, count);
+		atomic_fetch_add(&s->commits, 1);
+		pthread_mutex_lock(&s->mu);
+		atomic_store(&s->committed, last);
+		pthread_cond_broadcast(&s->done_cv);
+		pthread_mutex_unlock(&s->mu);
+		if (s->notify)
+			s->notify(s->notify_arg);
+	}
+	return NULL;
+}
+
+int store_open(const char *dir, store **out, char *err, int errlen)
+{
+	if (mkdir(dir, 0750) && errno != EEXIST) {
+		snprintf(err, (size_t)errlen, "%s: %s", dir, strerror(errno));
+		return -EIO;
+	}
+	char *path = xasprintf("%s/chargeops.db", dir);
+	store *s = xcalloc(1, sizeof(*s));
+	int rc = -EIO;
+	if (open_conn(path, &s->wdb, err, errlen) || migrate(s, err, errlen) ||
+	    open_conn(path, &s->rdb, err, errlen))
+		goto error;
+	for (int i = 0; i < ST__COUNT; i++) {
+		if (sqlite3_prepare_v3(s->wdb, write_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[i],
+				       NULL) != SQLITE_OK) {
+			snprintf(err, (size_t)errlen, "prepare %d: %s", i, sqlite3_errmsg(s->wdb));
+			goto error;
+		}
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	pthread_cond_init(&s->done_cv, NULL);
+	s->next_seq = 1;
+	if (pthread_create(&s->thread, NULL, writer_main, s)) {
+		snprintf(err, (size_t)errlen, "cannot start the store writer thread");
+		goto error;
+	}
+	free(path);
+	*out = s;
+	return 0;
+error:
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(s->stmts[i]);
+	sqlite3_close(s->wdb);
+	sqlite3_close(s->rdb);
+	free(s);
+	free(path);
+	return rc;
+}
+
+void store_close(store *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stopping = 1;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(s->stmts[i]);
+	sqlite3_close(s->wdb);
+	sqlite3_close(s->rdb);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	pthread_cond_destroy(&s->done_cv);
+	free(s);
+}
+
+void store_set_notify(store *s, void (*fn)(void *arg), void *arg)
+{
+	s->notify = fn;
+	s->notify_arg = arg;
+}
+
+uint64_t store_write(store *s, enum store_stmt st, const char *fmt, ...)
+{
+	struct op *o = xmalloc(sizeof(*o));
+	o->next = NULL;
+	o->st = st;
+	o->n = 0;
+	va_list ap;
+	va_start(ap, fmt);
+	for (const char *f = fmt; *f; f++) {
+		assert(o->n < MAX_VALUES);
+		struct value *v = &o->v[o->n++];
+		switch (*f) {
+		case 'i':
+			v->t = V_INT;
+			v->u.i = va_arg(ap, int64_t);
+			break;
+		case 'd':
+			v->t = V_REAL;
+			v->u.d = va_arg(ap, double);
+			break;
+		case 's': {
+			const char *str = va_arg(ap, const char *);
+			if (str) {
+				v->t = V_TEXT;
+				v->u.s = xstrdup(str);
+			} else {
+				v->t = V_NULL;
+			}
+			break;
+		}
+		case 'p': {
+			const int64_t *pi = va_arg(ap, const int64_t *);
+			if (pi) {
+				v->t = V_INT;
+				v->u.i = *pi;
+			} else {
+				v->t = V_NULL;
+			}
+			break;
+		}
+		default:
+			v->t = V_NULL;
+			break;
+		}
+	}
+	va_end(ap);
+	pthread_mutex_lock(&s->mu);
+	o->seq = s->next_seq++;
+	if (s->tail)
+		s->tail->next = o;
+	else
+		s->head = o;
+	s->tail = o;
+	atomic_fetch_add(&s->depth, 1);
+	pthread_cond_signal(&s->cv);
+	uint64_t seq = o->seq;
+	pthread_mutex_unlock(&s->mu);
+	return seq;
+}
+
+uint64_t store_committed(store *s)
+{
+	return atomic_load(&s->committed);
+}
+
+void store_flush(store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	uint64_t want = s->next_seq - 1;
+	while (atomic_load(&s->committed) < want)
+		pthread_cond_wait(&s->done_cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+}
+
+uint64_t store_queue_depth(store *s)
+{
+	return atomic_load(&s->depth);
+}
+
+uint64_t store_error_count(store *s)
+{
+	return atomic_load(&s->errors);
+}
+
+uint64_t store_commit_count(store *s)
+{
+	return atomic_load(&s->commits);
+}
+
+sqlite3 *store_db(store *s)
+{
+	return s->rdb;
+}
+
+int store_schema_version(store *s)
+{
+	return s->schema_version;
+}

@@ -1,0 +1,33 @@
+/*
+ * config.h - the server's settings: defaults, a config file of `key = value`
+ * lines, then command-line flags, each later source overriding the earlier.
+ * Every key is a row of the table in config.c and documented in docs/config.md.
+ */
+#ifndef CHARGEOPS_CONFIG_H
+#define CHARGEOPS_CONFIG_H
+
+typedef struct config {
+	char listen[128];         /* HOST:PORT */
+	char data_dir[512];
+	char tls_cert[512];
+	char tls_key[512];
+	int accept_unknown;       /* record unknown chargers as pending instead of 401 */
+	int heartbeat_interval;   /* seconds, sent in BootNotification.conf */
+	int offline_missed_heartbeats; /* heartbeats missed before a charger is offline */
+	int ping_interval;        /* seconds between WebSocket pings on an idle link */
+	int ping_timeout;         /* seconds without pong before the link is dropped */
+	int command_timeout;      /* seconds a server-initiated call waits for its answer */
+	int frame_retention_days; /* raw frame log kept this long; 0 = forever */
+	int clock_skew_max;       /* seconds; charger timestamps further off are flagged */
+	int max_frame_bytes;      /* bigger WebSocket messages close the connection (1009) */
+	int pending_interval;     /* seconds, BootNotification interval for pending chargers */
+	char log_level[16];
+} config;
+
+void config_defaults(config *c);
+/* Reads FILE into c. Returns 0, or -1 with a message in err. */
+int config_load_file(config *c, const char *path, char *err, int errlen);
+/* Sets one key from text. Returns 0, or -1 with a message in err. */
+int config_set(config *c, const char *key, const char *value, char *err, int errlen);
+
+#endif
