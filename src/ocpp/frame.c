@@ -15,6 +15,7 @@
 #include <float.h>
 #include <string.h>
 
+/* clang-format off */
 static const char *const error_names[] = {
 	[-OCPP_OK] = "success",
 	[-OCPP_EJSON] = "not valid JSON",
@@ -24,6 +25,7 @@ static const char *const error_names[] = {
 	[-OCPP_EDIRECTION] = "action not sent in this direction",
 	[-OCPP_EINVALID] = "payload violates the schema",
 };
+/* clang-format on */
 
 const char *ocpp_strerror(int err)
 {
@@ -34,6 +36,7 @@ const char *ocpp_strerror(int err)
 }
 
 /* Element count and where the payload object sits, per messageTypeId. */
+/* clang-format off */
 static const struct shape {
 	enum ocpp_msg_type type;
 	size_t elements;
@@ -43,6 +46,7 @@ static const struct shape {
 	{OCPP_CALLRESULT, 3, 2},
 	{OCPP_CALLERROR, 5, 4},
 };
+/* clang-format on */
 
 static const struct shape *shape_of(json_int_t type)
 {

@@ -32,7 +32,7 @@ enum ocpp_ftype {
 enum ocpp_fformat {
 	OCPP_FMT_NONE = 0,
 	OCPP_FMT_DATE_TIME, /* checked with ocpp_time_parse(); no zone is accepted */
-	OCPP_FMT_URI,       /* an absolute URI: scheme ":" then at least one character */
+	OCPP_FMT_URI,	    /* an absolute URI: scheme ":" then at least one character */
 };
 
 /* Row flags. */
@@ -43,19 +43,21 @@ enum {
 
 typedef struct ocpp_field ocpp_field;
 struct ocpp_field {
-	const char *name;          /* property name; NULL ends a table */
+	const char *name; /* property name; NULL ends a table */
 	enum ocpp_ftype type;
-	unsigned flags;            /* OCPP_F_* */
-	enum ocpp_fformat format;  /* strings only */
-	size_t max_len;            /* strings: maxLength in characters; 0 means none */
-	const char *const *enums;  /* strings: NULL-terminated allowed values, or NULL */
-	const ocpp_field *props;   /* objects: the property table (additionalProperties false) */
-	const ocpp_field *items;   /* arrays: one row describing each element (name unused) */
-	int64_t minimum;           /* integers and numbers, with OCPP_F_MINIMUM */
-	double multiple_of;        /* numbers: "multipleOf"; 0 means none */
+	unsigned flags;		  /* OCPP_F_* */
+	enum ocpp_fformat format; /* strings only */
+	size_t max_len;		  /* strings: maxLength in characters; 0 means none */
+	const char *const *enums; /* strings: NULL-terminated allowed values, or NULL */
+	const ocpp_field *props;  /* objects: the property table (additionalProperties false) */
+	const ocpp_field *items;  /* arrays: one row describing each element (name unused) */
+	int64_t minimum;	  /* integers and numbers, with OCPP_F_MINIMUM */
+	double multiple_of;	  /* numbers: "multipleOf"; 0 means none */
 };
 
+/* clang-format off */
 #define OCPP_FIELDS_END {.name = NULL}
+/* clang-format on */
 
 /* One row of the action table: the action, who sends its CALL, and the
  * payload tables of its request (CALL) and confirmation (CALLRESULT). */

@@ -24,6 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The tables are laid out by hand, one row per line. */
+/* clang-format off */
+
 /* Row builders: they keep each table one line per property. */
 #define REQ OCPP_F_REQUIRED
 #define OPT 0u
@@ -511,6 +514,8 @@ static const struct ocpp_action_def actions[] = {
 	{"UnlockConnector", CS, unlock_connector_req, unlock_connector_conf},
 	{"UpdateFirmware", CS, update_firmware_req, no_fields},
 };
+
+/* clang-format on */
 
 #define N_ACTIONS (sizeof(actions) / sizeof(actions[0]))
 

@@ -139,9 +139,9 @@ int ocpp_time_parse(const char *s, int64_t *epoch_ms, unsigned *flags)
 		return -1;
 
 	/* A leap second (:60) counts as the first second of the next minute. */
-	int64_t t = days_from_civil(year, month, day) * MS_PER_DAY +
-		    ((int64_t)hour * 3600 + minute * 60 + second - (int64_t)offset_min * 60) * 1000 +
-		    ms;
+	int64_t t =
+	    days_from_civil(year, month, day) * MS_PER_DAY +
+	    ((int64_t)hour * 3600 + minute * 60 + second - (int64_t)offset_min * 60) * 1000 + ms;
 	if (epoch_ms)
 		*epoch_ms = t;
 	if (flags)

@@ -31,10 +31,12 @@ struct walk {
 	size_t len;
 };
 
+/* clang-format off */
 static const char *const type_names[] = {
 	[OCPP_T_STRING] = "string",   [OCPP_T_INTEGER] = "integer", [OCPP_T_NUMBER] = "number",
 	[OCPP_T_BOOLEAN] = "boolean", [OCPP_T_OBJECT] = "object",   [OCPP_T_ARRAY] = "array",
 };
+/* clang-format on */
 
 /* Appends to the path; a segment that does not fit is cut, never overflows. */
 static size_t path_push(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -65,7 +67,7 @@ static size_t path_push_name(struct walk *w, const char *name)
 
 /* Fills the violation: "<path>: <what>". Always returns OCPP_EINVALID. */
 static int fail(struct walk *w, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int fail(struct walk *w, const char *code, const char *fmt, ...)
 {
 	ocpp_violation *v = w->v;
@@ -239,7 +241,8 @@ static int check_object(struct walk *w, const ocpp_field *props, const json_t *o
 {
 	const char *key;
 	json_t *value;
-	json_object_foreach ((json_t *)obj, key, value) {
+	json_object_foreach((json_t *)obj, key, value)
+	{
 		if (!find_field(props, key)) {
 			path_push_name(w, key);
 			return fail(w, E_FORMATION, "unknown property");
@@ -287,8 +290,8 @@ int ocpp16_validate_response(const ocpp_action_def *def, const json_t *payload, 
 }
 
 /* Borrows call; *def points into the static action table. */
-int ocpp16_check_call(enum ocpp_direction self, const ocpp_frame *call,
-		      const ocpp_action_def **def, ocpp_violation *v)
+int ocpp16_check_call(enum ocpp_direction self, const ocpp_frame *call, const ocpp_action_def **def,
+		      ocpp_violation *v)
 {
 	assert(call && v);
 	assert(self == OCPP_FROM_CP || self == OCPP_FROM_CS);

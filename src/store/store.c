@@ -393,6 +393,14 @@ uint64_t store_committed(store *s)
 	return atomic_load(&s->committed);
 }
 
+uint64_t store_last_seq(store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	uint64_t seq = s->next_seq - 1;
+	pthread_mutex_unlock(&s->mu);
+	return seq;
+}
+
 void store_flush(store *s)
 {
 	pthread_mutex_lock(&s->mu);

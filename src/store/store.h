@@ -61,6 +61,8 @@ void store_set_notify(store *s, void (*fn)(void *arg), void *arg);
 uint64_t store_write(store *s, enum store_stmt st, const char *fmt, ...);
 /* Highest sequence number committed (or dropped after repeated failure). */
 uint64_t store_committed(store *s);
+/* Sequence number of the newest queued write (0 if none). */
+uint64_t store_last_seq(store *s);
 /* Blocks until every write queued so far is committed. */
 void store_flush(store *s);
 /* Writes waiting in the queue, for metrics. */

@@ -1,0 +1,413 @@
+/*
+ * handlers.c - one function per inbound OCPP 1.6 action (charger -> central
+ * system), looked up through the table at the bottom. Payloads arrive already
+ * validated against the schema, so fields the schema requires are present
+ * and of the right type. Handlers queue their writes on the store and return
+ * the reply; csms.c sends it once those writes are committed.
+ */
+#include "csms/internal.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HANDLER_ARGS                                                                                \
+	session *s, const json_t *req, json_t **reply, uint64_t *need_seq, const char **err_code, \
+		char *err_desc, size_t err_len
+
+static const char *str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static json_t *now_json(void)
+{
+	char buf[32];
+	ocpp_time_format(clock_now_ms(), buf, sizeof(buf));
+	return json_string(buf);
+}
+
+/* ---- id tags ---- */
+
+/* Builds idTagInfo for tag from the id_tags table. Returns a new reference. */
+static json_t *id_tag_info(csms *cs, const char *tag)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *info = json_object();
+	const char *status = "Invalid";
+	if (sqlite3_prepare_v2(store_db(cs->st),
+			       "SELECT status, expiry_date, parent_id_tag FROM id_tags WHERE id_tag = ?",
+			       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, tag, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			status = (const char *)sqlite3_column_text(st, 0);
+			int has_expiry = sqlite3_column_type(st, 1) != SQLITE_NULL;
+			int64_t expiry = sqlite3_column_int64(st, 1);
+			if (has_expiry && strcmp(status, "Accepted") == 0 && expiry < clock_now_ms())
+				status = "Expired";
+			json_object_set_new(info, "status", json_string(status));
+			if (has_expiry) {
+				char buf[32];
+				ocpp_time_format(expiry, buf, sizeof(buf));
+				json_object_set_new(info, "expiryDate", json_string(buf));
+			}
+			const unsigned char *parent = sqlite3_column_text(st, 2);
+			if (parent)
+				json_object_set_new(info, "parentIdTag", json_string((const char *)parent));
+			sqlite3_finalize(st);
+			return info;
+		}
+	}
+	sqlite3_finalize(st);
+	json_object_set_new(info, "status", json_string(status));
+	return info;
+}
+
+/* ---- meter values ---- */
+
+struct unit_conv {
+	const char *unit;   /* as sent */
+	const char *si;     /* as stored */
+	double scale, offset;
+};
+
+/* Energy in Wh, power in W, temperatures in degrees Celsius. */
+static const struct unit_conv units[] = {
+	{"Wh", "Wh", 1, 0},       {"kWh", "Wh", 1000, 0},     {"varh", "varh", 1, 0},
+	{"kvarh", "varh", 1000, 0}, {"W", "W", 1, 0},         {"kW", "W", 1000, 0},
+	{"VA", "VA", 1, 0},       {"kVA", "VA", 1000, 0},     {"var", "var", 1, 0},
+	{"kvar", "var", 1000, 0}, {"A", "A", 1, 0},           {"V", "V", 1, 0},
+	{"Celsius", "Celsius", 1, 0}, {"K", "Celsius", 1, -273.15},
+	{"Fahrenheit", "Celsius", 5.0 / 9.0, -32.0 * 5.0 / 9.0}, {"Percent", "Percent", 1, 0},
+};
+
+/* The unit a sampled value has when the charger names none, by measurand prefix. */
+static const struct {
+	const char *prefix, *unit;
+} default_units[] = {
+	{"Energy.Reactive", "varh"}, {"Energy", "Wh"},     {"Power.Reactive", "var"},
+	{"Power.Factor", NULL},      {"Power", "W"},       {"Current", "A"},
+	{"Voltage", "V"},            {"Temperature", "Celsius"}, {"SoC", "Percent"},
+	{"Frequency", "Hz"},         {"RPM", NULL},
+};
+
+static const char *default_unit(const char *measurand)
+{
+	for (size_t i = 0; i < sizeof(default_units) / sizeof(default_units[0]); i++)
+		if (strncmp(measurand, default_units[i].prefix, strlen(default_units[i].prefix)) == 0)
+			return default_units[i].unit;
+	return NULL;
+}
+
+/* Stores every sampledValue of a meterValue array. t may be NULL. Returns the last seq. */
+static uint64_t store_meter_values(session *s, int connector, const int64_t *txid, txn *t,
+				   const json_t *meter_values)
+{
+	csms *cs = s->cs;
+	int64_t received = clock_now_ms();
+	uint64_t seq = 0;
+	size_t i, j;
+	json_t *mv, *sv;
+	json_array_foreach(meter_values, i, mv)
+	{
+		int64_t ts;
+		if (csms_charger_time(s, str(mv, "timestamp"), &ts, NULL))
+			ts = received;
+		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv)
+		{
+			const char *raw = str(sv, "value");
+			const char *measurand = str(sv, "measurand");
+			const char *raw_unit = str(sv, "unit");
+			const char *context = str(sv, "context");
+			const char *format = str(sv, "format");
+			const char *location = str(sv, "location");
+			const char *phase = str(sv, "phase");
+			if (!measurand)
+				measurand = "Energy.Active.Import.Register";
+			const char *unit = raw_unit ? raw_unit : default_unit(measurand);
+			const char *si = unit;
+			double value = NAN;
+			if (!format || strcmp(format, "Raw") == 0) {
+				char *end;
+				double v = strtod(raw, &end);
+				if (end != raw && *end == '\0' && isfinite(v)) {
+					value = v;
+					for (size_t u = 0; unit && u < sizeof(units) / sizeof(units[0]); u++) {
+						if (strcmp(units[u].unit, unit) == 0) {
+							value = v * units[u].scale + units[u].offset;
+							si = units[u].si;
+							break;
+						}
+					}
+				}
+			}
+			if (t && !phase && !isnan(value) &&
+			    strcmp(measurand, "Energy.Active.Import.Register") == 0 && si &&
+			    strcmp(si, "Wh") == 0) {
+				if (!t->reg_count || value < t->reg_min)
+					t->reg_min = value;
+				if (!t->reg_count || value > t->reg_max)
+					t->reg_max = value;
+				t->reg_last = value;
+				t->reg_count++;
+			}
+			if (isnan(value))
+				seq = store_write(cs->st, ST_METER_VALUE, "sipiis" "sssss" "nss", s->id,
+						  (int64_t)connector, txid, ts, received, measurand, phase,
+						  location ? location : "Outlet",
+						  context ? context : "Sample.Periodic", format ? format : "Raw",
+						  si, raw, raw_unit);
+			else
+				seq = store_write(cs->st, ST_METER_VALUE, "sipiis" "sssss" "dss", s->id,
+						  (int64_t)connector, txid, ts, received, measurand, phase,
+						  location ? location : "Outlet",
+						  context ? context : "Sample.Periodic", format ? format : "Raw",
+						  si, value, raw, raw_unit);
+		}
+	}
+	return seq;
+}
+
+/* ---- handlers ---- */
+
+static int h_boot(HANDLER_ARGS)
+{
+	csms *cs = s->cs;
+	int64_t now = clock_now_ms();
+	store_write(cs->st, ST_CHARGER_BOOT, "sssssssss" "is", str(req, "chargePointVendor"),
+		    str(req, "chargePointModel"), str(req, "chargePointSerialNumber"),
+		    str(req, "chargeBoxSerialNumber"), str(req, "firmwareVersion"), str(req, "iccid"),
+		    str(req, "imsi"), str(req, "meterType"), str(req, "meterSerialNumber"), now, s->id);
+	char *detail = json_dumps(req, JSON_COMPACT);
+	*need_seq = store_write(cs->st, ST_EVENT, "sisss", s->id, now, "boot",
+				s->pending ? "Pending" : "Accepted", detail);
+	free(detail);
+	*reply = json_pack("{s:s, s:o, s:i}", "status", s->pending ? "Pending" : "Accepted",
+			   "currentTime", now_json(), "interval",
+			   s->pending ? cs->cfg.pending_interval : cs->cfg.heartbeat_interval);
+	log_info("ocpp: %s booted (%s %s, firmware %s): %s", s->id, str(req, "chargePointVendor"),
+		 str(req, "chargePointModel"),
+		 str(req, "firmwareVersion") ? str(req, "firmwareVersion") : "?",
+		 s->pending ? "Pending" : "Accepted");
+	return 0;
+}
+
+static int h_heartbeat(HANDLER_ARGS)
+{
+	*need_seq = store_write(s->cs->st, ST_CHARGER_SEEN, "is", clock_now_ms(), s->id);
+	*reply = json_pack("{s:o}", "currentTime", now_json());
+	return 0;
+}
+
+static int h_status(HANDLER_ARGS)
+{
+	csms *cs = s->cs;
+	int64_t received = clock_now_ms(), ts = 0;
+	const char *tstext = str(req, "timestamp");
+	int has_ts = tstext && csms_charger_time(s, tstext, &ts, NULL) == 0;
+	int64_t conn = json_integer_value(json_object_get(req, "connectorId"));
+	const char *fmt = "sisssss" "pi";
+	store_write(cs->st, ST_CONNECTOR_STATUS, fmt, s->id, conn, str(req, "status"),
+		    str(req, "errorCode"), str(req, "info"), str(req, "vendorId"),
+		    str(req, "vendorErrorCode"), has_ts ? &ts : NULL, received);
+	*need_seq = store_write(cs->st, ST_STATUS_HISTORY, fmt, s->id, conn, str(req, "status"),
+				str(req, "errorCode"), str(req, "info"), str(req, "vendorId"),
+				str(req, "vendorErrorCode"), has_ts ? &ts : NULL, received);
+	*reply = json_object();
+	return 0;
+}
+
+static int h_authorize(HANDLER_ARGS)
+{
+	*reply = json_pack("{s:o}", "idTagInfo", id_tag_info(s->cs, str(req, "idTag")));
+	return 0;
+}
+
+static int h_start(HANDLER_ARGS)
+{
+	csms *cs = s->cs;
+	const char *tag = str(req, "idTag");
+	const char *tstext = str(req, "timestamp");
+	int connector = (int)json_integer_value(json_object_get(req, "connectorId"));
+	int64_t meter_start = json_integer_value(json_object_get(req, "meterStart"));
+	char key[256];
+	txn_start_key(key, sizeof(key), s->id, connector, tag, meter_start, tstext);
+	txn *t = txn_find_start(cs, key);
+	if (t) {
+		/* The same start re-sent (its answer was lost): same transaction id. */
+		csms_anomaly(cs, s->id, "duplicate_start", key, NULL);
+		log_info("ocpp: %s re-sent StartTransaction; answering with transaction %lld", s->id,
+			 (long long)t->id);
+	} else {
+		int64_t ts;
+		unsigned tflags = 0;
+		if (csms_charger_time(s, tstext, &ts, &tflags)) {
+			*err_code = "PropertyConstraintViolation";
+			snprintf(err_desc, err_len, "timestamp: not a date-time");
+			return -1;
+		}
+		t = xcalloc(1, sizeof(*t));
+		t->id = cs->next_txn_id++;
+		snprintf(t->charger_id, sizeof(t->charger_id), "%s", s->id);
+		t->connector_id = connector;
+		snprintf(t->id_tag, sizeof(t->id_tag), "%s", tag);
+		t->meter_start = meter_start;
+		t->start_time = ts;
+		snprintf(t->start_raw, sizeof(t->start_raw), "%s", tstext);
+		if (tflags & OCPP_TIME_NO_TZ)
+			txn_flag(t, "timestamp_no_tz");
+		json_t *res = json_object_get(req, "reservationId");
+		int64_t rid = json_integer_value(res);
+		store_write(cs->st, ST_TXN_START, "isisp" "isi" "si", t->id, s->id, (int64_t)connector,
+			    tag, res ? &rid : NULL, ts, tstext, meter_start, t->flags, clock_now_ms());
+		txn_index_add(cs, t);
+		log_info("ocpp: %s started transaction %lld on connector %d for %s", s->id,
+			 (long long)t->id, connector, tag);
+	}
+	*reply = json_pack("{s:o, s:I}", "idTagInfo", id_tag_info(cs, tag), "transactionId",
+			   (json_int_t)t->id);
+	return 0;
+}
+
+static int h_stop(HANDLER_ARGS)
+{
+	csms *cs = s->cs;
+	int64_t id = json_integer_value(json_object_get(req, "transactionId"));
+	int64_t meter_stop = json_integer_value(json_object_get(req, "meterStop"));
+	const char *tag = str(req, "idTag");
+	const char *tstext = str(req, "timestamp");
+	const char *reason = str(req, "reason");
+	const json_t *data = json_object_get(req, "transactionData");
+	txn *t = txn_find(cs, id);
+	if (!t) {
+		/* Maybe completed long ago (not indexed any more): look in the store. */
+		sqlite3_stmt *st = NULL;
+		int known = 0;
+		if (sqlite3_prepare_v2(store_db(cs->st), "SELECT 1 FROM transactions WHERE id = ?", -1,
+				       &st, NULL) == SQLITE_OK) {
+			sqlite3_bind_int64(st, 1, id);
+			known = sqlite3_step(st) == SQLITE_ROW;
+		}
+		sqlite3_finalize(st);
+		char *detail = json_dumps(req, JSON_COMPACT);
+		csms_anomaly(cs, s->id, known ? "duplicate_stop" : "unknown_transaction", detail, NULL);
+		free(detail);
+		if (!known && data)
+			store_meter_values(s, 0, &id, NULL, data);
+		log_warn("ocpp: %s stopped %s transaction %lld; answered and flagged", s->id,
+			 known ? "an already completed" : "an unknown", (long long)id);
+	} else if (t->completed) {
+		csms_anomaly(cs, s->id, "duplicate_stop", tstext, NULL);
+		log_info("ocpp: %s re-sent StopTransaction %lld; not counted again", s->id, (long long)id);
+	} else {
+		int64_t ts;
+		unsigned tflags = 0;
+		if (csms_charger_time(s, tstext, &ts, &tflags))
+			ts = clock_now_ms();
+		if (tflags & OCPP_TIME_NO_TZ)
+			txn_flag(t, "timestamp_no_tz");
+		if (data)
+			store_meter_values(s, t->connector_id, &id, t, data);
+		int64_t energy = meter_stop - t->meter_start;
+		int64_t reg_energy = 0;
+		if (energy < 0)
+			txn_flag(t, "meter_decreasing");
+		if (t->reg_count) {
+			double tol = fmax(10.0, 0.01 * fabs((double)energy));
+			reg_energy = llround(t->reg_max - (double)t->meter_start);
+			if (t->reg_min < (double)t->meter_start - tol || t->reg_max > (double)meter_stop + tol)
+				txn_flag(t, "energy_mismatch");
+		}
+		if (strstr(t->flags, "energy_mismatch") || energy < 0) {
+			char d[200];
+			snprintf(d, sizeof(d),
+				 "transaction %lld: meterStop-meterStart = %lld Wh, register samples %.0f..%.0f Wh",
+				 (long long)id, (long long)energy, t->reg_min, t->reg_max);
+			csms_anomaly(cs, s->id, energy < 0 ? "meter_decreasing" : "energy_mismatch", d, NULL);
+		}
+		t->completed = 1;
+		t->completed_mono = clock_mono_ms();
+		t->meter_stop = meter_stop;
+		store_write(cs->st, ST_TXN_STOP, "iiisssssp" "i", ts, meter_stop, energy,
+			    reason ? reason : "Local", tag, "charger", NULL, t->flags,
+			    t->reg_count ? &reg_energy : NULL, id);
+		log_info("ocpp: %s stopped transaction %lld: %lld Wh (%s)", s->id, (long long)id,
+			 (long long)energy, reason ? reason : "Local");
+	}
+	*reply = tag ? json_pack("{s:o}", "idTagInfo", id_tag_info(cs, tag)) : json_object();
+	return 0;
+}
+
+static int h_meter_values(HANDLER_ARGS)
+{
+	csms *cs = s->cs;
+	int connector = (int)json_integer_value(json_object_get(req, "connectorId"));
+	json_t *jt = json_object_get(req, "transactionId");
+	int64_t txid = json_integer_value(jt);
+	txn *t = jt ? txn_find(cs, txid) : NULL;
+	if (jt && !t) {
+		char d[64];
+		snprintf(d, sizeof(d), "MeterValues for unknown transaction %lld", (long long)txid);
+		csms_anomaly(cs, s->id, "meter_values_unknown_transaction", d, NULL);
+	}
+	store_meter_values(s, connector, jt ? &txid : NULL, t, json_object_get(req, "meterValue"));
+	*reply = json_object();
+	return 0;
+}
+
+static int h_data_transfer(HANDLER_ARGS)
+{
+	char *detail = json_dumps(req, JSON_COMPACT);
+	store_write(s->cs->st, ST_EVENT, "sisss", s->id, clock_now_ms(), "data_transfer",
+		    str(req, "vendorId"), detail);
+	free(detail);
+	/* No vendor extensions are registered: the answer the specification gives for that. */
+	*reply = json_pack("{s:s}", "status", "UnknownVendorId");
+	return 0;
+}
+
+static int h_diagnostics_status(HANDLER_ARGS)
+{
+	const char *st = str(req, "status");
+	store_write(s->cs->st, ST_CHARGER_DIAG, "ss", st, s->id);
+	store_write(s->cs->st, ST_EVENT, "sisss", s->id, clock_now_ms(), "diagnostics", st, NULL);
+	*reply = json_object();
+	return 0;
+}
+
+static int h_firmware_status(HANDLER_ARGS)
+{
+	const char *st = str(req, "status");
+	store_write(s->cs->st, ST_CHARGER_FIRMWARE, "ss", st, s->id);
+	store_write(s->cs->st, ST_EVENT, "sisss", s->id, clock_now_ms(), "firmware", st, NULL);
+	*reply = json_object();
+	return 0;
+}
+
+static const struct {
+	const char *action;
+	csms_handler fn;
+} handlers[] = {
+	{"Authorize", h_authorize},
+	{"BootNotification", h_boot},
+	{"DataTransfer", h_data_transfer},
+	{"DiagnosticsStatusNotification", h_diagnostics_status},
+	{"FirmwareStatusNotification", h_firmware_status},
+	{"Heartbeat", h_heartbeat},
+	{"MeterValues", h_meter_values},
+	{"StartTransaction", h_start},
+	{"StatusNotification", h_status},
+	{"StopTransaction", h_stop},
+};
+
+csms_handler csms_handler_for(const char *action)
+{
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		if (strcmp(handlers[i].action, action) == 0)
+			return handlers[i].fn;
+	return NULL;
+}

@@ -1,0 +1,96 @@
+/*
+ * internal.h - what csms.c and handlers.c share: the session and transaction
+ * records and the handler signature. Not for use outside csms/.
+ */
+#ifndef CHARGEOPS_CSMS_INTERNAL_H
+#define CHARGEOPS_CSMS_INTERNAL_H
+
+#include "csms/csms.h"
+#include "ocpp/ocpp.h"
+#include "util/hmap.h"
+
+#include <stdint.h>
+
+struct cmd;
+
+/* One charger's live connection. */
+typedef struct session {
+	csms *cs;
+	net_conn *conn;
+	char id[64];
+	char peer[64];
+	int replaced;      /* a newer connection of the same charger took over */
+	int pending;       /* registration pending (accepted-unknown charger) */
+	int64_t connected_at;
+	int64_t last_rx_mono;
+	int flagged_no_tz; /* anomaly already recorded on this connection */
+	int flagged_skew;
+	struct cmd *inflight;
+	struct cmd *q_head, *q_tail;
+	/* The last CALL answered, so a retransmission gets the same answer. */
+	char last_call_id[OCPP_UNIQUE_ID_MAX + 1];
+	char last_call_action[OCPP_ACTION_MAX + 1];
+	char *last_reply;
+} session;
+
+/* What the central system remembers of a transaction (active and recent). */
+typedef struct txn {
+	int64_t id;
+	char charger_id[64];
+	int connector_id;
+	char id_tag[32];
+	int64_t meter_start;
+	int64_t start_time;
+	char start_raw[40];
+	int completed;
+	int64_t meter_stop;
+	char flags[160];
+	/* Energy.Active.Import.Register samples seen for it, in Wh. */
+	int64_t reg_count;
+	double reg_min, reg_max, reg_last;
+	int64_t completed_mono;
+} txn;
+
+struct csms {
+	config cfg;
+	store *st;
+	net_server *srv;
+	hmap sessions;    /* charger id -> session (the current one) */
+	hmap cred_cache;  /* charger id -> sha256 hex of the last verified password */
+	hmap txns;        /* decimal id -> txn */
+	hmap txn_keys;    /* start dedup key -> txn */
+	int64_t next_txn_id;
+	uint64_t next_call;
+	int64_t last_prune_mono;
+	uint64_t callerrors;
+};
+
+/* A handler fills *reply (a new reference) and may raise *need_seq to the
+ * store sequence its answer depends on. Returns 0, or sets *err_code (static
+ * string) and err_desc for a CALLERROR. */
+typedef int (*csms_handler)(session *s, const json_t *req, json_t **reply, uint64_t *need_seq,
+			    const char **err_code, char *err_desc, size_t err_len);
+
+/* The handler for an inbound action, or NULL. */
+csms_handler csms_handler_for(const char *action);
+
+/* Records an anomaly (stored and counted). */
+uint64_t csms_anomaly(csms *cs, const char *charger_id, const char *kind, const char *detail,
+		      const char *unique_id);
+/* Parses a charger timestamp, flagging zone-less and skewed ones (anomaly once per
+ * connection). *flags (may be NULL) gets OCPP_TIME_* bits. Returns 0 or -1. */
+int csms_charger_time(session *s, const char *text, int64_t *ms, unsigned *flags);
+
+/* Transactions (txn.c). */
+void txn_index_add(csms *cs, txn *t);
+txn *txn_find(csms *cs, int64_t id);
+txn *txn_find_start(csms *cs, const char *key);
+void txn_start_key(char *buf, size_t size, const char *charger, int connector, const char *id_tag,
+		   int64_t meter_start, const char *timestamp);
+int txn_load_active(csms *cs, char *err, size_t errlen);
+void txn_expire(csms *cs);
+void txn_free_all(csms *cs);
+/* Adds a flag word to t->flags once. */
+void txn_flag(txn *t, const char *flag);
+
+#endif

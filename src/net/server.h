@@ -1,0 +1,101 @@
+/*
+ * server.h - the network transport of `chargeops serve`: one libwebsockets
+ * context on one thread serving OCPP-J WebSockets at /ocpp/{id} and HTTP for
+ * the REST API, /healthz and /metrics on the same port. This is the only
+ * server code that includes libwebsockets; the layers above see net_conn
+ * (a charger's WebSocket) and net_http_req (one HTTP request).
+ */
+#ifndef CHARGEOPS_NET_SERVER_H
+#define CHARGEOPS_NET_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct net_server net_server;
+typedef struct net_conn net_conn;
+typedef struct net_http_req net_http_req;
+
+/* What the OCPP side of the server decides about an upgrade request. */
+typedef struct net_upgrade {
+	const char *charger_id; /* from the URI, URL-decoded */
+	const char *password;   /* from HTTP Basic auth, NULL when absent */
+	const char *peer;       /* remote address */
+	int tls;
+} net_upgrade;
+
+typedef struct net_ws_handlers {
+	/* Returns 0 to accept, or an HTTP status (401, 403, 404) to refuse; why is logged and sent. */
+	int (*authorize)(void *ctx, const net_upgrade *u, char *why, size_t whylen);
+	/* A charger's WebSocket is open. Returns the session pointer stored with the connection. */
+	void *(*open)(void *ctx, net_conn *c, const char *charger_id, const char *peer);
+	/* One complete text message. */
+	void (*text)(void *ctx, void *session, const char *text, size_t len);
+	/* The connection is gone; the session must not use c any more. */
+	void (*closed)(void *ctx, void *session, const char *reason);
+} net_ws_handlers;
+
+enum net_method { NET_GET, NET_POST, NET_PUT, NET_PATCH, NET_DELETE, NET_OPTIONS, NET_OTHER };
+
+typedef struct net_http_handlers {
+	/* A complete request. The handler answers with net_http_respond(), now or later. */
+	void (*request)(void *ctx, net_http_req *req);
+	/* The client went away before a deferred answer; req must not be used after this. */
+	void (*aborted)(void *ctx, net_http_req *req);
+} net_http_handlers;
+
+typedef struct net_server_opts {
+	const char *listen; /* HOST:PORT, [v6]:PORT */
+	const char *tls_cert, *tls_key;
+	int ping_interval, ping_timeout; /* seconds */
+	size_t max_message;              /* bytes; larger messages close with 1009 */
+	const net_ws_handlers *ws;
+	const net_http_handlers *http;
+	void *ctx;
+	/* Returns the store's committed sequence number; outgoing frames wait for theirs. */
+	uint64_t (*committed)(void *ctx);
+	/* Called once a second on the network thread. */
+	void (*tick)(void *ctx);
+} net_server_opts;
+
+/* Creates the context and listens. Returns 0 and *out (caller frees with net_server_free). */
+int net_server_new(const net_server_opts *o, net_server **out, char *err, size_t errlen);
+void net_server_free(net_server *s);
+/* Runs the event loop until net_server_stop(). */
+int net_server_run(net_server *s);
+/* Any thread: asks the loop to stop. Async-signal-safe enough for a signal handler flag. */
+void net_server_stop(net_server *s);
+/* Any thread: wakes the loop (after the store committed). */
+void net_server_wake(net_server *s);
+/* The port actually bound (useful with port 0). */
+int net_server_port(net_server *s);
+
+/*
+ * Queues a text message on a charger's connection. Takes ownership of text
+ * (malloc'd). It is not sent before the store's committed sequence reaches
+ * need_seq (0 = send at once); messages leave in the order queued.
+ */
+void net_conn_send(net_conn *c, char *text, size_t len, uint64_t need_seq);
+/* Closes the connection soon with a WebSocket close code and reason. */
+void net_conn_close(net_conn *c, int code, const char *reason);
+/* Messages queued and not yet written. */
+size_t net_conn_queued(net_conn *c);
+
+/* Request accessors; valid until the response is written or the request is aborted. */
+enum net_method net_http_method(const net_http_req *r);
+const char *net_http_path(const net_http_req *r);
+/* Query parameter value (URL-decoded) or NULL. */
+const char *net_http_query(const net_http_req *r, const char *key);
+const char *net_http_body(const net_http_req *r, size_t *len);
+/* Authorization header value or NULL. */
+const char *net_http_authorization(const net_http_req *r);
+/* Opaque pointer for the API layer to keep per-request state. */
+void net_http_set_user(net_http_req *r, void *user);
+void *net_http_user(const net_http_req *r);
+/*
+ * Sends the response: takes ownership of body (malloc'd, may be NULL for none).
+ * May be called inside the request handler or later (deferred) as long as the
+ * request was not aborted. content_type NULL means application/json.
+ */
+void net_http_respond(net_http_req *r, int status, const char *content_type, char *body, size_t len);
+
+#endif
