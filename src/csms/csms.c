@@ -90,7 +90,7 @@ static void pump(session *s)
 		s->q_tail = NULL;
 	c->next = NULL;
 	s->inflight = c;
-	c->sent_mono = clock_mono_ms();
+	c->sent_mono = clock_mono_us();
 	metrics_count_out(c->action);
 	send_frame(s, ocpp_build_call(c->unique_id, c->action, c->payload), OCPP_CALL, c->unique_id,
 		   c->action, 0);
@@ -173,7 +173,7 @@ static void on_answer(session *s, const ocpp_frame *f)
 		return;
 	}
 	s->inflight = NULL;
-	metrics_observe_command((double)(clock_mono_ms() - c->sent_mono) / 1000.0);
+	metrics_observe_command((double)(clock_mono_us() - c->sent_mono) / 1e6);
 	csms_answer a;
 	memset(&a, 0, sizeof(a));
 	if (f->type == OCPP_CALLRESULT) {
@@ -235,7 +235,7 @@ int csms_charger_time(session *s, const char *text, int64_t *ms, unsigned *flags
 static void handle_call(session *s, ocpp_frame *f)
 {
 	csms *cs = s->cs;
-	int64_t t0 = clock_mono_ms();
+	int64_t t0 = clock_mono_us();
 	metrics_count_in(f->action);
 	/* A retransmitted CALL (same id and action as the last one) gets the same answer,
 	 * without doing its work twice. */
@@ -281,7 +281,7 @@ static void handle_call(session *s, ocpp_frame *f)
 	if (need < last)
 		need = last;
 	send_frame(s, text, OCPP_CALLRESULT, f->unique_id, f->action, need);
-	metrics_observe_handler((double)(clock_mono_ms() - t0) / 1000.0);
+	metrics_observe_handler((double)(clock_mono_us() - t0) / 1e6);
 }
 
 static void ws_text(void *ctx, void *sess, const char *text, size_t len)

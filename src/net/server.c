@@ -153,7 +153,8 @@ static int write_plain_status(struct lws *wsi, int status, const char *msg, int 
 		return -1;
 	if (want_auth &&
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_WWW_AUTHENTICATE,
-					 (const unsigned char *)"Basic realm=\"ChargeOps OCPP\"", 27, &p, end))
+					 (const unsigned char *)"Basic realm=\"ChargeOps OCPP\"",
+					 (int)strlen("Basic realm=\"ChargeOps OCPP\""), &p, end))
 		return -1;
 	if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
 					 (const unsigned char *)"text/plain", 10, &p, end) ||
@@ -190,7 +191,8 @@ static int filter_upgrade(net_server *s, struct lws *wsi, struct net_conn *c, in
 			 proto, OCPP_SUBPROTOCOL);
 		return write_plain_status(wsi, 400,
 					  "unsupported WebSocket subprotocol: this endpoint speaks "
-					  "OCPP 1.6J, offer Sec-WebSocket-Protocol: ocpp1.6",
+					  "OCPP 1.6J only; offer Sec-WebSocket-Protocol: ocpp1.6 "
+					  "(first, if you list several)",
 					  0);
 	}
 	if (strncmp(uri, "/ocpp/", 6) != 0 || !uri[6] || url_decode(uri + 6, id, sizeof(id)) ||
@@ -439,7 +441,7 @@ static void dispatch(net_server *s, struct net_http_req *r)
 	}
 	/* Deferred answers (commands) may take longer than lws' default HTTP timeout. */
 	lws_set_timeout(r->wsi, NO_PENDING_TIMEOUT, 0);
-	s->o.http->request(s->o.ctx, r);
+	s->o.http->request(s->o.http_ctx, r);
 }
 
 static int http_writable(struct net_http_req *r)
@@ -502,7 +504,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		return http_writable(r);
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (r->dispatched && !r->responded && s)
-			s->o.http->aborted(s->o.ctx, r);
+			s->o.http->aborted(s->o.http_ctx, r);
 		req_reset(r);
 		r->wsi = NULL;
 		return 0;
@@ -579,9 +581,26 @@ void net_http_respond(net_http_req *r, int status, const char *content_type, cha
 
 /* ---- server ---- */
 
+/*
+ * libwebsockets closes an upgrade whose subprotocols it does not know without
+ * any HTTP answer. Other OCPP versions are the likely ones, so they are
+ * registered here only to be refused with a clear 400.
+ */
+static int cb_refuse(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	if (reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION)
+		return filter_upgrade(lws_context_user(lws_get_context(wsi)), wsi, NULL, 0);
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
 static const struct lws_protocols protocols[] = {
 	{"http", cb_http, sizeof(struct net_http_req), 0, 0, NULL, 0},
 	{OCPP_SUBPROTOCOL, cb_ocpp, sizeof(struct net_conn), 16384, 0, NULL, 0},
+	{"ocpp2.0.1", cb_refuse, 0, 0, 0, NULL, 0},
+	{"ocpp2.1", cb_refuse, 0, 0, 0, NULL, 0},
+	{"ocpp2.0", cb_refuse, 0, 0, 0, NULL, 0},
+	{"ocpp1.5", cb_refuse, 0, 0, 0, NULL, 0},
+	{"ocpp1.2", cb_refuse, 0, 0, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -621,6 +640,9 @@ static void lws_log_to_ours(int level, const char *line)
 	size_t n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
+	/* Our own refusals are already logged with their reason. */
+	if (strstr(line, "User code denied connection"))
+		return;
 	log_msg(level == LLL_ERR ? LOG_ERROR : LOG_WARN, "lws: %.*s", (int)n, line);
 }
 

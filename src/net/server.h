@@ -50,7 +50,8 @@ typedef struct net_server_opts {
 	size_t max_message;              /* bytes; larger messages close with 1009 */
 	const net_ws_handlers *ws;
 	const net_http_handlers *http;
-	void *ctx;
+	void *ctx;      /* passed to the ws handlers, committed() and tick() */
+	void *http_ctx; /* passed to the http handlers */
 	/* Returns the store's committed sequence number; outgoing frames wait for theirs. */
 	uint64_t (*committed)(void *ctx);
 	/* Called once a second on the network thread. */

@@ -50,14 +50,25 @@ struct wsclient_loop {
 	size_t ntimers;
 	lws_sorted_usec_list_t wake; /* bounds the wait of one wsclient_loop_run() */
 	bool destroying;
+
+	/* Timers: a min-heap, its earliest entry scheduled as timer_sul. */
+	wsclient_timer **heap;
+	size_t heap_len, heap_cap;
+	uint64_t timer_seq;
+	lws_sorted_usec_list_t timer_sul;
+	int64_t sul_due; /* due time timer_sul is set for; INT64_MAX if none */
+	bool firing;
 };
 
+#define NOT_ARMED SIZE_MAX
+
 struct wsclient_timer {
-	lws_sorted_usec_list_t sul; /* first: the sul callback gets this address */
 	wsclient_loop *loop;
 	wsclient_timer_cb cb;
 	void *arg;
-	bool armed;
+	int64_t due;     /* wsclient_now_ms() time it fires at */
+	uint64_t seq;    /* arming order: ties fire first-armed first */
+	size_t heap_idx; /* NOT_ARMED when stopped */
 };
 
 struct wsclient_conn {
@@ -456,6 +467,7 @@ wsclient_loop *wsclient_loop_new(void)
 	/* Refused handshakes log at WARN/NOTICE per connection: keep lws quiet. */
 	lws_set_log_level(LLL_ERR, NULL);
 	wsclient_loop *loop = xcalloc(1, sizeof(*loop));
+	loop->sul_due = INT64_MAX;
 	loop->ctx = lws_create_context(&info);
 	if (!loop->ctx) {
 		free(loop);
@@ -505,6 +517,7 @@ void wsclient_loop_free(wsclient_loop *loop)
 		conn_unlink(c);
 		conn_free(c);
 	}
+	free(loop->heap);
 	free(loop);
 }
 
@@ -515,11 +528,108 @@ size_t wsclient_loop_conn_count(const wsclient_loop *loop)
 
 /* ---------------------------------------------------------------- timers */
 
-static void timer_fire(lws_sorted_usec_list_t *sul)
+/*
+ * Timers live in a binary min-heap ordered by (due, seq); only the earliest
+ * one is handed to lws as a sul. lws keeps its suls in a sorted list, so one
+ * sul per timer would make every re-arm O(number of timers) - too slow with
+ * thousands of simulated chargers re-arming several timers each.
+ */
+
+static bool timer_before(const wsclient_timer *a, const wsclient_timer *b)
 {
-	wsclient_timer *t = (wsclient_timer *)sul;
-	t->armed = false;
-	t->cb(t->arg); /* may free t: nothing touches it after this */
+	return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+}
+
+static void heap_set(wsclient_loop *loop, size_t i, wsclient_timer *t)
+{
+	loop->heap[i] = t;
+	t->heap_idx = i;
+}
+
+static void heap_sift_up(wsclient_loop *loop, size_t i)
+{
+	wsclient_timer *t = loop->heap[i];
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!timer_before(t, loop->heap[parent]))
+			break;
+		heap_set(loop, i, loop->heap[parent]);
+		i = parent;
+	}
+	heap_set(loop, i, t);
+}
+
+static void heap_sift_down(wsclient_loop *loop, size_t i)
+{
+	wsclient_timer *t = loop->heap[i];
+	for (;;) {
+		size_t child = 2 * i + 1;
+		if (child >= loop->heap_len)
+			break;
+		if (child + 1 < loop->heap_len && timer_before(loop->heap[child + 1], loop->heap[child]))
+			child++;
+		if (!timer_before(loop->heap[child], t))
+			break;
+		heap_set(loop, i, loop->heap[child]);
+		i = child;
+	}
+	heap_set(loop, i, t);
+}
+
+static void heap_remove(wsclient_loop *loop, wsclient_timer *t)
+{
+	size_t i = t->heap_idx;
+	assert(i < loop->heap_len && loop->heap[i] == t);
+	t->heap_idx = NOT_ARMED;
+	loop->heap_len--;
+	if (i == loop->heap_len)
+		return;
+	wsclient_timer *moved = loop->heap[loop->heap_len];
+	heap_set(loop, i, moved);
+	heap_sift_up(loop, i);
+	heap_sift_down(loop, moved->heap_idx);
+}
+
+static void timers_fire(lws_sorted_usec_list_t *sul);
+
+/* Points the loop's one sul at the earliest timer, if that changed. */
+static void timers_reschedule(wsclient_loop *loop)
+{
+	if (loop->heap_len == 0) {
+		lws_sul_cancel(&loop->timer_sul);
+		loop->sul_due = INT64_MAX;
+		return;
+	}
+	int64_t due = loop->heap[0]->due;
+	if (due == loop->sul_due)
+		return;
+	int64_t delay = due - wsclient_now_ms();
+	if (delay < 0)
+		delay = 0;
+	/* lws runs a sul that becomes ripe while it services suls in the same
+	 * pass; a timer re-armed with 0 ms from its callback would spin. */
+	if (loop->firing && delay < 1)
+		delay = 1;
+	lws_sul_schedule(loop->ctx, 0, &loop->timer_sul, timers_fire, (lws_usec_t)delay * LWS_US_PER_MS);
+	loop->sul_due = due;
+}
+
+static void timers_fire(lws_sorted_usec_list_t *sul)
+{
+	wsclient_loop *loop = lws_container_of(sul, wsclient_loop, timer_sul);
+	int64_t now = wsclient_now_ms();
+	uint64_t seq_limit = loop->timer_seq; /* timers armed from here on wait */
+	loop->sul_due = INT64_MAX;
+	loop->firing = true;
+	while (loop->heap_len > 0) {
+		wsclient_timer *t = loop->heap[0];
+		if (t->due > now || t->seq >= seq_limit)
+			break;
+		heap_remove(loop, t);
+		t->cb(t->arg); /* may start, stop or free any timer, t included */
+	}
+	loop->firing = false;
+	timers_reschedule(loop);
 }
 
 /* Returns a timer the caller owns; arg is borrowed. */
@@ -530,28 +640,42 @@ wsclient_timer *wsclient_timer_new(wsclient_loop *loop, wsclient_timer_cb cb, vo
 	t->loop = loop;
 	t->cb = cb;
 	t->arg = arg;
+	t->heap_idx = NOT_ARMED;
 	loop->ntimers++;
 	return t;
 }
 
 void wsclient_timer_start(wsclient_timer *t, int64_t delay_ms)
 {
+	wsclient_loop *loop = t->loop;
 	if (delay_ms < 0)
 		delay_ms = 0;
-	lws_sul_schedule(t->loop->ctx, 0, &t->sul, timer_fire, (lws_usec_t)delay_ms * LWS_US_PER_MS);
-	t->armed = true;
+	if (t->heap_idx != NOT_ARMED)
+		heap_remove(loop, t);
+	t->due = wsclient_now_ms() + delay_ms;
+	t->seq = loop->timer_seq++;
+	if (loop->heap_len == loop->heap_cap) {
+		loop->heap_cap = loop->heap_cap ? loop->heap_cap * 2 : 64;
+		loop->heap = xrealloc(loop->heap, loop->heap_cap * sizeof(*loop->heap));
+	}
+	heap_set(loop, loop->heap_len++, t);
+	heap_sift_up(loop, t->heap_idx);
+	if (!loop->firing)
+		timers_reschedule(loop);
 }
 
 void wsclient_timer_stop(wsclient_timer *t)
 {
-	if (t->armed)
-		lws_sul_cancel(&t->sul);
-	t->armed = false;
+	if (t->heap_idx == NOT_ARMED)
+		return;
+	heap_remove(t->loop, t);
+	if (!t->loop->firing)
+		timers_reschedule(t->loop);
 }
 
 bool wsclient_timer_armed(const wsclient_timer *t)
 {
-	return t->armed;
+	return t->heap_idx != NOT_ARMED;
 }
 
 /* Frees t (owned by the caller until now). */

@@ -139,6 +139,7 @@ int ocpp_frame_parse(const char *text, size_t len, ocpp_frame *out, const char *
 	json_error_t jerr;
 	json_t *root = NULL;
 	json_t *payload = NULL;
+	const json_t *jtype = NULL;
 	const struct shape *shape = NULL;
 	int id_ok = 0;
 	const char *reason = NULL;
@@ -165,7 +166,7 @@ int ocpp_frame_parse(const char *text, size_t len, ocpp_frame *out, const char *
 	/* The id first: everything after this can be answered with a CALLERROR. */
 	id_ok = copy_string(out->unique_id, sizeof(out->unique_id), json_array_get(root, 1));
 
-	const json_t *jtype = json_array_get(root, 0);
+	jtype = json_array_get(root, 0);
 	if (!json_is_integer(jtype)) {
 		rc = OCPP_ESHAPE;
 		reason = "messageTypeId is not an integer";

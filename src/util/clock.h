@@ -10,6 +10,8 @@
 int64_t clock_now_ms(void);
 /* Monotonic milliseconds, for timeouts. */
 int64_t clock_mono_ms(void);
+/* Monotonic microseconds, for latency measurements. */
+int64_t clock_mono_us(void);
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (>= 25 bytes). */
 void clock_format_ms(int64_t epoch_ms, char *buf, size_t size);
 

@@ -1,0 +1,645 @@
+/*
+ * api.c - request routing (a table of method + path pattern + minimum role),
+ * token authentication, and the helpers every resource file uses.
+ */
+#include "api/internal.h"
+#include "csms/metrics.h"
+#include "ocpp/ocpp.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/secret.h"
+#include "util/xalloc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- responses ---- */
+
+void api_json(api_ctx *c, int status, json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	json_decref(body);
+	net_http_respond(c->req, status, "application/json", text, text ? strlen(text) : 0);
+}
+
+void api_error(api_ctx *c, int status, const char *code, const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	api_json(c, status, json_pack("{s:s, s:s}", "error", code, "detail", detail));
+}
+
+json_t *api_body_object(api_ctx *c)
+{
+	size_t len;
+	const char *body = net_http_body(c->req, &len);
+	if (!body || !len) {
+		api_error(c, 400, "bad_request", "a JSON object body is required");
+		return NULL;
+	}
+	json_error_t e;
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
+	if (!j) {
+		api_error(c, 400, "bad_request", "body is not JSON: %s (line %d, column %d)", e.text,
+			  e.line, e.column);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		api_error(c, 400, "bad_request", "body must be a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+/* ---- rows ---- */
+
+static const char *const time_columns[] = {
+	"time",       "start_time", "stop_time",    "last_seen",   "created_at", "updated_at",
+	"received_at", "charger_time", "expiry_date", "status_time", "last_boot",
+};
+static const char *const bool_columns[] = {"online"};
+/* Columns that hold JSON text built by the query (json_group_array and friends). */
+static const char *const json_columns[] = {"connectors", "flags_list", "meter_values"};
+
+static int in_list(const char *name, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(name, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+json_t *api_row(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+	int n = sqlite3_column_count(st);
+	for (int i = 0; i < n; i++) {
+		const char *name = sqlite3_column_name(st, i);
+		json_t *v;
+		switch (sqlite3_column_type(st, i)) {
+		case SQLITE_INTEGER: {
+			long long x = sqlite3_column_int64(st, i);
+			if (in_list(name, time_columns, sizeof(time_columns) / sizeof(*time_columns))) {
+				char buf[32];
+				clock_format_ms(x, buf, sizeof(buf));
+				v = json_string(buf);
+			} else if (in_list(name, bool_columns, sizeof(bool_columns) / sizeof(*bool_columns))) {
+				v = json_boolean(x);
+			} else {
+				v = json_integer(x);
+			}
+			break;
+		}
+		case SQLITE_FLOAT:
+			v = json_real(sqlite3_column_double(st, i));
+			break;
+		case SQLITE_TEXT:
+			if (in_list(name, json_columns, sizeof(json_columns) / sizeof(*json_columns))) {
+				v = json_loads((const char *)sqlite3_column_text(st, i), 0, NULL);
+				if (v)
+					break;
+			}
+			v = json_string((const char *)sqlite3_column_text(st, i));
+			if (!v) /* not UTF-8: keep it visible rather than dropping the field */
+				v = json_string("(invalid UTF-8)");
+			break;
+		default:
+			v = json_null();
+			break;
+		}
+		json_object_set_new(o, name, v);
+	}
+	return o;
+}
+
+/* ---- query builder ---- */
+
+void qb_init(qb *q)
+{
+	sb_init(&q->where);
+	q->n = 0;
+}
+
+void qb_release(qb *q)
+{
+	sb_release(&q->where);
+}
+
+static void qb_cond(qb *q, const char *cond)
+{
+	sb_adds(&q->where, q->where.len ? " AND " : " WHERE ");
+	sb_adds(&q->where, cond);
+}
+
+void qb_text(qb *q, const char *cond, const char *value)
+{
+	if (q->n >= 16)
+		return;
+	qb_cond(q, cond);
+	q->b[q->n].is_int = 0;
+	q->b[q->n].s = value;
+	q->n++;
+}
+
+void qb_int(qb *q, const char *cond, long long value)
+{
+	if (q->n >= 16)
+		return;
+	qb_cond(q, cond);
+	q->b[q->n].is_int = 1;
+	q->b[q->n].i = value;
+	q->n++;
+}
+
+static void qb_bind(qb *q, sqlite3_stmt *st)
+{
+	for (int i = 0; i < q->n; i++) {
+		if (q->b[i].is_int)
+			sqlite3_bind_int64(st, i + 1, q->b[i].i);
+		else
+			sqlite3_bind_text(st, i + 1, q->b[i].s, -1, SQLITE_TRANSIENT);
+	}
+}
+
+static int query_int(api_ctx *c, const char *name, long long def, long long lo, long long hi,
+		     long long *out)
+{
+	const char *v = net_http_query(c->req, name);
+	if (!v) {
+		*out = def;
+		return 0;
+	}
+	char *end;
+	long long x = strtoll(v, &end, 10);
+	if (!*v || *end || x < lo || x > hi) {
+		api_error(c, 400, "bad_request", "%s: expected an integer in %lld..%lld", name, lo, hi);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+int api_query_time(api_ctx *c, const char *name, long long *ms, int *present)
+{
+	const char *v = net_http_query(c->req, name);
+	*present = 0;
+	if (!v)
+		return 0;
+	int64_t t;
+	unsigned flags;
+	if (ocpp_time_parse(v, &t, &flags)) {
+		api_error(c, 400, "bad_request", "%s: expected an RFC 3339 time, got '%s'", name, v);
+		return -1;
+	}
+	*ms = t;
+	*present = 1;
+	return 0;
+}
+
+void api_list(api_ctx *c, const char *select_from, qb *q, const char *order, api_row_fix fix)
+{
+	long long limit, offset;
+	if (query_int(c, "limit", 100, 1, 1000, &limit) || query_int(c, "offset", 0, 0, 1LL << 40, &offset))
+		return;
+	sqlite3_stmt *st = NULL;
+	char *count_sql = xasprintf("SELECT COUNT(*) FROM (%s%s)", select_from, q->where.len ? q->where.buf : "");
+	char *sql = xasprintf("%s%s ORDER BY %s LIMIT %lld OFFSET %lld", select_from,
+			      q->where.len ? q->where.buf : "", order, limit, offset);
+	long long total = 0;
+	if (sqlite3_prepare_v2(c->a->db, count_sql, -1, &st, NULL) != SQLITE_OK)
+		goto error;
+	qb_bind(q, st);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		total = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(c->a->db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto error;
+	qb_bind(q, st);
+	json_t *items = json_array();
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *row = api_row(st);
+		if (fix)
+			fix(c, row);
+		json_array_append_new(items, row);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(items);
+		st = NULL;
+		goto error;
+	}
+	api_json(c, 200, json_pack("{s:o, s:I, s:I, s:I}", "items", items, "limit", (json_int_t)limit,
+				   "offset", (json_int_t)offset, "total", (json_int_t)total));
+	free(sql);
+	free(count_sql);
+	return;
+error:
+	log_error("api: query failed: %s (%s)", sqlite3_errmsg(c->a->db), sql);
+	sqlite3_finalize(st);
+	api_error(c, 500, "internal", "query failed");
+	free(sql);
+	free(count_sql);
+}
+
+void api_one(api_ctx *c, const char *sql, const char *key, const char *what, api_row_fix fix)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(c->a->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("api: %s: %s", sqlite3_errmsg(c->a->db), sql);
+		api_error(c, 500, "internal", "query failed");
+		return;
+	}
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *row = api_row(st);
+		if (fix)
+			fix(c, row);
+		api_json(c, c->ok_status ? c->ok_status : 200, row);
+	} else
+		api_error(c, 404, "not_found", "no %s '%s'", what, key);
+	sqlite3_finalize(st);
+}
+
+int api_exec(api_ctx *c, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(c->a->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("api: %s: %s", sqlite3_errmsg(c->a->db), sql);
+		return -1;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	int i = 1;
+	for (const char *f = fmt; *f; f++, i++) {
+		if (*f == 's') {
+			const char *s = va_arg(ap, const char *);
+			if (s)
+				sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(st, i);
+		} else if (*f == 'i') {
+			sqlite3_bind_int64(st, i, va_arg(ap, long long));
+		}
+	}
+	va_end(ap);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_error("api: write failed: %s", sqlite3_errmsg(c->a->db));
+		return rc == SQLITE_CONSTRAINT ? -2 : -1;
+	}
+	return sqlite3_changes(c->a->db);
+}
+
+int api_apply_fields(api_ctx *c, const char *table, const char *key_col, const char *key,
+		     const json_t *body, const struct field_rule *rules, size_t nrules, int insert)
+{
+	/* Validate everything first, then write one statement. */
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)body, k, v)
+	{
+		size_t i;
+		for (i = 0; i < nrules; i++)
+			if (strcmp(rules[i].json, k) == 0)
+				break;
+		if (i == nrules && !(insert && strcmp(k, key_col) == 0)) {
+			api_error(c, 400, "invalid_payload", "%s: unknown field", k);
+			return -1;
+		}
+		if (i == nrules || json_is_null(v))
+			continue;
+		const struct field_rule *r = &rules[i];
+		switch (r->type) {
+		case 's':
+		case 'e':
+		case 't':
+			if (!json_is_string(v)) {
+				api_error(c, 400, "invalid_payload", "%s: expected a string", k);
+				return -1;
+			}
+			if (r->max_len && json_string_length(v) > (size_t)r->max_len) {
+				api_error(c, 400, "invalid_payload", "%s: longer than %d characters", k,
+					  r->max_len);
+				return -1;
+			}
+			if (r->type == 'e') {
+				int ok = 0;
+				for (const char *const *a = r->allowed; *a; a++)
+					ok |= strcmp(*a, json_string_value(v)) == 0;
+				if (!ok) {
+					api_error(c, 400, "invalid_payload", "%s: '%s' is not allowed", k,
+						  json_string_value(v));
+					return -1;
+				}
+			}
+			if (r->type == 't') {
+				int64_t t;
+				unsigned fl;
+				if (ocpp_time_parse(json_string_value(v), &t, &fl)) {
+					api_error(c, 400, "invalid_payload", "%s: expected an RFC 3339 time", k);
+					return -1;
+				}
+			}
+			break;
+		case 'n':
+			if (!json_is_number(v)) {
+				api_error(c, 400, "invalid_payload", "%s: expected a number", k);
+				return -1;
+			}
+			break;
+		}
+	}
+	strbuf sql;
+	sb_init(&sql);
+	if (insert) {
+		sb_addf(&sql, "INSERT INTO %s(%s, created_at", table, key_col);
+		for (size_t i = 0; i < nrules; i++)
+			if (json_object_get(body, rules[i].json))
+				sb_addf(&sql, ", %s", rules[i].column);
+		sb_adds(&sql, ") VALUES(?, ?");
+		for (size_t i = 0; i < nrules; i++)
+			if (json_object_get(body, rules[i].json))
+				sb_adds(&sql, ", ?");
+		sb_adds(&sql, ")");
+	} else {
+		sb_addf(&sql, "UPDATE %s SET %s = %s", table, key_col, key_col);
+		for (size_t i = 0; i < nrules; i++)
+			if (json_object_get(body, rules[i].json))
+				sb_addf(&sql, ", %s = ?", rules[i].column);
+		sb_addf(&sql, " WHERE %s = ?", key_col);
+	}
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+	if (sqlite3_prepare_v2(c->a->db, sql.buf, -1, &st, NULL) != SQLITE_OK) {
+		log_error("api: %s: %s", sqlite3_errmsg(c->a->db), sql.buf);
+		api_error(c, 500, "internal", "write failed");
+		goto out;
+	}
+	int b = 1;
+	if (insert) {
+		sqlite3_bind_text(st, b++, key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, b++, clock_now_ms());
+	}
+	for (size_t i = 0; i < nrules; i++) {
+		json_t *jv = json_object_get(body, rules[i].json);
+		if (!jv)
+			continue;
+		if (json_is_null(jv))
+			sqlite3_bind_null(st, b++);
+		else if (rules[i].type == 'n')
+			sqlite3_bind_double(st, b++, json_number_value(jv));
+		else if (rules[i].type == 't') {
+			int64_t t;
+			unsigned fl;
+			ocpp_time_parse(json_string_value(jv), &t, &fl);
+			sqlite3_bind_int64(st, b++, t);
+		} else
+			sqlite3_bind_text(st, b++, json_string_value(jv), -1, SQLITE_TRANSIENT);
+	}
+	if (!insert)
+		sqlite3_bind_text(st, b++, key, -1, SQLITE_TRANSIENT);
+	int s = sqlite3_step(st);
+	if (s == SQLITE_CONSTRAINT) {
+		api_error(c, 409, "conflict", "'%s' already exists", key);
+	} else if (s != SQLITE_DONE) {
+		log_error("api: write failed: %s", sqlite3_errmsg(c->a->db));
+		api_error(c, 500, "internal", "write failed");
+	} else if (!insert && sqlite3_changes(c->a->db) == 0) {
+		api_error(c, 404, "not_found", "no %s '%s'", table, key);
+	} else {
+		rc = 0;
+	}
+out:
+	sqlite3_finalize(st);
+	sb_release(&sql);
+	return rc;
+}
+
+/* ---- health and metrics ---- */
+
+static void h_healthz(api_ctx *c)
+{
+	api_json(c, 200, json_pack("{s:s, s:I}", "status", "ok", "chargers_connected",
+				   (json_int_t)csms_online_count(c->a->cs)));
+}
+
+static void h_metrics(api_ctx *c)
+{
+	strbuf sb;
+	sb_init(&sb);
+	metrics_render(&sb);
+	csms_render_metrics(c->a->cs, &sb);
+	sb_addf(&sb,
+		"# HELP chargeops_store_queue_depth Writes waiting for the store writer thread\n"
+		"# TYPE chargeops_store_queue_depth gauge\nchargeops_store_queue_depth %llu\n"
+		"# HELP chargeops_store_errors_total Failed store statements and commits\n"
+		"# TYPE chargeops_store_errors_total counter\nchargeops_store_errors_total %llu\n"
+		"# HELP chargeops_store_commits_total Store batches committed\n"
+		"# TYPE chargeops_store_commits_total counter\nchargeops_store_commits_total %llu\n"
+		"# HELP chargeops_store_writes_total Writes queued to the store\n"
+		"# TYPE chargeops_store_writes_total counter\nchargeops_store_writes_total %llu\n",
+		(unsigned long long)store_queue_depth(c->a->st),
+		(unsigned long long)store_error_count(c->a->st),
+		(unsigned long long)store_commit_count(c->a->st),
+		(unsigned long long)store_last_seq(c->a->st));
+	size_t len;
+	char *text = sb_detach(&sb, &len);
+	net_http_respond(c->req, 200, "text/plain; version=0.0.4", text, len);
+}
+
+/* ---- routing ---- */
+
+struct route {
+	enum net_method method;
+	const char *pattern; /* "{}" matches one path segment */
+	enum role min_role;
+	api_handler fn;
+};
+
+static const struct route routes[] = {
+	{NET_GET, "/healthz", ROLE_NONE, h_healthz},
+	{NET_GET, "/metrics", ROLE_NONE, h_metrics},
+	{NET_GET, "/api/v1/chargers", ROLE_VIEWER, api_chargers_list},
+	{NET_POST, "/api/v1/chargers", ROLE_OPERATOR, api_chargers_create},
+	{NET_GET, "/api/v1/chargers/{}", ROLE_VIEWER, api_chargers_get},
+	{NET_PATCH, "/api/v1/chargers/{}", ROLE_OPERATOR, api_chargers_patch},
+	{NET_DELETE, "/api/v1/chargers/{}", ROLE_OPERATOR, api_chargers_delete},
+	{NET_POST, "/api/v1/chargers/{}/commands/{}", ROLE_OPERATOR, api_command},
+	{NET_GET, "/api/v1/chargers/{}/meter-values", ROLE_VIEWER, api_meter_values},
+	{NET_GET, "/api/v1/chargers/{}/frames", ROLE_VIEWER, api_frames},
+	{NET_GET, "/api/v1/chargers/{}/status-history", ROLE_VIEWER, api_status_history},
+	{NET_GET, "/api/v1/chargers/{}/events", ROLE_VIEWER, api_events},
+	{NET_GET, "/api/v1/anomalies", ROLE_VIEWER, api_anomalies},
+	{NET_GET, "/api/v1/transactions", ROLE_VIEWER, api_transactions_list},
+	{NET_GET, "/api/v1/transactions/{}", ROLE_VIEWER, api_transactions_get},
+	{NET_POST, "/api/v1/transactions/{}/close", ROLE_OPERATOR, api_transactions_close},
+	{NET_GET, "/api/v1/sites", ROLE_VIEWER, api_sites_list},
+	{NET_POST, "/api/v1/sites", ROLE_OPERATOR, api_sites_create},
+	{NET_GET, "/api/v1/sites/{}", ROLE_VIEWER, api_sites_get},
+	{NET_PATCH, "/api/v1/sites/{}", ROLE_OPERATOR, api_sites_patch},
+	{NET_DELETE, "/api/v1/sites/{}", ROLE_OPERATOR, api_sites_delete},
+	{NET_GET, "/api/v1/id-tags", ROLE_VIEWER, api_idtags_list},
+	{NET_POST, "/api/v1/id-tags", ROLE_OPERATOR, api_idtags_create},
+	{NET_GET, "/api/v1/id-tags/{}", ROLE_VIEWER, api_idtags_get},
+	{NET_PATCH, "/api/v1/id-tags/{}", ROLE_OPERATOR, api_idtags_patch},
+	{NET_DELETE, "/api/v1/id-tags/{}", ROLE_OPERATOR, api_idtags_delete},
+};
+
+/* Matches path against pattern, filling c->params. Returns 1 on a match. */
+static int match(const char *pattern, const char *path, api_ctx *c)
+{
+	int np = 0;
+	const char *p = pattern, *s = path;
+	while (*p && *s) {
+		if (p[0] == '{' && p[1] == '}') {
+			const char *e = strchr(s, '/');
+			size_t len = e ? (size_t)(e - s) : strlen(s);
+			if (!len || len >= sizeof(c->param_buf[0]) || np >= MAX_PARAMS)
+				return 0;
+			memcpy(c->param_buf[np], s, len);
+			c->param_buf[np][len] = '\0';
+			c->params[np] = c->param_buf[np];
+			np++;
+			s += len;
+			p += 2;
+		} else if (*p == *s) {
+			p++;
+			s++;
+		} else {
+			return 0;
+		}
+	}
+	if (*s == '/' && !s[1])
+		s++; /* a trailing slash is fine */
+	return !*p && !*s;
+}
+
+static enum role token_role(api *a, const char *auth)
+{
+	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+		return ROLE_NONE;
+	const char *tok = auth + 7;
+	while (*tok == ' ')
+		tok++;
+	char hash[65];
+	secret_sha256_hex(tok, strlen(tok), hash);
+	sqlite3_stmt *st = NULL;
+	enum role r = ROLE_NONE;
+	if (sqlite3_prepare_v2(a->db, "SELECT role FROM tokens WHERE hash = ?", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			const char *role = (const char *)sqlite3_column_text(st, 0);
+			r = !strcmp(role, "admin") ? ROLE_ADMIN : !strcmp(role, "operator") ? ROLE_OPERATOR : ROLE_VIEWER;
+		}
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static void on_request(void *ctx, net_http_req *req)
+{
+	api *a = ctx;
+	api_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.a = a;
+	c.req = req;
+	const char *path = net_http_path(req);
+	enum net_method m = net_http_method(req);
+	const struct route *found = NULL;
+	int path_matched = 0;
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		api_ctx probe = c;
+		if (!match(routes[i].pattern, path, &probe))
+			continue;
+		path_matched = 1;
+		if (routes[i].method == m) {
+			found = &routes[i];
+			c = probe;
+			for (int k = 0; k < MAX_PARAMS; k++) /* point into c's own buffers */
+				if (c.params[k])
+					c.params[k] = c.param_buf[k];
+			break;
+		}
+	}
+	if (!found) {
+		if (path_matched)
+			api_error(&c, 405, "bad_request", "method not allowed on %s", path);
+		else
+			api_error(&c, 404, "not_found", "no such resource: %s", path);
+		return;
+	}
+	if (found->min_role > ROLE_NONE) {
+		c.role = token_role(a, net_http_authorization(req));
+		if (c.role == ROLE_NONE) {
+			api_error(&c, 401, "unauthorized", "send Authorization: Bearer TOKEN");
+			return;
+		}
+		if (c.role < found->min_role) {
+			api_error(&c, 403, "forbidden", "this token may only read");
+			return;
+		}
+	}
+	found->fn(&c);
+}
+
+static void on_aborted(void *ctx, net_http_req *req)
+{
+	api_command_aborted(req);
+}
+
+const net_http_handlers api_http_handlers = {
+	.request = on_request,
+	.aborted = on_aborted,
+};
+
+api *api_new(csms *cs, store *st)
+{
+	api *a = xcalloc(1, sizeof(*a));
+	a->cs = cs;
+	a->st = st;
+	a->db = store_db(st);
+	return a;
+}
+
+void api_free(api *a)
+{
+	free(a);
+}
+
+int api_token_create(store *st, const char *role, const char *name, char token[65], char *err,
+		     size_t errlen)
+{
+	if (strcmp(role, "admin") && strcmp(role, "operator") && strcmp(role, "viewer")) {
+		snprintf(err, errlen, "role must be admin, operator or viewer");
+		return -1;
+	}
+	if (secret_random_hex(32, token)) {
+		snprintf(err, errlen, "no randomness available");
+		return -1;
+	}
+	char hash[65];
+	secret_sha256_hex(token, strlen(token), hash);
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+	if (sqlite3_prepare_v2(store_db(st), "INSERT INTO tokens(hash, name, role, created_at) VALUES(?,?,?,?)",
+			       -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, role, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, clock_now_ms());
+		if (sqlite3_step(s) == SQLITE_DONE)
+			rc = 0;
+	}
+	if (rc)
+		snprintf(err, errlen, "cannot store token: %s", sqlite3_errmsg(store_db(st)));
+	sqlite3_finalize(s);
+	return rc;
+}

@@ -1,0 +1,23 @@
+/*
+ * api.h - the REST API (/api/v1/...), /healthz and /metrics. Routes are rows
+ * of a table in api.c; each resource lives in its own file. Network-thread
+ * only; reads and the rare synchronous writes go through store_db().
+ */
+#ifndef CHARGEOPS_API_H
+#define CHARGEOPS_API_H
+
+#include "csms/csms.h"
+#include "net/server.h"
+
+typedef struct api api;
+
+api *api_new(csms *cs, store *st);
+void api_free(api *a);
+/* The net_http_handlers for the server (ctx = api). */
+extern const net_http_handlers api_http_handlers;
+
+/* Creates an API token; prints nothing. token gets 64 hex chars + NUL. */
+int api_token_create(store *st, const char *role, const char *name, char token[65], char *err,
+		     size_t errlen);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * internal.h - shared by the api/ resource files: request context, role
+ * checks, error and JSON helpers, a small query builder.
+ */
+#ifndef CHARGEOPS_API_INTERNAL_H
+#define CHARGEOPS_API_INTERNAL_H
+
+#include "api/api.h"
+#include "util/strbuf.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+enum role { ROLE_NONE = 0, ROLE_VIEWER = 1, ROLE_OPERATOR = 2, ROLE_ADMIN = 3 };
+
+struct api {
+	csms *cs;
+	store *st;
+	sqlite3 *db;
+};
+
+#define MAX_PARAMS 4
+
+typedef struct api_ctx {
+	api *a;
+	net_http_req *req;
+	enum role role;
+	int ok_status; /* status api_one answers with when found (0 = 200) */
+	const char *params[MAX_PARAMS]; /* path segments matched by {} */
+	char param_buf[MAX_PARAMS][256];
+} api_ctx;
+
+typedef void (*api_handler)(api_ctx *c);
+
+/* Responses: each takes ownership of what it is given. */
+void api_json(api_ctx *c, int status, json_t *body);
+void api_error(api_ctx *c, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Parses the body as a JSON object; on failure answers 400 and returns NULL. */
+json_t *api_body_object(api_ctx *c);
+
+/* A row of stmt as a JSON object; time columns become RFC 3339, "online" a boolean. */
+json_t *api_row(sqlite3_stmt *st);
+/* Runs sql with the builder's binds and answers {"items", "limit", "offset", "total"}. */
+typedef struct qb {
+	strbuf where;
+	int n;
+	struct {
+		int is_int;
+		long long i;
+		const char *s;
+	} b[16];
+} qb;
+void qb_init(qb *q);
+void qb_release(qb *q);
+void qb_text(qb *q, const char *cond, const char *value);
+void qb_int(qb *q, const char *cond, long long value);
+typedef void (*api_row_fix)(api_ctx *c, json_t *row);
+/* fix (may be NULL) adjusts each row object before it is sent. */
+void api_list(api_ctx *c, const char *select_from, qb *q, const char *order, api_row_fix fix);
+/* One row by sql with one text bind (or 404 with what). */
+void api_one(api_ctx *c, const char *sql, const char *key, const char *what, api_row_fix fix);
+/* Parses an RFC 3339 query parameter; answers 400 and returns -1 when malformed. */
+int api_query_time(api_ctx *c, const char *name, long long *ms, int *present);
+
+/* Resource handlers. */
+void api_chargers_list(api_ctx *c);
+void api_chargers_create(api_ctx *c);
+void api_chargers_get(api_ctx *c);
+void api_chargers_patch(api_ctx *c);
+void api_chargers_delete(api_ctx *c);
+void api_command(api_ctx *c);
+void api_command_aborted(net_http_req *req);
+void api_meter_values(api_ctx *c);
+void api_frames(api_ctx *c);
+void api_status_history(api_ctx *c);
+void api_events(api_ctx *c);
+void api_anomalies(api_ctx *c);
+void api_transactions_list(api_ctx *c);
+void api_transactions_get(api_ctx *c);
+void api_transactions_close(api_ctx *c);
+void api_sites_list(api_ctx *c);
+void api_sites_create(api_ctx *c);
+void api_sites_get(api_ctx *c);
+void api_sites_patch(api_ctx *c);
+void api_sites_delete(api_ctx *c);
+void api_idtags_list(api_ctx *c);
+void api_idtags_create(api_ctx *c);
+void api_idtags_get(api_ctx *c);
+void api_idtags_patch(api_ctx *c);
+void api_idtags_delete(api_ctx *c);
+
+/* Executes a write statement on the API connection; returns sqlite3_changes or -1. */
+int api_exec(api_ctx *c, const char *sql, const char *fmt, ...);
+/* Applies a JSON patch of allowed fields to a table row. Answers errors itself; returns 0/-1. */
+struct field_rule {
+	const char *json;   /* JSON key */
+	const char *column; /* SQL column */
+	int type;           /* 's' string, 'n' number, 't' RFC 3339 time, 'e' enum */
+	const char *const *allowed; /* for 'e' */
+	int max_len;
+};
+int api_apply_fields(api_ctx *c, const char *table, const char *key_col, const char *key,
+		     const json_t *body, const struct field_rule *rules, size_t nrules, int insert);
+
+#endif

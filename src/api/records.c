@@ -1,0 +1,261 @@
+/*
+ * records.c - what chargers told us, read back: transactions, meter values,
+ * the raw frame log, status and connectivity history, events, anomalies.
+ */
+#include "api/internal.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TXN_SELECT                                                                                  \
+	"SELECT t.id, t.charger_id, t.connector_id, t.id_tag, t.start_time, t.stop_time,"           \
+	" t.meter_start, t.meter_stop, t.energy_wh, t.stop_reason, t.stop_id_tag, t.reservation_id," \
+	" t.status, t.closed_by, t.close_reason, COALESCE(t.flags, '') AS flags,"                    \
+	" t.register_energy_wh FROM transactions t"
+
+/* flags are stored comma-separated; the API shows a list. */
+static void fix_txn(api_ctx *c, json_t *row)
+{
+	const char *f = json_string_value(json_object_get(row, "flags"));
+	json_t *list = json_array();
+	if (f && *f) {
+		const char *p = f;
+		while (*p) {
+			const char *e = strchr(p, ',');
+			size_t n = e ? (size_t)(e - p) : strlen(p);
+			json_array_append_new(list, json_stringn(p, n));
+			p += n + (e ? 1 : 0);
+		}
+	}
+	json_object_set_new(row, "flags", list);
+}
+
+static int time_range(api_ctx *c, qb *q, const char *col)
+{
+	long long from, to;
+	int has_from, has_to;
+	if (api_query_time(c, "from", &from, &has_from) || api_query_time(c, "to", &to, &has_to))
+		return -1;
+	char cond[64];
+	if (has_from) {
+		snprintf(cond, sizeof(cond), "%s >= ?", col);
+		qb_int(q, cond, from);
+	}
+	if (has_to) {
+		snprintf(cond, sizeof(cond), "%s < ?", col);
+		qb_int(q, cond, to);
+	}
+	return 0;
+}
+
+void api_transactions_list(api_ctx *c)
+{
+	qb q;
+	qb_init(&q);
+	const char *v;
+	if ((v = net_http_query(c->req, "charger")))
+		qb_text(&q, "t.charger_id = ?", v);
+	if ((v = net_http_query(c->req, "id_tag")))
+		qb_text(&q, "t.id_tag = ?", v);
+	if ((v = net_http_query(c->req, "active"))) {
+		if (strcmp(v, "true") && strcmp(v, "false")) {
+			api_error(c, 400, "bad_request", "active: true or false");
+			goto out;
+		}
+		qb_text(&q, "t.status = ?", strcmp(v, "true") == 0 ? "active" : "completed");
+	}
+	if (time_range(c, &q, "t.start_time"))
+		goto out;
+	api_list(c, TXN_SELECT, &q, "t.id DESC", fix_txn);
+out:
+	qb_release(&q);
+}
+
+static int parse_id(api_ctx *c, long long *id)
+{
+	char *end;
+	*id = strtoll(c->params[0], &end, 10);
+	if (*end || !*c->params[0]) {
+		api_error(c, 404, "not_found", "no transaction '%s'", c->params[0]);
+		return -1;
+	}
+	return 0;
+}
+
+void api_transactions_get(api_ctx *c)
+{
+	long long id;
+	if (parse_id(c, &id))
+		return;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(c->a->db, TXN_SELECT " WHERE t.id = ?", -1, &st, NULL) != SQLITE_OK) {
+		api_error(c, 500, "internal", "query failed");
+		return;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		api_error(c, 404, "not_found", "no transaction %lld", id);
+		return;
+	}
+	json_t *row = api_row(st);
+	sqlite3_finalize(st);
+	fix_txn(c, row);
+	json_t *mv = json_array();
+	if (sqlite3_prepare_v2(c->a->db,
+			       "SELECT time, received_at, connector_id, measurand, phase, location, context,"
+			       " format, unit, value, raw_value, raw_unit FROM meter_values"
+			       " WHERE transaction_id = ? ORDER BY time, id",
+			       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			json_array_append_new(mv, api_row(st));
+	}
+	sqlite3_finalize(st);
+	json_object_set_new(row, "meter_values", mv);
+	api_json(c, 200, row);
+}
+
+void api_transactions_close(api_ctx *c)
+{
+	long long id;
+	if (parse_id(c, &id))
+		return;
+	json_t *body = api_body_object(c);
+	if (!body)
+		return;
+	json_t *jms = json_object_get(body, "meter_stop");
+	const char *reason = json_string_value(json_object_get(body, "reason"));
+	if (!reason || !*reason) {
+		api_error(c, 400, "invalid_payload", "reason: say why the transaction is closed");
+		goto out;
+	}
+	if (jms && !json_is_integer(jms)) {
+		api_error(c, 400, "invalid_payload", "meter_stop: an integer in Wh");
+		goto out;
+	}
+	int64_t ms = json_integer_value(jms);
+	int rc = csms_close_transaction(c->a->cs, id, jms ? &ms : NULL, reason, "operator");
+	if (rc == -ENOENT)
+		api_error(c, 404, "not_found", "no transaction %lld", id);
+	else if (rc == -EALREADY)
+		api_error(c, 409, "conflict", "transaction %lld is already completed", id);
+	else if (rc == -EINVAL)
+		api_error(c, 400, "invalid_payload", "meter_stop is below the transaction's meterStart");
+	else
+		api_transactions_get(c);
+out:
+	json_decref(body);
+}
+
+static int charger_exists(api_ctx *c)
+{
+	sqlite3_stmt *st = NULL;
+	int ok = 0;
+	if (sqlite3_prepare_v2(c->a->db, "SELECT 1 FROM chargers WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, c->params[0], -1, SQLITE_STATIC);
+		ok = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	if (!ok)
+		api_error(c, 404, "not_found", "no charger '%s'", c->params[0]);
+	return ok;
+}
+
+void api_meter_values(api_ctx *c)
+{
+	if (!charger_exists(c))
+		return;
+	qb q;
+	qb_init(&q);
+	qb_text(&q, "charger_id = ?", c->params[0]);
+	const char *v;
+	if ((v = net_http_query(c->req, "measurand")))
+		qb_text(&q, "measurand = ?", v);
+	if ((v = net_http_query(c->req, "transaction")))
+		qb_int(&q, "transaction_id = ?", atoll(v));
+	if ((v = net_http_query(c->req, "connector")))
+		qb_int(&q, "connector_id = ?", atoll(v));
+	if (time_range(c, &q, "time") == 0)
+		api_list(c,
+			 "SELECT id, time, received_at, connector_id, transaction_id, measurand, phase,"
+			 " location, context, format, unit, value, raw_value, raw_unit FROM meter_values",
+			 &q, "time, id", NULL);
+	qb_release(&q);
+}
+
+void api_frames(api_ctx *c)
+{
+	if (!charger_exists(c))
+		return;
+	qb q;
+	qb_init(&q);
+	qb_text(&q, "charger_id = ?", c->params[0]);
+	const char *v;
+	if ((v = net_http_query(c->req, "direction")))
+		qb_text(&q, "direction = ?", v);
+	if ((v = net_http_query(c->req, "action")))
+		qb_text(&q, "action = ?", v);
+	if ((v = net_http_query(c->req, "unique_id")))
+		qb_text(&q, "unique_id = ?", v);
+	if ((v = net_http_query(c->req, "q")))
+		qb_text(&q, "instr(payload, ?) > 0", v);
+	if (time_range(c, &q, "time") == 0)
+		api_list(c,
+			 "SELECT id, time, direction, message_type, unique_id, action, payload AS frame"
+			 " FROM frames",
+			 &q, "id", NULL);
+	qb_release(&q);
+}
+
+void api_status_history(api_ctx *c)
+{
+	if (!charger_exists(c))
+		return;
+	qb q;
+	qb_init(&q);
+	qb_text(&q, "charger_id = ?", c->params[0]);
+	if (time_range(c, &q, "time") == 0)
+		api_list(c,
+			 "SELECT * FROM (SELECT 'status' AS kind, charger_id, received_at AS time,"
+			 " charger_time, connector_id, status, error_code, info, vendor_error_code,"
+			 " NULL AS reason, id AS seq FROM status_history"
+			 " UNION ALL SELECT 'connectivity', charger_id, time, NULL, NULL,"
+			 " CASE online WHEN 1 THEN 'Online' ELSE 'Offline' END, NULL, NULL, NULL, reason,"
+			 " id FROM connectivity)",
+			 &q, "time, kind, seq", NULL);
+	qb_release(&q);
+}
+
+void api_events(api_ctx *c)
+{
+	if (!charger_exists(c))
+		return;
+	qb q;
+	qb_init(&q);
+	qb_text(&q, "charger_id = ?", c->params[0]);
+	const char *v;
+	if ((v = net_http_query(c->req, "kind")))
+		qb_text(&q, "kind = ?", v);
+	if (time_range(c, &q, "time") == 0)
+		api_list(c, "SELECT id, charger_id, time, kind, status, detail FROM events", &q, "id", NULL);
+	qb_release(&q);
+}
+
+void api_anomalies(api_ctx *c)
+{
+	qb q;
+	qb_init(&q);
+	const char *v;
+	if ((v = net_http_query(c->req, "charger")))
+		qb_text(&q, "charger_id = ?", v);
+	if ((v = net_http_query(c->req, "kind")))
+		qb_text(&q, "kind = ?", v);
+	if (time_range(c, &q, "time") == 0)
+		api_list(c, "SELECT id, charger_id, time, kind, detail, unique_id FROM anomalies", &q,
+			 "id DESC", NULL);
+	qb_release(&q);
+}

@@ -1,0 +1,231 @@
+/*
+ * main.c - the chargeops command: serve, token, sim, version.
+ */
+#include "api/api.h"
+#include "csms/csms.h"
+#include "net/server.h"
+#include "store/store.h"
+#include "util/config.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHARGEOPS_VERSION "0.1.0"
+
+int sim_main(int argc, char **argv);
+
+static net_server *running;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (running)
+		net_server_stop(running);
+}
+
+static void store_committed_wake(void *arg)
+{
+	net_server *srv = *(net_server **)arg;
+	if (srv)
+		net_server_wake(srv);
+}
+
+static uint64_t committed(void *ctx)
+{
+	return store_committed(csms_store(ctx));
+}
+
+static void usage_serve(FILE *f)
+{
+	fprintf(f,
+		"usage: chargeops serve [--listen HOST:PORT] [--data DIR] [--config FILE]\n"
+		"                       [--accept-unknown] [--tls-cert FILE --tls-key FILE]\n"
+		"                       [--SETTING VALUE ...]\n"
+		"Runs the central system: OCPP 1.6J at ws://HOST:PORT/ocpp/{chargePointId},\n"
+		"the REST API at /api/v1, /healthz and /metrics. Every setting of the config\n"
+		"file (docs/config.md) can be given as a flag, e.g. --heartbeat-interval 60.\n");
+}
+
+/* Turns "--heartbeat-interval" into "heartbeat_interval" in buf. */
+static const char *flag_key(const char *flag, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", flag + 2);
+	for (char *p = buf; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	return buf;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	config cfg;
+	config_defaults(&cfg);
+	char err[512];
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--config") && i + 1 < argc) {
+			if (config_load_file(&cfg, argv[i + 1], err, sizeof(err))) {
+				fprintf(stderr, "chargeops: %s\n", err);
+				return 2;
+			}
+		}
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		char key[64];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage_serve(stdout);
+			return 0;
+		}
+		if (!strcmp(a, "--config")) {
+			i++;
+			continue;
+		}
+		if (!strcmp(a, "--accept-unknown")) {
+			cfg.accept_unknown = 1;
+			continue;
+		}
+		if (strncmp(a, "--", 2) != 0 || i + 1 >= argc) {
+			usage_serve(stderr);
+			return 2;
+		}
+		if (config_set(&cfg, flag_key(a, key, sizeof(key)), argv[++i], err, sizeof(err))) {
+			fprintf(stderr, "chargeops: %s\n", err);
+			return 2;
+		}
+	}
+	enum log_level lvl;
+	if (log_parse_level(cfg.log_level, &lvl)) {
+		fprintf(stderr, "chargeops: log_level: debug, info, warn or error\n");
+		return 2;
+	}
+	log_set_level(lvl);
+	if ((cfg.tls_cert[0] != 0) != (cfg.tls_key[0] != 0)) {
+		fprintf(stderr, "chargeops: --tls-cert and --tls-key go together\n");
+		return 2;
+	}
+
+	store *st = NULL;
+	csms *cs = NULL;
+	api *a = NULL;
+	net_server *srv = NULL;
+	static net_server *srv_for_wake;
+	int rc = 1;
+	if (store_open(cfg.data_dir, &st, err, sizeof(err))) {
+		fprintf(stderr, "chargeops: store: %s\n", err);
+		goto out;
+	}
+	if (csms_new(&cfg, st, &cs, err, sizeof(err))) {
+		fprintf(stderr, "chargeops: %s\n", err);
+		goto out;
+	}
+	a = api_new(cs, st);
+	net_server_opts o = {
+		.listen = cfg.listen,
+		.tls_cert = cfg.tls_cert,
+		.tls_key = cfg.tls_key,
+		.ping_interval = cfg.ping_interval,
+		.ping_timeout = cfg.ping_timeout,
+		.max_message = (size_t)cfg.max_frame_bytes,
+		.ws = &csms_ws_handlers,
+		.http = &api_http_handlers,
+		.ctx = NULL,
+		.committed = committed,
+		.tick = csms_tick,
+	};
+	o.ctx = cs;
+	o.http_ctx = a;
+	if (net_server_new(&o, &srv, err, sizeof(err))) {
+		fprintf(stderr, "chargeops: %s\n", err);
+		goto out;
+	}
+	srv_for_wake = srv;
+	store_set_notify(st, store_committed_wake, &srv_for_wake);
+	csms_attach(cs, srv);
+	running = srv;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	log_info("chargeops %s: listening on %s%s (port %d), data in %s", CHARGEOPS_VERSION, cfg.listen,
+		 cfg.tls_cert[0] ? " with TLS" : "", net_server_port(srv), cfg.data_dir);
+	printf("chargeops: listening on port %d\n", net_server_port(srv));
+	fflush(stdout);
+	rc = net_server_run(srv) ? 1 : 0;
+	log_info("chargeops: shutting down");
+out:
+	running = NULL;
+	net_server_free(srv);
+	srv_for_wake = NULL;
+	csms_free(cs);
+	api_free(a);
+	store_close(st);
+	return rc;
+}
+
+static int cmd_token(int argc, char **argv)
+{
+	const char *data = "./data", *role = NULL, *name = NULL;
+	if (argc < 2 || strcmp(argv[1], "create") != 0)
+		goto usage;
+	for (int i = 2; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--data"))
+			data = argv[i + 1];
+		else if (!strcmp(argv[i], "--role"))
+			role = argv[i + 1];
+		else if (!strcmp(argv[i], "--name"))
+			name = argv[i + 1];
+		else
+			goto usage;
+	}
+	if (!role || !name || (argc - 2) % 2)
+		goto usage;
+	store *st;
+	char err[256], token[65];
+	log_set_level(LOG_WARN);
+	if (store_open(data, &st, err, sizeof(err))) {
+		fprintf(stderr, "chargeops: store: %s\n", err);
+		return 1;
+	}
+	int rc = api_token_create(st, role, name, token, err, sizeof(err));
+	store_close(st);
+	if (rc) {
+		fprintf(stderr, "chargeops: %s\n", err);
+		return 1;
+	}
+	printf("%s\n", token);
+	return 0;
+usage:
+	fprintf(stderr, "usage: chargeops token create --data DIR --role admin|operator|viewer --name NAME\n");
+	return 2;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{"serve", cmd_serve, "run the central system (OCPP server, REST API)"},
+	{"token", cmd_token, "create operator API tokens"},
+	{"sim", sim_main, "simulate charge points against a central system"},
+};
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2) {
+		if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+			printf("chargeops %s\n", CHARGEOPS_VERSION);
+			return 0;
+		}
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (!strcmp(argv[1], commands[i].name))
+				return commands[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "usage: chargeops COMMAND [ARGS]\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(stderr, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(stderr, "  %-8s %s\n", "version", "print the version");
+	return 2;
+}
