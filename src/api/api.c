@@ -537,7 +537,12 @@ static enum role token_role(api *a, const char *auth)
 		sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			const char *role = (const char *)sqlite3_column_text(st, 0);
-			r = !strcmp(role, "admin") ? ROLE_ADMIN : !strcmp(role, "operator") ? ROLE_OPERATOR : ROLE_VIEWER;
+			if (strcmp(role, "admin") == 0)
+				r = ROLE_ADMIN;
+			else if (strcmp(role, "operator") == 0)
+				r = ROLE_OPERATOR;
+			else
+				r = ROLE_VIEWER;
 		}
 	}
 	sqlite3_finalize(st);
@@ -617,7 +622,7 @@ void api_free(api *a)
 int api_token_create(store *st, const char *role, const char *name, char token[65], char *err,
 		     size_t errlen)
 {
-	if (strcmp(role, "admin") && strcmp(role, "operator") && strcmp(role, "viewer")) {
+	if (strcmp(role, "admin") != 0 && strcmp(role, "operator") != 0 && strcmp(role, "viewer") != 0) {
 		snprintf(err, errlen, "role must be admin, operator or viewer");
 		return -1;
 	}

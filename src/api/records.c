@@ -61,7 +61,7 @@ void api_transactions_list(api_ctx *c)
 	if ((v = net_http_query(c->req, "id_tag")))
 		qb_text(&q, "t.id_tag = ?", v);
 	if ((v = net_http_query(c->req, "active"))) {
-		if (strcmp(v, "true") && strcmp(v, "false")) {
+		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
 			api_error(c, 400, "bad_request", "active: true or false");
 			goto out;
 		}

@@ -101,7 +101,7 @@ int csms_command(csms *cs, const char *charger_id, const char *action, json_t *p
 		 size_t detail_len)
 {
 	const ocpp_action_def *def = ocpp16_action(action);
-	if (!def || ocpp16_action_direction(def) != OCPP_FROM_CS) {
+	if (!def || !(ocpp16_action_direction(def) & OCPP_FROM_CS)) {
 		snprintf(detail, detail_len, "%s is not a central-system-initiated OCPP 1.6 action",
 			 action);
 		json_decref(payload);

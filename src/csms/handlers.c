@@ -333,7 +333,7 @@ static int h_stop(HANDLER_ARGS)
 		t->completed_mono = clock_mono_ms();
 		t->meter_stop = meter_stop;
 		store_write(cs->st, ST_TXN_STOP, "iiisssssp" "i", ts, meter_stop, energy,
-			    reason ? reason : "Local", tag, "charger", NULL, t->flags,
+			    reason ? reason : "Local", tag, "charger", (const char *)NULL, t->flags,
 			    t->reg_count ? &reg_energy : NULL, id);
 		log_info("ocpp: %s stopped transaction %lld: %lld Wh (%s)", s->id, (long long)id,
 			 (long long)energy, reason ? reason : "Local");
@@ -374,7 +374,8 @@ static int h_diagnostics_status(HANDLER_ARGS)
 {
 	const char *st = str(req, "status");
 	store_write(s->cs->st, ST_CHARGER_DIAG, "ss", st, s->id);
-	store_write(s->cs->st, ST_EVENT, "sisss", s->id, clock_now_ms(), "diagnostics", st, NULL);
+	store_write(s->cs->st, ST_EVENT, "sisss", s->id, clock_now_ms(), "diagnostics", st,
+		    (const char *)NULL);
 	*reply = json_object();
 	return 0;
 }
@@ -383,7 +384,8 @@ static int h_firmware_status(HANDLER_ARGS)
 {
 	const char *st = str(req, "status");
 	store_write(s->cs->st, ST_CHARGER_FIRMWARE, "ss", st, s->id);
-	store_write(s->cs->st, ST_EVENT, "sisss", s->id, clock_now_ms(), "firmware", st, NULL);
+	store_write(s->cs->st, ST_EVENT, "sisss", s->id, clock_now_ms(), "firmware", st,
+		    (const char *)NULL);
 	*reply = json_object();
 	return 0;
 }

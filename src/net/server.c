@@ -11,6 +11,7 @@
 #include "util/secret.h"
 #include "util/xalloc.h"
 
+#include <assert.h>
 #include <libwebsockets.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -180,7 +181,7 @@ static int write_plain_status(struct lws *wsi, int status, const char *msg, int 
  */
 static int filter_upgrade(net_server *s, struct lws *wsi, struct net_conn *c, int on_ocpp_protocol)
 {
-	char uri[512], id[256], peer[64] = "?";
+	char uri[512], id[128], peer[64] = "?";
 	lws_get_peer_simple(wsi, peer, sizeof(peer));
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0)
 		uri[0] = '\0';
@@ -263,8 +264,8 @@ static int ws_writable(net_server *s, struct net_conn *c)
 static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct net_conn *c = user;
-	struct lws_context *ctx = lws_get_context(wsi);
-	net_server *s = ctx ? lws_context_user(ctx) : NULL;
+	net_server *s = lws_context_user(lws_get_context(wsi));
+	assert(s);
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		memset(c, 0, sizeof(*c));

@@ -38,6 +38,23 @@ static const char *const type_names[] = {
 };
 /* clang-format on */
 
+/*
+ * The length of s[0..len) without a multi-byte character cut short at its end.
+ * Paths and details are cut to fit their buffers; cutting inside a character
+ * would leave text that jansson refuses to put in a CALLERROR.
+ */
+static size_t utf8_whole(const char *s, size_t len)
+{
+	size_t lead = len;
+	while (lead > 0 && ((unsigned char)s[lead - 1] & 0xC0) == 0x80)
+		lead--;
+	if (lead == 0)
+		return len;
+	unsigned char c = (unsigned char)s[lead - 1];
+	size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+	return len - (lead - 1) >= need ? len : lead - 1;
+}
+
 /* Appends to the path; a segment that does not fit is cut, never overflows. */
 static size_t path_push(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static size_t path_push(struct walk *w, const char *fmt, ...)
@@ -48,8 +65,12 @@ static size_t path_push(struct walk *w, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vsnprintf(w->path + w->len, room, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		w->len += (size_t)n < room ? (size_t)n : room - 1;
+	if (n > 0 && (size_t)n < room) {
+		w->len += (size_t)n;
+	} else if (n > 0) {
+		w->len = utf8_whole(w->path, sizeof(w->path) - 1);
+		w->path[w->len] = '\0';
+	}
 	return saved;
 }
 
@@ -79,6 +100,7 @@ static int fail(struct walk *w, const char *code, const char *fmt, ...)
 		vsnprintf(v->detail + n, sizeof(v->detail) - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
+	v->detail[utf8_whole(v->detail, strlen(v->detail))] = '\0';
 	return OCPP_EINVALID;
 }
 

@@ -100,9 +100,13 @@ typedef struct sim_connector {
 	bool unavailable_scheduled; /* ... to take effect when the session ends */
 } sim_connector;
 
+enum sim_purpose { SIM_PURPOSE_MAX, SIM_PURPOSE_TX_DEFAULT, SIM_PURPOSE_TX };
+
+/* One installed charging profile, reduced to what the simulator honours: the
+ * limit of its first schedule period. tx_id < 0: any transaction. */
 typedef struct sim_profile {
 	int id, connector_id, stack_level, tx_id;
-	int purpose; /* PURPOSE_* in sim_calls.c */
+	enum sim_purpose purpose;
 	double limit_w;
 } sim_profile;
 
@@ -135,6 +139,7 @@ struct sim_charger {
 	wsclient_timer *fw_timer;
 	wsclient_timer *diag_timer;
 	int fw_step, diag_step;
+	const char *fw_status, *diag_status; /* for TriggerMessage (static strings) */
 
 	char **cfg; /* values of sim_config.c's keys; NULL = default */
 	unsigned sampled_mask;

@@ -476,6 +476,38 @@ static void test_long_paths_are_cut_not_overflowed(void **state)
 	json_decref(p);
 }
 
+/* A long key of multi-byte characters is cut between characters, so the
+ * detail can still be sent in a CALLERROR. */
+static void test_cut_detail_stays_valid_utf8(void **state)
+{
+	for (size_t extra = 0; extra < 4; extra++) {
+		/* Shift the cut point across every byte of the 2- and 3-byte characters. */
+		char key[1200] = "";
+		size_t len = 0;
+		for (size_t i = 0; i < extra; i++)
+			key[len++] = 'a';
+		while (len + 5 < sizeof(key)) {
+			memcpy(key + len, "\xc3\xa9\xe2\x82\xac", 5);
+			len += 5;
+		}
+		key[len] = '\0';
+		json_t *p = json_pack("{s:{s:s,s:i}}", "idTagInfo", "status", "Accepted", key, 1);
+		assert_non_null(p);
+		ocpp_violation v;
+		assert_int_equal(ocpp16_validate_response(ocpp16_action("Authorize"), p, &v),
+				 OCPP_EINVALID);
+		assert_string_equal(v.error_code, "FormationViolation");
+		json_t *as_json = json_string(v.detail);
+		if (!as_json)
+			fail_msg("detail is not valid UTF-8 (shift %zu)", extra);
+		json_decref(as_json);
+		char *frame = ocpp_build_error("1", v.error_code, v.detail, NULL);
+		assert_non_null(frame);
+		free(frame);
+		json_decref(p);
+	}
+}
+
 /* ---- ocpp16_check_call ---- */
 
 static int check(enum ocpp_direction self, const char *action_name, const char *payload,
@@ -582,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_uri_format),
 		cmocka_unit_test(test_minimum_rule),
 		cmocka_unit_test(test_long_paths_are_cut_not_overflowed),
+		cmocka_unit_test(test_cut_detail_stays_valid_utf8),
 		cmocka_unit_test(test_check_call_accepts),
 		cmocka_unit_test(test_check_call_unknown_action),
 		cmocka_unit_test(test_check_call_wrong_direction),

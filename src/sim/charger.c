@@ -1,0 +1,930 @@
+/*
+ * charger.c - one simulated OCPP 1.6J charger: its WebSocket connection
+ * (reconnect with backoff, reboot), the outgoing call queue (one CALL in
+ * flight, matched by unique id, answers validated against the schema), and
+ * the session cycle of each connector:
+ *
+ *   Available -> Preparing -> Authorize -> StartTransaction -> Charging
+ *   (MeterValues every sample interval) -> StopTransaction -> Finishing
+ *   -> Available -> idle -> ...
+ *
+ * Each connector has one timer for its next event, kept in simulated time
+ * (c->due) so that samples fall on exact multiples of the interval and the
+ * physics, and with it every payload, depends only on the seed and on the
+ * central system's answers. Randomness comes from per-connector generators
+ * for the same reason.
+ */
+#include "sim/sim_internal.h"
+
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { REG_NONE, REG_PENDING, REG_ACCEPTED, REG_REJECTED };
+
+#define CALL_TIMEOUT_MS 30000 /* wall: OCPP-J's usual response timeout */
+#define REBOOT_CLOSE_MS 500   /* wall: lets the Reset answer leave first */
+#define REBOOT_DELAY_MS 2000  /* wall: "boot time" before reconnecting */
+#define BACKOFF_MAX_MS 30000
+#define S(x) ((int64_t)(x) * 1000) /* simulated seconds to ms */
+
+/* One queued outgoing CALL. */
+struct sim_call {
+	struct sim_call *next;
+	char action[OCPP_ACTION_MAX + 1];
+	json_t *payload;
+	int connector_id;
+	bool keep; /* transaction message: survives a disconnect */
+};
+typedef struct sim_call sim_call;
+
+/* ---- clock and randomness ---- */
+
+int64_t sim_now(const sim_world *w)
+{
+	double elapsed = (double)(wsclient_now_ms() - w->mono0_ms);
+	return w->epoch0_ms + (int64_t)(elapsed * w->opts->speed);
+}
+
+int64_t sim_wall_delay(const sim_world *w, int64_t at)
+{
+	int64_t d = at - sim_now(w);
+	return d <= 0 ? 0 : (int64_t)ceil((double)d / w->opts->speed);
+}
+
+/* splitmix64: small, fast, and good enough to pick session lengths. */
+static uint64_t rng_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+static double rng_range(uint64_t *s, double lo, double hi)
+{
+	return lo + (hi - lo) * (double)(rng_next(s) >> 11) / 9007199254740992.0;
+}
+
+static int64_t rng_ms(uint64_t *s, double lo_s, double hi_s)
+{
+	return (int64_t)(rng_range(s, lo_s, hi_s) * 1000);
+}
+
+void sim_note(const sim_charger *ch, const char *fmt, ...)
+{
+	if (!ch->w->opts->verbose)
+		return;
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_info("%s: %s", ch->id, buf);
+}
+
+/* ---- call queue ---- */
+
+static void call_free(sim_call *c)
+{
+	json_decref(c->payload);
+	free(c);
+}
+
+/* Takes the payload reference. */
+static sim_call *call_new(const char *action, json_t *payload, int connector_id, bool keep)
+{
+	sim_call *c = xcalloc(1, sizeof(*c));
+	snprintf(c->action, sizeof(c->action), "%s", action);
+	c->payload = payload;
+	c->connector_id = connector_id;
+	c->keep = keep;
+	return c;
+}
+
+static void queue_push_front(sim_charger *ch, sim_call *c)
+{
+	c->next = ch->q_head;
+	ch->q_head = c;
+	if (!ch->q_tail)
+		ch->q_tail = c;
+}
+
+static bool queue_has(const sim_charger *ch, const char *action)
+{
+	if (ch->inflight && strcmp(ch->inflight->action, action) == 0)
+		return true;
+	for (const sim_call *c = ch->q_head; c; c = c->next)
+		if (strcmp(c->action, action) == 0)
+			return true;
+	return false;
+}
+
+/* Takes the payload reference. */
+void sim_send_call(sim_charger *ch, const char *action, json_t *payload, int connector_id,
+		   bool keep)
+{
+	sim_call *c = call_new(action, payload, connector_id, keep);
+	if (ch->q_tail)
+		ch->q_tail->next = c;
+	else
+		ch->q_head = c;
+	ch->q_tail = c;
+	sim_pump(ch);
+}
+
+static bool any_starting(const sim_charger *ch)
+{
+	for (int i = 1; i <= SIM_CONNECTORS; i++)
+		if (ch->conns[i].phase == PH_STARTING)
+			return true;
+	return false;
+}
+
+void sim_pump(sim_charger *ch)
+{
+	if (!ch->open || ch->hold_pump)
+		return;
+	if (ch->stopping && !ch->inflight &&
+	    (ch->registration != REG_ACCEPTED || (!ch->q_head && !any_starting(ch)))) {
+		wsclient_close(ch->conn); /* everything said: leave */
+		return;
+	}
+	sim_call *c = ch->q_head;
+	if (ch->inflight || !c)
+		return;
+	/* Until the boot is accepted only BootNotification may go out. */
+	if (ch->registration != REG_ACCEPTED && strcmp(c->action, "BootNotification") != 0)
+		return;
+
+	snprintf(ch->inflight_id, sizeof(ch->inflight_id), "%u", ++ch->msg_seq);
+	char *text = ocpp_build_call(ch->inflight_id, c->action, c->payload);
+	int rc = wsclient_send(ch->conn, text, strlen(text));
+	free(text);
+	if (rc < 0) {
+		log_warn("%s: cannot send %s: %s", ch->id, c->action, wsclient_strerror(rc));
+		return; /* the connection is going; on_close re-queues */
+	}
+	ch->q_head = c->next;
+	if (!ch->q_head)
+		ch->q_tail = NULL;
+	c->next = NULL;
+	ch->inflight = c;
+	ch->w->stats.calls_sent++;
+	wsclient_timer_start(ch->call_timer, CALL_TIMEOUT_MS);
+}
+
+/* ---- answers to our calls: one row per action that cares ---- */
+
+static sim_connector *call_connector(sim_charger *ch, const sim_call *c)
+{
+	if (c->connector_id < 1 || c->connector_id > SIM_CONNECTORS)
+		return NULL;
+	return &ch->conns[c->connector_id];
+}
+
+static void schedule_boot_retry(sim_charger *ch, int64_t sim_ms)
+{
+	int64_t wall = (int64_t)ceil((double)sim_ms / ch->w->opts->speed);
+	wsclient_timer_start(ch->boot_timer, wall);
+}
+
+static void boot_result(sim_charger *ch, sim_call *call, const json_t *p)
+{
+	(void)call;
+	const char *status = json_string_value(json_object_get(p, "status"));
+	json_int_t interval = json_integer_value(json_object_get(p, "interval"));
+	if (status && strcmp(status, "Accepted") == 0) {
+		ch->registration = REG_ACCEPTED;
+		if (interval > 0) {
+			char buf[24];
+			snprintf(buf, sizeof(buf), "%lld", (long long)interval);
+			sim_cfg_store(ch, "HeartbeatInterval", buf);
+		}
+		sim_note(ch, "boot accepted, heartbeat every %d s",
+			 sim_cfg_int(ch, "HeartbeatInterval", 300));
+		sim_restart_heartbeat(ch);
+		for (int i = 0; i <= SIM_CONNECTORS; i++)
+			sim_send_status(&ch->conns[i], ch->conns[i].status, true);
+		return;
+	}
+	bool pending = status && strcmp(status, "Pending") == 0;
+	ch->registration = pending ? REG_PENDING : REG_REJECTED;
+	if (interval <= 0)
+		interval = 30;
+	sim_note(ch, "boot %s, retrying in %lld s", status ? status : "(no status)",
+		 (long long)interval);
+	schedule_boot_retry(ch, S(interval));
+}
+
+static void boot_fail(sim_charger *ch, sim_call *call)
+{
+	(void)call;
+	schedule_boot_retry(ch, S(30));
+}
+
+static void advance_meter(sim_connector *c, int64_t at)
+{
+	if (at > c->meter_at) {
+		sim_meter_advance(&c->meter, at - c->meter_at);
+		c->meter_at = at;
+	}
+}
+
+void sim_connector_schedule(sim_connector *c, int64_t at)
+{
+	c->due = at;
+	wsclient_timer_start(c->timer, sim_wall_delay(c->ch->w, at));
+}
+
+static void schedule_idle(sim_connector *c, int64_t from)
+{
+	sim_connector_schedule(c, from + rng_ms(&c->rng, 60, 900));
+}
+
+/* The session ends before a transaction exists: back to idle. */
+static void abort_session(sim_connector *c)
+{
+	c->phase = PH_IDLE;
+	c->tx_id = -1;
+	c->stop_reason = NULL;
+	sim_send_status(c, sim_idle_status(c), false);
+	if (!c->ch->stopping)
+		schedule_idle(c, sim_now(c->ch->w));
+	else
+		wsclient_timer_stop(c->timer);
+}
+
+static void start_tx(sim_connector *c)
+{
+	sim_charger *ch = c->ch;
+	int64_t now = sim_now(ch->w);
+	advance_meter(c, now);
+	c->meter_start_wh = sim_meter_register_wh(&c->meter);
+	int reservation = -1;
+	if (c->reserved && strcmp(c->reserved_tag, c->id_tag) == 0)
+		reservation = c->reservation_id;
+	c->reserved = false;
+	c->phase = PH_STARTING;
+	sim_send_call(ch, "StartTransaction",
+		      sim_msg_start(c->id, c->id_tag, c->meter_start_wh, reservation, now), c->id,
+		      true);
+}
+
+static const char *id_tag_status(const json_t *p)
+{
+	const char *s = json_string_value(json_object_get(json_object_get(p, "idTagInfo"), "status"));
+	return s ? s : "(none)";
+}
+
+static void authorize_result(sim_charger *ch, sim_call *call, const json_t *p)
+{
+	sim_connector *c = call_connector(ch, call);
+	if (!c || c->phase != PH_AUTHORIZING)
+		return;
+	const char *status = id_tag_status(p);
+	if (strcmp(status, "Accepted") == 0 && !c->stop_reason) {
+		start_tx(c);
+		return;
+	}
+	sim_note(ch, "connector %d: idTag %s %s", c->id, c->id_tag, status);
+	abort_session(c);
+}
+
+static void authorize_fail(sim_charger *ch, sim_call *call)
+{
+	sim_connector *c = call_connector(ch, call);
+	if (c && c->phase == PH_AUTHORIZING)
+		abort_session(c);
+}
+
+/* Ends a running transaction at simulated time `at`. */
+static void do_stop(sim_connector *c, const char *reason, int64_t at)
+{
+	sim_charger *ch = c->ch;
+	assert(c->tx_id >= 0);
+	advance_meter(c, at);
+	sim_meter_set_charging(&c->meter, false);
+	sim_send_call(ch, "StopTransaction", sim_msg_stop(c->tx_id, c->id_tag, &c->meter, reason, at),
+		      c->id, true);
+	double kwh = (double)(sim_meter_register_wh(&c->meter) - c->meter_start_wh) / 1000.0;
+	ch->w->stats.sessions_done++;
+	ch->w->stats.energy_wh += kwh * 1000.0;
+	sim_note(ch, "connector %d: transaction %d stopped (%s), %.2f kWh", c->id, c->tx_id, reason,
+		 kwh);
+
+	/* TxProfiles end with their transaction. */
+	for (int i = 0; i < ch->nprofiles;) {
+		const sim_profile *p = &ch->profiles[i];
+		if (p->purpose == SIM_PURPOSE_TX &&
+		    (p->tx_id == c->tx_id || (p->tx_id < 0 && p->connector_id == c->id)))
+			ch->profiles[i] = ch->profiles[--ch->nprofiles];
+		else
+			i++;
+	}
+	c->tx_id = -1;
+	c->stop_reason = NULL;
+	c->phase = PH_FINISHING;
+	sim_send_status(c, "Finishing", false);
+	sim_apply_limits(ch);
+	sim_connector_schedule(c, at + rng_ms(&c->rng, 10, 60));
+}
+
+static void start_result(sim_charger *ch, sim_call *call, const json_t *p)
+{
+	sim_connector *c = call_connector(ch, call);
+	if (!c || c->phase != PH_STARTING)
+		return;
+	int64_t now = sim_now(ch->w);
+	c->tx_id = (int)json_integer_value(json_object_get(p, "transactionId"));
+	ch->w->stats.sessions_started++;
+	const char *status = id_tag_status(p);
+	if (strcmp(status, "Accepted") != 0) {
+		sim_note(ch, "connector %d: transaction %d refused (%s)", c->id, c->tx_id, status);
+		do_stop(c, "DeAuthorized", now);
+		return;
+	}
+	if (c->stop_reason) {
+		do_stop(c, c->stop_reason, now);
+		return;
+	}
+	advance_meter(c, now);
+	sim_meter_set_charging(&c->meter, true);
+	sim_apply_limits(ch);
+	c->phase = PH_CHARGING;
+	sim_note(ch, "connector %d: transaction %d started for %s", c->id, c->tx_id, c->id_tag);
+	sim_send_status(c, "Charging", false);
+	c->session_end = now + rng_ms(&c->rng, 20 * 60, 90 * 60);
+	int interval = sim_cfg_int(ch, "MeterValueSampleInterval", 10);
+	sim_connector_schedule(c, now + S(interval > 0 ? interval : 60));
+}
+
+static void start_fail(sim_charger *ch, sim_call *call)
+{
+	sim_connector *c = call_connector(ch, call);
+	if (c && c->phase == PH_STARTING)
+		abort_session(c);
+}
+
+static const struct result_row {
+	const char *action;
+	void (*on_result)(sim_charger *ch, sim_call *call, const json_t *payload);
+	void (*on_fail)(sim_charger *ch, sim_call *call); /* CALLERROR, timeout, dropped */
+} result_rows[] = {
+	{"Authorize", authorize_result, authorize_fail},
+	{"BootNotification", boot_result, boot_fail},
+	{"StartTransaction", start_result, start_fail},
+};
+
+static const struct result_row *result_row(const char *action)
+{
+	for (size_t i = 0; i < sizeof(result_rows) / sizeof(result_rows[0]); i++)
+		if (strcmp(result_rows[i].action, action) == 0)
+			return &result_rows[i];
+	return NULL;
+}
+
+static void call_failed(sim_charger *ch, sim_call *c)
+{
+	const struct result_row *row = result_row(c->action);
+	if (row && row->on_fail)
+		row->on_fail(ch, c);
+}
+
+static void on_answer(sim_charger *ch, const ocpp_frame *f)
+{
+	sim_call *c = ch->inflight;
+	if (!c || strcmp(f->unique_id, ch->inflight_id) != 0) {
+		ch->w->stats.violations++;
+		log_warn("%s: answer for unknown call id \"%s\"", ch->id, f->unique_id);
+		return;
+	}
+	ch->inflight = NULL;
+	wsclient_timer_stop(ch->call_timer);
+
+	if (f->type == OCPP_CALLRESULT) {
+		ch->w->stats.results++;
+		ocpp_violation v;
+		const ocpp_action_def *def = ocpp16_action(c->action);
+		if (def && ocpp16_validate_response(def, f->payload, &v) < 0) {
+			ch->w->stats.violations++;
+			log_warn("%s: invalid %s confirmation: %s: %s", ch->id, c->action,
+				 v.error_code, v.detail);
+		}
+		const struct result_row *row = result_row(c->action);
+		if (row && row->on_result)
+			row->on_result(ch, c, f->payload);
+	} else {
+		ch->w->stats.call_errors++;
+		log_warn("%s: %s answered with CALLERROR %s \"%s\"", ch->id, c->action,
+			 f->error_code, f->error_description);
+		call_failed(ch, c);
+	}
+	call_free(c);
+	sim_pump(ch);
+}
+
+static void call_timeout(void *arg)
+{
+	sim_charger *ch = arg;
+	sim_call *c = ch->inflight;
+	if (!c)
+		return;
+	ch->inflight = NULL;
+	ch->w->stats.timeouts++;
+	log_warn("%s: no answer to %s within %d s", ch->id, c->action, CALL_TIMEOUT_MS / 1000);
+	call_failed(ch, c);
+	call_free(c);
+	sim_pump(ch);
+}
+
+/* ---- statuses, samples, heartbeat ---- */
+
+const char *sim_idle_status(const sim_connector *c)
+{
+	const sim_charger *ch = c->ch;
+	if (c->unavailable || ch->conns[0].unavailable)
+		return "Unavailable";
+	if (c->reserved)
+		return "Reserved";
+	return "Available";
+}
+
+/* status must be a static string. */
+void sim_send_status(sim_connector *c, const char *status, bool force)
+{
+	sim_charger *ch = c->ch;
+	if (!force && strcmp(c->status, status) == 0)
+		return;
+	if (strcmp(c->status, status) != 0)
+		sim_note(ch, "connector %d: %s -> %s", c->id, c->status, status);
+	c->status = status;
+	/* Before the boot is accepted the status is only recorded: the boot
+	 * answer sends every connector's status. */
+	if (ch->registration == REG_ACCEPTED)
+		sim_send_call(ch, "StatusNotification",
+			      sim_msg_status(c->id, status, NULL, sim_now(ch->w)), c->id, false);
+}
+
+/* A MeterValues of c's meter as it stands at c->meter_at. */
+static void send_meter_values_at(sim_connector *c, const char *context)
+{
+	sim_charger *ch = c->ch;
+	int tx = c->phase == PH_CHARGING ? c->tx_id : -1;
+	sim_send_call(ch, "MeterValues",
+		      sim_msg_meter_values(c->id, tx, &c->meter, ch->sampled_mask, context,
+					   c->meter_at),
+		      c->id, tx >= 0);
+}
+
+void sim_send_meter_values(sim_connector *c, const char *context)
+{
+	advance_meter(c, sim_now(c->ch->w));
+	send_meter_values_at(c, context);
+}
+
+static void heartbeat_fire(void *arg)
+{
+	sim_charger *ch = arg;
+	/* Any call in the queue proves we are alive; don't pile heartbeats up. */
+	if (ch->open && ch->registration == REG_ACCEPTED && !ch->inflight && !ch->q_head)
+		sim_send_call(ch, "Heartbeat", sim_msg_heartbeat(), 0, false);
+	sim_restart_heartbeat(ch);
+}
+
+void sim_restart_heartbeat(sim_charger *ch)
+{
+	int interval = sim_cfg_int(ch, "HeartbeatInterval", 300);
+	if (!ch->open || ch->registration != REG_ACCEPTED || interval <= 0 || ch->stopping) {
+		wsclient_timer_stop(ch->hb_timer);
+		return;
+	}
+	wsclient_timer_start(ch->hb_timer, (int64_t)ceil(S(interval) / ch->w->opts->speed));
+}
+
+/* ---- sessions ---- */
+
+void sim_session_begin(sim_connector *c, const char *id_tag, bool remote)
+{
+	assert(c->phase == PH_IDLE);
+	snprintf(c->id_tag, sizeof(c->id_tag), "%s", id_tag);
+	c->remote = remote;
+	c->tx_id = -1;
+	c->stop_reason = NULL;
+	/* A new car: its battery, its wishes. */
+	static const double capacities_kwh[] = {40, 58, 77, 82};
+	c->meter.capacity_wh = capacities_kwh[rng_next(&c->rng) % 4] * 1000.0;
+	c->meter.soc = rng_range(&c->rng, 10, 60);
+	c->target_soc = rng_range(&c->rng, 80, 100);
+	c->phase = PH_PREPARING;
+	sim_send_status(c, "Preparing", false);
+	sim_connector_schedule(c, sim_now(c->ch->w) + rng_ms(&c->rng, 5, 20));
+}
+
+void sim_session_stop(sim_connector *c, const char *reason)
+{
+	switch (c->phase) {
+	case PH_CHARGING:
+		do_stop(c, reason, sim_now(c->ch->w));
+		break;
+	case PH_STARTING:
+		c->stop_reason = reason; /* stop as soon as we know the transaction id */
+		break;
+	case PH_PREPARING:
+	case PH_AUTHORIZING:
+		abort_session(c);
+		break;
+	case PH_IDLE:
+	case PH_FINISHING:
+		break;
+	}
+}
+
+static void car_arrives(sim_connector *c)
+{
+	sim_charger *ch = c->ch;
+	int64_t now = sim_now(ch->w);
+	if (c->reserved && now >= c->reserve_expiry) {
+		c->reserved = false;
+		sim_note(ch, "connector %d: reservation %d expired", c->id, c->reservation_id);
+		sim_send_status(c, sim_idle_status(c), false);
+	}
+	if (ch->registration != REG_ACCEPTED || strcmp(sim_idle_status(c), "Unavailable") == 0) {
+		sim_connector_schedule(c, now + S(60));
+		return;
+	}
+	sim_session_begin(c, c->reserved ? c->reserved_tag : ch->id_tag, false);
+}
+
+static void sample(sim_connector *c)
+{
+	sim_charger *ch = c->ch;
+	int64_t t = c->due;
+	advance_meter(c, t);
+	send_meter_values_at(c, "Sample.Periodic");
+	if (t >= c->session_end || c->meter.soc >= c->target_soc) {
+		do_stop(c, "Local", t);
+		return;
+	}
+	int interval = sim_cfg_int(ch, "MeterValueSampleInterval", 10);
+	int64_t next = t + S(interval > 0 ? interval : 60);
+	sim_connector_schedule(c, next < c->session_end ? next : c->session_end);
+}
+
+static void car_leaves(sim_connector *c)
+{
+	c->phase = PH_IDLE;
+	if (c->unavailable_scheduled) {
+		c->unavailable = true;
+		c->unavailable_scheduled = false;
+	}
+	sim_send_status(c, sim_idle_status(c), false);
+	if (!c->ch->stopping)
+		schedule_idle(c, c->due);
+}
+
+static void connector_timer_fire(void *arg)
+{
+	sim_connector *c = arg;
+	switch (c->phase) {
+	case PH_IDLE:
+		car_arrives(c);
+		break;
+	case PH_PREPARING:
+		if (c->remote && !sim_cfg_bool(c->ch, "AuthorizeRemoteTxRequests")) {
+			start_tx(c);
+		} else {
+			c->phase = PH_AUTHORIZING;
+			sim_send_call(c->ch, "Authorize", sim_msg_authorize(c->id_tag), c->id, false);
+		}
+		break;
+	case PH_CHARGING:
+		sample(c);
+		break;
+	case PH_FINISHING:
+		car_leaves(c);
+		break;
+	case PH_AUTHORIZING:
+	case PH_STARTING:
+		break;
+	}
+}
+
+static double best_limit(const sim_charger *ch, enum sim_purpose purpose, int connector_id,
+			 int tx_id)
+{
+	int best_stack = -1;
+	double limit = INFINITY;
+	for (int i = 0; i < ch->nprofiles; i++) {
+		const sim_profile *p = &ch->profiles[i];
+		if (p->purpose != purpose || (p->connector_id != connector_id && p->connector_id != 0))
+			continue;
+		if (tx_id >= 0 && p->tx_id >= 0 && p->tx_id != tx_id)
+			continue;
+		if (p->stack_level > best_stack) {
+			best_stack = p->stack_level;
+			limit = p->limit_w;
+		}
+	}
+	return limit;
+}
+
+void sim_apply_limits(sim_charger *ch)
+{
+	int64_t now = sim_now(ch->w);
+	int charging = 0;
+	for (int i = 1; i <= SIM_CONNECTORS; i++)
+		charging += ch->conns[i].meter.charging;
+	double station = best_limit(ch, SIM_PURPOSE_MAX, 0, -1);
+	for (int i = 1; i <= SIM_CONNECTORS; i++) {
+		sim_connector *c = &ch->conns[i];
+		double limit = INFINITY;
+		if (c->phase == PH_CHARGING || c->phase == PH_STARTING)
+			limit = best_limit(ch, SIM_PURPOSE_TX, i, c->tx_id);
+		if (isinf(limit))
+			limit = best_limit(ch, SIM_PURPOSE_TX_DEFAULT, i, -1);
+		if (!isinf(station))
+			limit = fmin(limit, station / (charging > 0 ? charging : 1));
+		advance_meter(c, now);
+		sim_meter_set_limit(&c->meter, isinf(limit) ? SIM_MAX_POWER_W : limit);
+	}
+}
+
+/* ---- connection ---- */
+
+static void connect_now(sim_charger *ch);
+
+static void on_open(wsclient_conn *conn, void *user)
+{
+	(void)conn;
+	sim_charger *ch = user;
+	ch->open = true;
+	ch->reconnects = 0;
+	ch->registration = REG_NONE;
+	ch->w->stats.connects++;
+	sim_note(ch, "connected");
+	sim_send_boot(ch);
+}
+
+static void on_text(wsclient_conn *conn, void *user, const char *text, size_t len)
+{
+	(void)conn;
+	sim_charger *ch = user;
+	ocpp_frame f;
+	const char *why = NULL;
+	int rc = ocpp_frame_parse(text, len, &f, &why);
+	if (rc < 0) {
+		ch->w->stats.violations++;
+		log_warn("%s: unreadable message from the central system (%s: %s): %.80s", ch->id,
+			 ocpp_strerror(rc), why ? why : "", text);
+		return;
+	}
+	if (f.type == OCPP_CALL) {
+		ch->w->stats.inbound_calls++;
+		sim_calls_dispatch(ch, &f);
+	} else {
+		on_answer(ch, &f);
+	}
+	ocpp_frame_release(&f);
+}
+
+/* After a disconnect: the call in flight and transaction messages wait for
+ * the next connection; everything else is dropped (and counts as failed). */
+static void requeue_after_close(sim_charger *ch)
+{
+	wsclient_timer_stop(ch->call_timer);
+	if (ch->inflight) {
+		queue_push_front(ch, ch->inflight);
+		ch->inflight = NULL;
+	}
+	sim_call *list = ch->q_head, *dropped = NULL;
+	ch->q_head = ch->q_tail = NULL;
+	while (list) {
+		sim_call *c = list;
+		list = c->next;
+		c->next = NULL;
+		if (c->keep) {
+			if (ch->q_tail)
+				ch->q_tail->next = c;
+			else
+				ch->q_head = c;
+			ch->q_tail = c;
+		} else {
+			c->next = dropped;
+			dropped = c;
+		}
+	}
+	while (dropped) {
+		sim_call *c = dropped;
+		dropped = c->next;
+		call_failed(ch, c);
+		call_free(c);
+	}
+}
+
+static void on_close(wsclient_conn *conn, void *user, const wsclient_close_info *info)
+{
+	(void)conn;
+	sim_charger *ch = user;
+	bool was_open = ch->open;
+	ch->conn = NULL;
+	ch->open = false;
+	ch->registration = REG_NONE;
+	wsclient_timer_stop(ch->hb_timer);
+	if (was_open)
+		ch->w->stats.disconnects++;
+	if (info->http_status) {
+		ch->w->stats.refused++;
+		if (ch->reconnects == 0 || ch->w->opts->verbose)
+			log_warn("%s: connection refused: HTTP %d (%s)", ch->id, info->http_status,
+				 info->reason);
+	} else if (was_open) {
+		sim_note(ch, "disconnected: %d %s", info->ws_code, info->reason);
+	} else {
+		sim_note(ch, "connect failed: %s", info->reason);
+	}
+	requeue_after_close(ch);
+	if (ch->stopping)
+		return;
+
+	int64_t delay;
+	if (ch->rebooting) {
+		delay = REBOOT_DELAY_MS;
+	} else {
+		int shift = ch->reconnects < 5 ? ch->reconnects : 5;
+		delay = (int64_t)1000 << shift;
+		if (delay > BACKOFF_MAX_MS)
+			delay = BACKOFF_MAX_MS;
+		delay += (int64_t)rng_range(&ch->rng, 0, (double)delay / 2);
+		ch->reconnects++;
+	}
+	wsclient_timer_start(ch->boot_timer, delay);
+}
+
+static const wsclient_handlers handlers = {on_open, on_text, on_close};
+
+static void connect_now(sim_charger *ch)
+{
+	const sim_opts *o = ch->w->opts;
+	wsclient_opts wo = {
+		.url = ch->url,
+		.auth_user = o->password ? ch->id : NULL,
+		.auth_password = o->password,
+		.local_addr = ch->local_addr[0] ? ch->local_addr : NULL,
+		.tls_insecure = o->tls_insecure,
+	};
+	int err = 0;
+	ch->conn = wsclient_connect(ch->w->loop, &wo, &handlers, ch, &err);
+	if (!ch->conn)
+		log_error("%s: cannot connect to %s: %s", ch->id, ch->url, wsclient_strerror(err));
+}
+
+/* One timer for reconnecting, boot retries and the reboot's disconnect. */
+static void boot_timer_fire(void *arg)
+{
+	sim_charger *ch = arg;
+	if (ch->stopping)
+		return;
+	if (ch->rebooting && ch->conn) {
+		wsclient_close(ch->conn);
+		return;
+	}
+	if (!ch->conn) {
+		ch->rebooting = false;
+		connect_now(ch);
+		return;
+	}
+	if (ch->open && ch->registration != REG_ACCEPTED)
+		sim_send_boot(ch);
+}
+
+void sim_send_boot(sim_charger *ch)
+{
+	if (queue_has(ch, "BootNotification"))
+		return;
+	queue_push_front(ch, call_new("BootNotification", sim_msg_boot(ch->serial), 0, false));
+	sim_pump(ch);
+}
+
+void sim_reboot(sim_charger *ch)
+{
+	ch->rebooting = true;
+	wsclient_timer_start(ch->boot_timer, REBOOT_CLOSE_MS);
+}
+
+/* ---- lifecycle ---- */
+
+sim_charger *sim_charger_new(sim_world *w, int index)
+{
+	const sim_opts *o = w->opts;
+	sim_charger *ch = xcalloc(1, sizeof(*ch));
+	ch->w = w;
+	ch->index = index;
+	snprintf(ch->id, sizeof(ch->id), "%s%03d", o->prefix, index);
+	size_t base = strlen(o->url);
+	while (base > 0 && o->url[base - 1] == '/')
+		base--;
+	snprintf(ch->url, sizeof(ch->url), "%.*s/%s", (int)base, o->url, ch->id);
+	if (o->source_ips > 1)
+		snprintf(ch->local_addr, sizeof(ch->local_addr), "127.0.0.%d",
+			 1 + (index - 1) % o->source_ips);
+	ch->rng = o->seed ^ ((uint64_t)index * 0xD1B54A32D192ED03ull);
+	snprintf(ch->serial, sizeof(ch->serial), "SIM%06llX%05d",
+		 (unsigned long long)(o->seed & 0xFFFFFF), index % 100000);
+	if (o->id_tag)
+		snprintf(ch->id_tag, sizeof(ch->id_tag), "%s", o->id_tag);
+	else
+		snprintf(ch->id_tag, sizeof(ch->id_tag), "TAG%05d", index % 100000);
+
+	ch->boot_timer = wsclient_timer_new(w->loop, boot_timer_fire, ch);
+	ch->hb_timer = wsclient_timer_new(w->loop, heartbeat_fire, ch);
+	ch->call_timer = wsclient_timer_new(w->loop, call_timeout, ch);
+	ch->fw_timer = wsclient_timer_new(w->loop, sim_calls_fw_step, ch);
+	ch->diag_timer = wsclient_timer_new(w->loop, sim_calls_diag_step, ch);
+	ch->fw_status = "Idle";
+	ch->diag_status = "Idle";
+	sim_cfg_init(ch);
+
+	for (int i = 0; i <= SIM_CONNECTORS; i++) {
+		sim_connector *c = &ch->conns[i];
+		c->ch = ch;
+		c->id = i;
+		c->status = "Available";
+		c->tx_id = -1;
+		c->rng = ch->rng ^ ((uint64_t)(i + 1) * 0x9E3779B97F4A7C15ull);
+		sim_meter_init(&c->meter, rng_range(&c->rng, 100000, 2000000));
+		if (i > 0)
+			c->timer = wsclient_timer_new(w->loop, connector_timer_fire, c);
+	}
+	return ch;
+}
+
+void sim_charger_start(sim_charger *ch)
+{
+	int64_t now = sim_now(ch->w);
+	for (int i = 1; i <= SIM_CONNECTORS; i++) {
+		sim_connector *c = &ch->conns[i];
+		c->meter_at = now;
+		sim_connector_schedule(c, now + rng_ms(&c->rng, 5, 120));
+	}
+	connect_now(ch);
+}
+
+void sim_charger_stop(sim_charger *ch)
+{
+	ch->stopping = true;
+	wsclient_timer_stop(ch->boot_timer);
+	wsclient_timer_stop(ch->hb_timer);
+	wsclient_timer_stop(ch->fw_timer);
+	wsclient_timer_stop(ch->diag_timer);
+	for (int i = 1; i <= SIM_CONNECTORS; i++) {
+		sim_connector *c = &ch->conns[i];
+		sim_session_stop(c, "Other");
+		wsclient_timer_stop(c->timer); /* no more cars */
+	}
+	if (ch->conn && !ch->open)
+		wsclient_close(ch->conn);
+	else if (ch->open)
+		sim_pump(ch);
+}
+
+bool sim_charger_done(const sim_charger *ch)
+{
+	return ch->conn == NULL;
+}
+
+void sim_charger_abort(sim_charger *ch)
+{
+	if (ch->conn)
+		wsclient_close(ch->conn);
+}
+
+/* Frees ch and everything it owns; its connection, if any, is left to
+ * wsclient_loop_free() (no handler runs after this). */
+void sim_charger_free(sim_charger *ch)
+{
+	if (!ch)
+		return;
+	wsclient_timer_free(ch->boot_timer);
+	wsclient_timer_free(ch->hb_timer);
+	wsclient_timer_free(ch->call_timer);
+	wsclient_timer_free(ch->fw_timer);
+	wsclient_timer_free(ch->diag_timer);
+	for (int i = 1; i <= SIM_CONNECTORS; i++)
+		wsclient_timer_free(ch->conns[i].timer);
+	if (ch->inflight)
+		call_free(ch->inflight);
+	while (ch->q_head) {
+		sim_call *c = ch->q_head;
+		ch->q_head = c->next;
+		call_free(c);
+	}
+	sim_cfg_release(ch);
+	free(ch);
+}

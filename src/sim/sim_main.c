@@ -1,0 +1,331 @@
+/*
+ * sim_main.c - `chargeops sim`: the command line of the built-in charger
+ * simulator. It parses the options, raises the open-file limit, starts the
+ * chargers at a steady rate (no thundering herd unless asked for), runs the
+ * event loop until --duration or a signal, then stops every charger cleanly
+ * (running transactions are ended and answered, connections closed) and
+ * prints a summary.
+ */
+#include "sim/sim_internal.h"
+
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#define STOP_GRACE_MS 5000  /* wall: for last StopTransactions to be answered */
+#define CLOSE_GRACE_MS 2000 /* wall: for Close handshakes */
+#define STARTER_TICK_MS 10
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: chargeops sim --url ws://HOST:PORT/ocpp --chargers N [options]\n"
+	      "  --url URL          central system base URL; the charger id is appended\n"
+	      "  --chargers N       number of simulated chargers (ids PREFIX001...)\n"
+	      "  --prefix P         charger id prefix (default CP-)\n"
+	      "  --password PW      HTTP Basic auth password (user = charger id)\n"
+	      "  --speed X          simulated clock runs X times faster (default 1)\n"
+	      "  --duration S       stop after S wall seconds (default 0 = until a signal)\n"
+	      "  --seed S           random seed (default 1)\n"
+	      "  --id-tag TAG       idTag for every session (default TAG<index>)\n"
+	      "  --rate R           connections started per second (default 200)\n"
+	      "  --source-ips K     spread chargers over source addresses 127.0.0.1..K\n"
+	      "  --insecure         wss: accept self-signed certificates\n"
+	      "  --verbose, -v      one line per charger state change\n"
+	      "  --log-level L      debug, info, warn, error (default info)\n",
+	      f);
+}
+
+static int parse_double(const char *s, double min, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < min)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_int(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Fills o from argv (strings borrowed). Returns 0, 1 for --help, -1 on error. */
+static int parse_args(int argc, char **argv, sim_opts *o)
+{
+	enum { O_URL = 256, O_PREFIX, O_PASSWORD, O_SPEED, O_DURATION, O_SEED, O_ID_TAG,
+	       O_RATE, O_SOURCE_IPS, O_INSECURE, O_LOG_LEVEL };
+	static const struct option longopts[] = {
+		{"url", required_argument, NULL, O_URL},
+		{"chargers", required_argument, NULL, 'n'},
+		{"prefix", required_argument, NULL, O_PREFIX},
+		{"password", required_argument, NULL, O_PASSWORD},
+		{"speed", required_argument, NULL, O_SPEED},
+		{"duration", required_argument, NULL, O_DURATION},
+		{"seed", required_argument, NULL, O_SEED},
+		{"id-tag", required_argument, NULL, O_ID_TAG},
+		{"rate", required_argument, NULL, O_RATE},
+		{"source-ips", required_argument, NULL, O_SOURCE_IPS},
+		{"insecure", no_argument, NULL, O_INSECURE},
+		{"verbose", no_argument, NULL, 'v'},
+		{"log-level", required_argument, NULL, O_LOG_LEVEL},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	*o = (sim_opts){.prefix = "CP-", .speed = 1.0, .seed = 1, .rate = 200, .chargers = -1};
+	optind = 0; /* GNU: full reset, sim_main may run more than once */
+	opterr = 1;
+	int opt;
+	long long n;
+	while ((opt = getopt_long(argc, argv, "n:vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case O_URL:
+			o->url = optarg;
+			break;
+		case 'n':
+			if (parse_int(optarg, 1, 100000, &n) < 0)
+				goto bad;
+			o->chargers = (int)n;
+			break;
+		case O_PREFIX:
+			o->prefix = optarg;
+			break;
+		case O_PASSWORD:
+			o->password = optarg;
+			break;
+		case O_SPEED:
+			if (parse_double(optarg, 0.001, &o->speed) < 0)
+				goto bad;
+			break;
+		case O_DURATION:
+			if (parse_int(optarg, 0, INT64_MAX / 1000, &n) < 0)
+				goto bad;
+			o->duration_s = n;
+			break;
+		case O_SEED:
+			if (parse_int(optarg, 0, INT64_MAX, &n) < 0)
+				goto bad;
+			o->seed = (uint64_t)n;
+			break;
+		case O_ID_TAG:
+			if (!*optarg || strlen(optarg) > SIM_ID_TAG_MAX)
+				goto bad;
+			o->id_tag = optarg;
+			break;
+		case O_RATE:
+			if (parse_double(optarg, 0.01, &o->rate) < 0)
+				goto bad;
+			break;
+		case O_SOURCE_IPS:
+			if (parse_int(optarg, 1, 254, &n) < 0)
+				goto bad;
+			o->source_ips = (int)n;
+			break;
+		case O_INSECURE:
+			o->tls_insecure = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case O_LOG_LEVEL: {
+			enum log_level lvl;
+			if (log_parse_level(optarg, &lvl) < 0)
+				goto bad;
+			log_set_level(lvl);
+			break;
+		}
+		case 'h':
+			return 1;
+		default:
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sim: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!o->url || (strncmp(o->url, "ws://", 5) != 0 && strncmp(o->url, "wss://", 6) != 0)) {
+		fprintf(stderr, "sim: --url ws://HOST:PORT/PATH (or wss://) is required\n");
+		return -1;
+	}
+	if (o->chargers < 1) {
+		fprintf(stderr, "sim: --chargers N (1..100000) is required\n");
+		return -1;
+	}
+	if (strlen(o->prefix) + 6 > 48) {
+		fprintf(stderr, "sim: --prefix is too long\n");
+		return -1;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "sim: bad value for an option: '%s'\n", optarg);
+	return -1;
+}
+
+/* Each connection costs a descriptor: allow as many as the hard limit. */
+static void raise_fd_limit(int chargers)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)chargers + 64 > rl.rlim_cur)
+		log_warn("sim: %d chargers but only %llu open files allowed", chargers,
+			 (unsigned long long)rl.rlim_cur);
+}
+
+/* Starts chargers at --rate per second. */
+typedef struct starter {
+	sim_world *w;
+	sim_charger **chargers;
+	int started;
+	wsclient_timer *timer;
+	int64_t t0;
+} starter;
+
+static void starter_fire(void *arg)
+{
+	starter *s = arg;
+	const sim_opts *o = s->w->opts;
+	double elapsed = (double)(wsclient_now_ms() - s->t0);
+	int target = (int)(elapsed * o->rate / 1000.0) + 1;
+	if (target > o->chargers)
+		target = o->chargers;
+	while (s->started < target && !s->w->stopping)
+		sim_charger_start(s->chargers[s->started++]);
+	if (s->started < o->chargers && !s->w->stopping)
+		wsclient_timer_start(s->timer, STARTER_TICK_MS);
+}
+
+static int count_done(sim_charger **chargers, int n)
+{
+	int done = 0;
+	for (int i = 0; i < n; i++)
+		done += sim_charger_done(chargers[i]);
+	return done;
+}
+
+/* Runs the loop until every charger is done, time is up, or a new signal. */
+static void drain(sim_world *w, sim_charger **chargers, int n, int64_t grace_ms)
+{
+	int64_t end = wsclient_now_ms() + grace_ms;
+	got_signal = 0;
+	while (count_done(chargers, n) < n && wsclient_now_ms() < end && !got_signal)
+		wsclient_loop_run(w->loop, 50);
+}
+
+static void summary(const sim_world *w, int n, int64_t wall_ms)
+{
+	const sim_stats *s = &w->stats;
+	log_info("sim: %d chargers, %.1f s wall (%.1f s simulated)", n, (double)wall_ms / 1000.0,
+		 (double)wall_ms * w->opts->speed / 1000.0);
+	log_info("sim: connections %llu, disconnects %llu, refused %llu",
+		 (unsigned long long)s->connects, (unsigned long long)s->disconnects,
+		 (unsigned long long)s->refused);
+	log_info("sim: calls sent %llu, answered %llu, CALLERRORs %llu, timeouts %llu",
+		 (unsigned long long)s->calls_sent, (unsigned long long)s->results,
+		 (unsigned long long)s->call_errors, (unsigned long long)s->timeouts);
+	log_info("sim: central-system calls %llu, protocol violations %llu",
+		 (unsigned long long)s->inbound_calls, (unsigned long long)s->violations);
+	log_info("sim: transactions started %llu, completed %llu, %.3f kWh delivered",
+		 (unsigned long long)s->sessions_started, (unsigned long long)s->sessions_done,
+		 s->energy_wh / 1000.0);
+}
+
+int sim_main(int argc, char **argv)
+{
+	sim_opts opts;
+	int rc = parse_args(argc, argv, &opts);
+	if (rc != 0) {
+		usage(rc > 0 ? stdout : stderr);
+		return rc > 0 ? 0 : 2;
+	}
+	raise_fd_limit(opts.chargers);
+
+	sim_world w = {.opts = &opts};
+	w.loop = wsclient_loop_new();
+	if (!w.loop) {
+		log_error("sim: cannot create the WebSocket client context");
+		return 1;
+	}
+	w.epoch0_ms = clock_now_ms();
+	w.mono0_ms = wsclient_now_ms();
+
+	struct sigaction sa, old_int, old_term;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: the poll wait ends at once */
+	sigemptyset(&sa.sa_mask);
+	got_signal = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+
+	sim_charger **chargers = xcalloc((size_t)opts.chargers, sizeof(*chargers));
+	for (int i = 0; i < opts.chargers; i++)
+		chargers[i] = sim_charger_new(&w, i + 1);
+	log_info("sim: %d chargers -> %s (speed %gx, seed %llu)", opts.chargers, opts.url,
+		 opts.speed, (unsigned long long)opts.seed);
+
+	starter st = {.w = &w, .chargers = chargers, .t0 = wsclient_now_ms()};
+	st.timer = wsclient_timer_new(w.loop, starter_fire, &st);
+	starter_fire(&st);
+
+	int64_t t0 = wsclient_now_ms();
+	int64_t end = opts.duration_s > 0 ? t0 + opts.duration_s * 1000 : INT64_MAX;
+	while (!got_signal && wsclient_now_ms() < end) {
+		if (wsclient_loop_run(w.loop, 100) < 0) {
+			log_error("sim: event loop failed");
+			break;
+		}
+	}
+	if (got_signal)
+		log_info("sim: signal %d, stopping", (int)got_signal);
+
+	/* Stop: end transactions and wait for their answers, then close. */
+	w.stopping = true;
+	wsclient_timer_stop(st.timer);
+	for (int i = 0; i < opts.chargers; i++)
+		sim_charger_stop(chargers[i]);
+	drain(&w, chargers, opts.chargers, STOP_GRACE_MS);
+	for (int i = 0; i < opts.chargers; i++)
+		sim_charger_abort(chargers[i]);
+	drain(&w, chargers, opts.chargers, CLOSE_GRACE_MS);
+	summary(&w, opts.chargers, wsclient_now_ms() - t0);
+
+	bool never_connected = w.stats.connects == 0;
+	for (int i = 0; i < opts.chargers; i++)
+		sim_charger_free(chargers[i]);
+	free(chargers);
+	wsclient_timer_free(st.timer);
+	wsclient_loop_free(w.loop);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (never_connected)
+		log_error("sim: no charger could connect to %s", opts.url);
+	return never_connected ? 1 : 0;
+}
