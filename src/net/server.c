@@ -461,9 +461,12 @@ static int http_writable(struct net_http_req *r)
 	    lws_write(r->wsi, (unsigned char *)r->resp + LWS_PRE, r->resp_len, LWS_WRITE_HTTP_FINAL) <
 		    (int)r->resp_len)
 		return -1;
-	if (lws_http_transaction_completed(r->wsi))
-		return -1;
+	/* Completing the transaction may free or rebind this per-session memory, so the
+	 * request is cleared first. */
+	struct lws *wsi = r->wsi;
 	req_reset(r);
+	if (lws_http_transaction_completed(wsi))
+		return -1;
 	return 0;
 }
 
