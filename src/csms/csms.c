@@ -377,7 +377,7 @@ out:
 	return status;
 }
 
-static int charger_pending(csms *cs, const char *id)
+int csms_charger_pending(csms *cs, const char *id)
 {
 	sqlite3_stmt *st = NULL;
 	int pending = 0;
@@ -405,7 +405,7 @@ static void *ws_open(void *ctx, net_conn *c, const char *id, const char *peer)
 	snprintf(s->peer, sizeof(s->peer), "%s", peer);
 	s->connected_at = clock_now_ms();
 	s->last_rx_mono = clock_mono_ms();
-	s->pending = charger_pending(cs, id);
+	s->pending = csms_charger_pending(cs, id);
 	session *old = hmap_put(&cs->sessions, id, s);
 	if (old) {
 		/* Newest authenticated connection wins; the old socket's close is not an outage. */

@@ -178,6 +178,8 @@ static int h_boot(HANDLER_ARGS)
 {
 	csms *cs = s->cs;
 	int64_t now = clock_now_ms();
+	/* An operator may have accepted (or put back) the charger since it connected. */
+	s->pending = csms_charger_pending(cs, s->id);
 	store_write(cs->st, ST_CHARGER_BOOT, "sssssssss" "is", str(req, "chargePointVendor"),
 		    str(req, "chargePointModel"), str(req, "chargePointSerialNumber"),
 		    str(req, "chargeBoxSerialNumber"), str(req, "firmwareVersion"), str(req, "iccid"),
@@ -353,6 +355,13 @@ static int h_meter_values(HANDLER_ARGS)
 		char d[64];
 		snprintf(d, sizeof(d), "MeterValues for unknown transaction %lld", (long long)txid);
 		csms_anomaly(cs, s->id, "meter_values_unknown_transaction", d, NULL);
+	} else if (t && t->completed) {
+		/* Stored with the transaction (they are real readings, maybe queued offline), but
+		 * the transaction itself is not changed after it ended. */
+		char d[64];
+		snprintf(d, sizeof(d), "MeterValues after transaction %lld ended", (long long)txid);
+		csms_anomaly(cs, s->id, "meter_values_after_stop", d, NULL);
+		t = NULL;
 	}
 	store_meter_values(s, connector, jt ? &txid : NULL, t, json_object_get(req, "meterValue"));
 	*reply = json_object();

@@ -74,6 +74,8 @@ typedef int (*csms_handler)(session *s, const json_t *req, json_t **reply, uint6
 /* The handler for an inbound action, or NULL. */
 csms_handler csms_handler_for(const char *action);
 
+/* Whether the charger's registration is pending (read from the store). */
+int csms_charger_pending(csms *cs, const char *id);
 /* Records an anomaly (stored and counted). */
 uint64_t csms_anomaly(csms *cs, const char *charger_id, const char *kind, const char *detail,
 		      const char *unique_id);

@@ -141,9 +141,15 @@ static void test_boot_accepted_stores_identity(void **state)
 static void test_boot_pending(void **state)
 {
 	struct fx *f = *state;
-	f->s.pending = 1;
+	sqlite3_exec(store_db(f->st), "UPDATE chargers SET registration='pending'", NULL, NULL, NULL);
 	json_t *r = call(f, "BootNotification", "{\"chargePointVendor\":\"A\",\"chargePointModel\":\"B\"}");
 	assert_string_equal(json_string_value(json_object_get(r, "status")), "Pending");
+	assert_int_equal(json_integer_value(json_object_get(r, "interval")), 60);
+	json_decref(r);
+	/* Accepted by an operator while connected: the next boot is Accepted. */
+	sqlite3_exec(store_db(f->st), "UPDATE chargers SET registration='accepted'", NULL, NULL, NULL);
+	r = call(f, "BootNotification", "{\"chargePointVendor\":\"A\",\"chargePointModel\":\"B\"}");
+	assert_string_equal(json_string_value(json_object_get(r, "status")), "Accepted");
 	json_decref(r);
 }
 
