@@ -470,6 +470,14 @@ static int http_writable(struct net_http_req *r)
 	return 0;
 }
 
+static long long content_length(struct lws *wsi)
+{
+	char buf[32];
+	if (lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
+		return 0;
+	return atoll(buf);
+}
+
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct net_http_req *r = user;
@@ -485,7 +493,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		r->wsi = wsi;
 		r->srv = s;
 		collect_request(r, wsi, in ? (const char *)in : "/");
-		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+		if (content_length(wsi) > 0 &&
 		    (r->method == NET_POST || r->method == NET_PUT || r->method == NET_PATCH ||
 		     r->method == NET_DELETE))
 			return 0; /* wait for the body */
