@@ -298,7 +298,7 @@ int api_exec(api_ctx *c, const char *sql, const char *fmt, ...)
 	return sqlite3_changes(c->a->db);
 }
 
-int api_apply_fields(api_ctx *c, const char *table, const char *key_col, const char *key,
+int api_apply_fields(api_ctx *c, const char *table, const char *what, const char *key_col, const char *key,
 		     const json_t *body, const struct field_rule *rules, size_t nrules, int insert)
 {
 	/* Validate everything first, then write one statement. */
@@ -314,9 +314,16 @@ int api_apply_fields(api_ctx *c, const char *table, const char *key_col, const c
 			api_error(c, 400, "invalid_payload", "%s: unknown field", k);
 			return -1;
 		}
-		if (i == nrules || json_is_null(v))
+		if (i == nrules)
 			continue;
 		const struct field_rule *r = &rules[i];
+		if (json_is_null(v)) {
+			if (r->required) {
+				api_error(c, 400, "invalid_payload", "%s: may not be null", k);
+				return -1;
+			}
+			continue;
+		}
 		switch (r->type) {
 		case 's':
 		case 'e':
@@ -413,7 +420,7 @@ int api_apply_fields(api_ctx *c, const char *table, const char *key_col, const c
 		log_error("api: write failed: %s", sqlite3_errmsg(c->a->db));
 		api_error(c, 500, "internal", "write failed");
 	} else if (!insert && sqlite3_changes(c->a->db) == 0) {
-		api_error(c, 404, "not_found", "no %s '%s'", table, key);
+		api_error(c, 404, "not_found", "no %s '%s'", what, key);
 	} else {
 		rc = 0;
 	}

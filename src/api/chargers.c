@@ -44,8 +44,14 @@ void api_chargers_list(api_ctx *c)
 		qb_text(&q, "c.site_id = ?", v);
 	if ((v = net_http_query(c->req, "registration")))
 		qb_text(&q, "c.registration = ?", v);
-	if ((v = net_http_query(c->req, "online")))
+	if ((v = net_http_query(c->req, "online"))) {
+		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+			api_error(c, 400, "bad_request", "online: true or false");
+			qb_release(&q);
+			return;
+		}
 		qb_int(&q, "c.online = ?", strcmp(v, "true") == 0);
+	}
 	api_list(c, CHARGER_SELECT, &q, "c.id", fix_charger);
 	qb_release(&q);
 }
@@ -76,11 +82,29 @@ static int password_ok(api_ctx *c, const json_t *pw)
 	return 1;
 }
 
+/* A site_id must name an existing site. Answers 400 and returns 0 when it does not. */
+static int site_ok(api_ctx *c, const json_t *body)
+{
+	const char *site = json_string_value(json_object_get(body, "site_id"));
+	if (!site)
+		return 1;
+	sqlite3_stmt *st = NULL;
+	int ok = 0;
+	if (sqlite3_prepare_v2(c->a->db, "SELECT 1 FROM sites WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, site, -1, SQLITE_STATIC);
+		ok = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	if (!ok)
+		api_error(c, 400, "invalid_payload", "site_id: no site '%s'", site);
+	return ok;
+}
+
 static const char *const registrations[] = {"accepted", "pending", "rejected", NULL};
 static const struct field_rule charger_rules[] = {
-	{"site_id", "site_id", 's', NULL, 64},
-	{"description", "description", 's', NULL, 500},
-	{"registration", "registration", 'e', registrations, 0},
+	{"site_id", "site_id", 's', NULL, 64, 0},
+	{"description", "description", 's', NULL, 500, 0},
+	{"registration", "registration", 'e', registrations, 0, 1},
 };
 
 void api_chargers_create(api_ctx *c)
@@ -96,7 +120,7 @@ void api_chargers_create(api_ctx *c)
 			  "id: 1 to 48 characters of letters, digits and - _ . :");
 		goto out;
 	}
-	if (!password_ok(c, pw))
+	if (!password_ok(c, pw) || !site_ok(c, body))
 		goto out;
 	if (secret_hash_password(json_string_value(pw), hash, sizeof(hash))) {
 		api_error(c, 500, "internal", "cannot hash the password");
@@ -104,7 +128,7 @@ void api_chargers_create(api_ctx *c)
 	}
 	json_t *rest = json_deep_copy(body);
 	json_object_del(rest, "password");
-	int rc = api_apply_fields(c, "chargers", "id", id, rest, charger_rules,
+	int rc = api_apply_fields(c, "chargers", "charger", "id", id, rest, charger_rules,
 				  sizeof(charger_rules) / sizeof(charger_rules[0]), 1);
 	json_decref(rest);
 	if (rc)
@@ -127,7 +151,7 @@ void api_chargers_patch(api_ctx *c)
 	const char *id = c->params[0];
 	json_t *pw = json_object_get(body, "password");
 	char hash[SECRET_HASH_MAX];
-	if (pw && !password_ok(c, pw))
+	if ((pw && !password_ok(c, pw)) || !site_ok(c, body))
 		goto out;
 	if (pw && secret_hash_password(json_string_value(pw), hash, sizeof(hash))) {
 		api_error(c, 500, "internal", "cannot hash the password");
@@ -135,7 +159,7 @@ void api_chargers_patch(api_ctx *c)
 	}
 	json_t *rest = json_deep_copy(body);
 	json_object_del(rest, "password");
-	int rc = api_apply_fields(c, "chargers", "id", id, rest, charger_rules,
+	int rc = api_apply_fields(c, "chargers", "charger", "id", id, rest, charger_rules,
 				  sizeof(charger_rules) / sizeof(charger_rules[0]), 0);
 	json_decref(rest);
 	if (rc)

@@ -99,8 +99,10 @@ struct field_rule {
 	int type;           /* 's' string, 'n' number, 't' RFC 3339 time, 'e' enum */
 	const char *const *allowed; /* for 'e' */
 	int max_len;
+	int required; /* may not be set to null */
 };
-int api_apply_fields(api_ctx *c, const char *table, const char *key_col, const char *key,
+/* what names the resource in messages ("charger", "site", ...). */
+int api_apply_fields(api_ctx *c, const char *table, const char *what, const char *key_col, const char *key,
 		     const json_t *body, const struct field_rule *rules, size_t nrules, int insert);
 
 #endif

@@ -33,6 +33,17 @@ static void fix_txn(api_ctx *c, json_t *row)
 	json_object_set_new(row, "flags", list);
 }
 
+static int int_param(api_ctx *c, const char *name, const char *v, long long *out)
+{
+	char *end;
+	*out = strtoll(v, &end, 10);
+	if (!*v || *end) {
+		api_error(c, 400, "bad_request", "%s: expected an integer", name);
+		return -1;
+	}
+	return 0;
+}
+
 static int time_range(api_ctx *c, qb *q, const char *col)
 {
 	long long from, to;
@@ -175,15 +186,23 @@ void api_meter_values(api_ctx *c)
 	const char *v;
 	if ((v = net_http_query(c->req, "measurand")))
 		qb_text(&q, "measurand = ?", v);
-	if ((v = net_http_query(c->req, "transaction")))
-		qb_int(&q, "transaction_id = ?", atoll(v));
-	if ((v = net_http_query(c->req, "connector")))
-		qb_int(&q, "connector_id = ?", atoll(v));
+	long long n;
+	if ((v = net_http_query(c->req, "transaction"))) {
+		if (int_param(c, "transaction", v, &n))
+			goto out;
+		qb_int(&q, "transaction_id = ?", n);
+	}
+	if ((v = net_http_query(c->req, "connector"))) {
+		if (int_param(c, "connector", v, &n))
+			goto out;
+		qb_int(&q, "connector_id = ?", n);
+	}
 	if (time_range(c, &q, "time") == 0)
 		api_list(c,
 			 "SELECT id, time, received_at, connector_id, transaction_id, measurand, phase,"
 			 " location, context, format, unit, value, raw_value, raw_unit FROM meter_values",
 			 &q, "time, id", NULL);
+out:
 	qb_release(&q);
 }
 

@@ -13,13 +13,13 @@
 /* ---- sites ---- */
 
 static const struct field_rule site_rules[] = {
-	{"name", "name", 's', NULL, 200},
-	{"address", "address", 's', NULL, 500},
-	{"latitude", "latitude", 'n', NULL, 0},
-	{"longitude", "longitude", 'n', NULL, 0},
-	{"grid_limit_kw", "grid_limit_kw", 'n', NULL, 0},
-	{"opening_hours", "opening_hours", 's', NULL, 500},
-	{"timezone", "timezone", 's', NULL, 64},
+	{"name", "name", 's', NULL, 200, 1},
+	{"address", "address", 's', NULL, 500, 0},
+	{"latitude", "latitude", 'n', NULL, 0, 0},
+	{"longitude", "longitude", 'n', NULL, 0, 0},
+	{"grid_limit_kw", "grid_limit_kw", 'n', NULL, 0, 0},
+	{"opening_hours", "opening_hours", 's', NULL, 500, 0},
+	{"timezone", "timezone", 's', NULL, 64, 0},
 };
 #define NSITE (sizeof(site_rules) / sizeof(site_rules[0]))
 #define SITE_SELECT                                                                              \
@@ -77,7 +77,7 @@ void api_sites_create(api_ctx *c)
 	}
 	if (!coords_ok(c, body))
 		goto out;
-	if (api_apply_fields(c, "sites", "id", id, body, site_rules, NSITE, 1))
+	if (api_apply_fields(c, "sites", "site", "id", id, body, site_rules, NSITE, 1))
 		goto out;
 	c->ok_status = 201;
 	api_one(c, SITE_SELECT " WHERE s.id = ?", id, "site", NULL);
@@ -94,7 +94,7 @@ void api_sites_patch(api_ctx *c)
 		api_error(c, 400, "invalid_payload", "id cannot be changed");
 		goto out;
 	}
-	if (coords_ok(c, body) && !api_apply_fields(c, "sites", "id", c->params[0], body, site_rules, NSITE, 0))
+	if (coords_ok(c, body) && !api_apply_fields(c, "sites", "site", "id", c->params[0], body, site_rules, NSITE, 0))
 		api_sites_get(c);
 out:
 	json_decref(body);
@@ -116,9 +116,9 @@ void api_sites_delete(api_ctx *c)
 
 static const char *const tag_statuses[] = {"Accepted", "Blocked", "Expired", "Invalid", NULL};
 static const struct field_rule tag_rules[] = {
-	{"status", "status", 'e', tag_statuses, 0},
-	{"expiry_date", "expiry_date", 't', NULL, 0},
-	{"parent_id_tag", "parent_id_tag", 's', NULL, 20},
+	{"status", "status", 'e', tag_statuses, 0, 1},
+	{"expiry_date", "expiry_date", 't', NULL, 0, 0},
+	{"parent_id_tag", "parent_id_tag", 's', NULL, 20, 0},
 };
 #define NTAG (sizeof(tag_rules) / sizeof(tag_rules[0]))
 #define TAG_SELECT "SELECT id_tag, status, expiry_date, parent_id_tag, created_at FROM id_tags"
@@ -151,7 +151,7 @@ void api_idtags_create(api_ctx *c)
 	}
 	if (!json_object_get(body, "status"))
 		json_object_set_new(body, "status", json_string("Accepted"));
-	if (api_apply_fields(c, "id_tags", "id_tag", tag, body, tag_rules, NTAG, 1))
+	if (api_apply_fields(c, "id_tags", "id tag", "id_tag", tag, body, tag_rules, NTAG, 1))
 		goto out;
 	c->ok_status = 201;
 	api_one(c, TAG_SELECT " WHERE id_tag = ?", tag, "id tag", NULL);
@@ -168,7 +168,7 @@ void api_idtags_patch(api_ctx *c)
 		api_error(c, 400, "invalid_payload", "id_tag cannot be changed");
 		goto out;
 	}
-	if (!api_apply_fields(c, "id_tags", "id_tag", c->params[0], body, tag_rules, NTAG, 0))
+	if (!api_apply_fields(c, "id_tags", "id tag", "id_tag", c->params[0], body, tag_rules, NTAG, 0))
 		api_idtags_get(c);
 out:
 	json_decref(body);

@@ -292,8 +292,14 @@ static void ws_text(void *ctx, void *sess, const char *text, size_t len)
 	ocpp_frame f;
 	const char *why = NULL;
 	int rc = ocpp_frame_parse(text, len, &f, &why);
+	/* An answer is logged under the action of the call it answers. */
+	const char *action = NULL;
+	if (rc == 0 && f.type == OCPP_CALL)
+		action = f.action;
+	else if (rc == 0 && s->inflight && strcmp(s->inflight->unique_id, f.unique_id) == 0)
+		action = s->inflight->action;
 	uint64_t seq = log_frame(cs, s->id, "in", rc ? 0 : (int)f.type, f.unique_id[0] ? f.unique_id : NULL,
-				 rc == 0 && f.type == OCPP_CALL ? f.action : NULL, text, len);
+				 action, text, len);
 	if (rc) {
 		/* Answer what can be answered; an id we could not read is "-1". */
 		const char *code = rc == OCPP_EJSON ? "FormationViolation" : "ProtocolError";

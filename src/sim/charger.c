@@ -1,18 +1,11 @@
 /*
  * charger.c - one simulated OCPP 1.6J charger: its WebSocket connection
- * (reconnect with backoff, reboot), the outgoing call queue (one CALL in
- * flight, matched by unique id, answers validated against the schema), and
- * the session cycle of each connector:
- *
- *   Available -> Preparing -> Authorize -> StartTransaction -> Charging
- *   (MeterValues every sample interval) -> StopTransaction -> Finishing
- *   -> Available -> idle -> ...
- *
- * Each connector has one timer for its next event, kept in simulated time
- * (c->due) so that samples fall on exact multiples of the interval and the
- * physics, and with it every payload, depends only on the seed and on the
- * central system's answers. Randomness comes from per-connector generators
- * for the same reason.
+ * (reconnect with backoff, reboot after Reset), registration (boot, Pending
+ * and Rejected retries, heartbeat) and the outgoing call queue: one CALL in
+ * flight, answers matched by unique id and validated against the schema,
+ * transaction messages kept across disconnects. What a connector does with
+ * the answers lives in sim_session.c; answering the central system's own
+ * calls in sim_calls.c.
  */
 #include "sim/sim_internal.h"
 
@@ -26,19 +19,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { REG_NONE, REG_PENDING, REG_ACCEPTED, REG_REJECTED };
-
 #define CALL_TIMEOUT_MS 30000 /* wall: OCPP-J's usual response timeout */
 #define REBOOT_CLOSE_MS 500   /* wall: lets the Reset answer leave first */
 #define REBOOT_DELAY_MS 2000  /* wall: "boot time" before reconnecting */
 #define BACKOFF_MAX_MS 30000
+/* Offline storage of a charger: beyond this, the oldest calls that are not
+ * transaction start/stop are dropped (a slow central system must not make
+ * the simulator grow without bound). */
+#define QUEUE_MAX 1000
 #define S(x) ((int64_t)(x) * 1000) /* simulated seconds to ms */
 
-/* One queued outgoing CALL. */
+/* One queued outgoing CALL, serialised when queued: a backlog of text is
+ * several times smaller than one of JSON trees. The unique id is fixed then
+ * too, so a call re-sent after a reconnect keeps its id. */
 struct sim_call {
 	struct sim_call *next;
 	char action[OCPP_ACTION_MAX + 1];
-	json_t *payload;
+	char id[16];
+	char *text;
 	int connector_id;
 	bool keep; /* transaction message: survives a disconnect */
 };
@@ -59,7 +57,7 @@ int64_t sim_wall_delay(const sim_world *w, int64_t at)
 }
 
 /* splitmix64: small, fast, and good enough to pick session lengths. */
-static uint64_t rng_next(uint64_t *s)
+uint64_t sim_rng_next(uint64_t *s)
 {
 	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
 	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -67,14 +65,14 @@ static uint64_t rng_next(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static double rng_range(uint64_t *s, double lo, double hi)
+double sim_rng_range(uint64_t *s, double lo, double hi)
 {
-	return lo + (hi - lo) * (double)(rng_next(s) >> 11) / 9007199254740992.0;
+	return lo + (hi - lo) * (double)(sim_rng_next(s) >> 11) / 9007199254740992.0;
 }
 
-static int64_t rng_ms(uint64_t *s, double lo_s, double hi_s)
+int64_t sim_rng_ms(uint64_t *s, double lo_s, double hi_s)
 {
-	return (int64_t)(rng_range(s, lo_s, hi_s) * 1000);
+	return (int64_t)(sim_rng_range(s, lo_s, hi_s) * 1000);
 }
 
 void sim_note(const sim_charger *ch, const char *fmt, ...)
@@ -93,16 +91,19 @@ void sim_note(const sim_charger *ch, const char *fmt, ...)
 
 static void call_free(sim_call *c)
 {
-	json_decref(c->payload);
+	free(c->text);
 	free(c);
 }
 
-/* Takes the payload reference. */
-static sim_call *call_new(const char *action, json_t *payload, int connector_id, bool keep)
+/* Takes the payload reference (released once serialised). */
+static sim_call *call_new(sim_charger *ch, const char *action, json_t *payload, int connector_id,
+			  bool keep)
 {
 	sim_call *c = xcalloc(1, sizeof(*c));
 	snprintf(c->action, sizeof(c->action), "%s", action);
-	c->payload = payload;
+	snprintf(c->id, sizeof(c->id), "%u", ++ch->msg_seq);
+	c->text = ocpp_build_call(c->id, action, payload);
+	json_decref(payload);
 	c->connector_id = connector_id;
 	c->keep = keep;
 	return c;
@@ -114,6 +115,49 @@ static void queue_push_front(sim_charger *ch, sim_call *c)
 	ch->q_head = c;
 	if (!ch->q_tail)
 		ch->q_tail = c;
+	ch->q_len++;
+}
+
+static void queue_push_back(sim_charger *ch, sim_call *c)
+{
+	c->next = NULL;
+	if (ch->q_tail)
+		ch->q_tail->next = c;
+	else
+		ch->q_head = c;
+	ch->q_tail = c;
+	ch->q_len++;
+}
+
+static void call_failed(sim_charger *ch, sim_call *c);
+
+/* Makes room for one more call by dropping the oldest expendable one. */
+static void queue_trim(sim_charger *ch)
+{
+	if (ch->q_len < QUEUE_MAX)
+		return;
+	sim_call *prev = NULL;
+	for (sim_call *c = ch->q_head; c; prev = c, c = c->next) {
+		if (strcmp(c->action, "StartTransaction") == 0 ||
+		    strcmp(c->action, "StopTransaction") == 0 ||
+		    strcmp(c->action, "BootNotification") == 0)
+			continue;
+		if (prev)
+			prev->next = c->next;
+		else
+			ch->q_head = c->next;
+		if (ch->q_tail == c)
+			ch->q_tail = prev;
+		ch->q_len--;
+		ch->w->stats.dropped++;
+		if (!ch->overflow_warned)
+			log_warn("%s: %d calls waiting; dropping the oldest (%s)", ch->id, QUEUE_MAX,
+				 c->action);
+		ch->overflow_warned = true;
+		call_failed(ch, c);
+		call_free(c);
+		return;
+	}
 }
 
 static bool queue_has(const sim_charger *ch, const char *action)
@@ -130,12 +174,8 @@ static bool queue_has(const sim_charger *ch, const char *action)
 void sim_send_call(sim_charger *ch, const char *action, json_t *payload, int connector_id,
 		   bool keep)
 {
-	sim_call *c = call_new(action, payload, connector_id, keep);
-	if (ch->q_tail)
-		ch->q_tail->next = c;
-	else
-		ch->q_head = c;
-	ch->q_tail = c;
+	queue_trim(ch);
+	queue_push_back(ch, call_new(ch, action, payload, connector_id, keep));
 	sim_pump(ch);
 }
 
@@ -163,10 +203,7 @@ void sim_pump(sim_charger *ch)
 	if (ch->registration != REG_ACCEPTED && strcmp(c->action, "BootNotification") != 0)
 		return;
 
-	snprintf(ch->inflight_id, sizeof(ch->inflight_id), "%u", ++ch->msg_seq);
-	char *text = ocpp_build_call(ch->inflight_id, c->action, c->payload);
-	int rc = wsclient_send(ch->conn, text, strlen(text));
-	free(text);
+	int rc = wsclient_send(ch->conn, c->text, strlen(c->text));
 	if (rc < 0) {
 		log_warn("%s: cannot send %s: %s", ch->id, c->action, wsclient_strerror(rc));
 		return; /* the connection is going; on_close re-queues */
@@ -175,19 +212,14 @@ void sim_pump(sim_charger *ch)
 	if (!ch->q_head)
 		ch->q_tail = NULL;
 	c->next = NULL;
+	ch->q_len--;
+	ch->overflow_warned = false;
 	ch->inflight = c;
 	ch->w->stats.calls_sent++;
 	wsclient_timer_start(ch->call_timer, CALL_TIMEOUT_MS);
 }
 
 /* ---- answers to our calls: one row per action that cares ---- */
-
-static sim_connector *call_connector(sim_charger *ch, const sim_call *c)
-{
-	if (c->connector_id < 1 || c->connector_id > SIM_CONNECTORS)
-		return NULL;
-	return &ch->conns[c->connector_id];
-}
 
 static void schedule_boot_retry(sim_charger *ch, int64_t sim_ms)
 {
@@ -229,147 +261,25 @@ static void boot_fail(sim_charger *ch, sim_call *call)
 	schedule_boot_retry(ch, S(30));
 }
 
-static void advance_meter(sim_connector *c, int64_t at)
-{
-	if (at > c->meter_at) {
-		sim_meter_advance(&c->meter, at - c->meter_at);
-		c->meter_at = at;
-	}
-}
-
-void sim_connector_schedule(sim_connector *c, int64_t at)
-{
-	c->due = at;
-	wsclient_timer_start(c->timer, sim_wall_delay(c->ch->w, at));
-}
-
-static void schedule_idle(sim_connector *c, int64_t from)
-{
-	sim_connector_schedule(c, from + rng_ms(&c->rng, 60, 900));
-}
-
-/* The session ends before a transaction exists: back to idle. */
-static void abort_session(sim_connector *c)
-{
-	c->phase = PH_IDLE;
-	c->tx_id = -1;
-	c->stop_reason = NULL;
-	sim_send_status(c, sim_idle_status(c), false);
-	if (!c->ch->stopping)
-		schedule_idle(c, sim_now(c->ch->w));
-	else
-		wsclient_timer_stop(c->timer);
-}
-
-static void start_tx(sim_connector *c)
-{
-	sim_charger *ch = c->ch;
-	int64_t now = sim_now(ch->w);
-	advance_meter(c, now);
-	c->meter_start_wh = sim_meter_register_wh(&c->meter);
-	int reservation = -1;
-	if (c->reserved && strcmp(c->reserved_tag, c->id_tag) == 0)
-		reservation = c->reservation_id;
-	c->reserved = false;
-	c->phase = PH_STARTING;
-	sim_send_call(ch, "StartTransaction",
-		      sim_msg_start(c->id, c->id_tag, c->meter_start_wh, reservation, now), c->id,
-		      true);
-}
-
-static const char *id_tag_status(const json_t *p)
-{
-	const char *s = json_string_value(json_object_get(json_object_get(p, "idTagInfo"), "status"));
-	return s ? s : "(none)";
-}
 
 static void authorize_result(sim_charger *ch, sim_call *call, const json_t *p)
 {
-	sim_connector *c = call_connector(ch, call);
-	if (!c || c->phase != PH_AUTHORIZING)
-		return;
-	const char *status = id_tag_status(p);
-	if (strcmp(status, "Accepted") == 0 && !c->stop_reason) {
-		start_tx(c);
-		return;
-	}
-	sim_note(ch, "connector %d: idTag %s %s", c->id, c->id_tag, status);
-	abort_session(c);
+	sim_session_authorized(ch, call->connector_id, p);
 }
 
 static void authorize_fail(sim_charger *ch, sim_call *call)
 {
-	sim_connector *c = call_connector(ch, call);
-	if (c && c->phase == PH_AUTHORIZING)
-		abort_session(c);
-}
-
-/* Ends a running transaction at simulated time `at`. */
-static void do_stop(sim_connector *c, const char *reason, int64_t at)
-{
-	sim_charger *ch = c->ch;
-	assert(c->tx_id >= 0);
-	advance_meter(c, at);
-	sim_meter_set_charging(&c->meter, false);
-	sim_send_call(ch, "StopTransaction", sim_msg_stop(c->tx_id, c->id_tag, &c->meter, reason, at),
-		      c->id, true);
-	double kwh = (double)(sim_meter_register_wh(&c->meter) - c->meter_start_wh) / 1000.0;
-	ch->w->stats.sessions_done++;
-	ch->w->stats.energy_wh += kwh * 1000.0;
-	sim_note(ch, "connector %d: transaction %d stopped (%s), %.2f kWh", c->id, c->tx_id, reason,
-		 kwh);
-
-	/* TxProfiles end with their transaction. */
-	for (int i = 0; i < ch->nprofiles;) {
-		const sim_profile *p = &ch->profiles[i];
-		if (p->purpose == SIM_PURPOSE_TX &&
-		    (p->tx_id == c->tx_id || (p->tx_id < 0 && p->connector_id == c->id)))
-			ch->profiles[i] = ch->profiles[--ch->nprofiles];
-		else
-			i++;
-	}
-	c->tx_id = -1;
-	c->stop_reason = NULL;
-	c->phase = PH_FINISHING;
-	sim_send_status(c, "Finishing", false);
-	sim_apply_limits(ch);
-	sim_connector_schedule(c, at + rng_ms(&c->rng, 10, 60));
+	sim_session_authorized(ch, call->connector_id, NULL);
 }
 
 static void start_result(sim_charger *ch, sim_call *call, const json_t *p)
 {
-	sim_connector *c = call_connector(ch, call);
-	if (!c || c->phase != PH_STARTING)
-		return;
-	int64_t now = sim_now(ch->w);
-	c->tx_id = (int)json_integer_value(json_object_get(p, "transactionId"));
-	ch->w->stats.sessions_started++;
-	const char *status = id_tag_status(p);
-	if (strcmp(status, "Accepted") != 0) {
-		sim_note(ch, "connector %d: transaction %d refused (%s)", c->id, c->tx_id, status);
-		do_stop(c, "DeAuthorized", now);
-		return;
-	}
-	if (c->stop_reason) {
-		do_stop(c, c->stop_reason, now);
-		return;
-	}
-	advance_meter(c, now);
-	sim_meter_set_charging(&c->meter, true);
-	sim_apply_limits(ch);
-	c->phase = PH_CHARGING;
-	sim_note(ch, "connector %d: transaction %d started for %s", c->id, c->tx_id, c->id_tag);
-	sim_send_status(c, "Charging", false);
-	c->session_end = now + rng_ms(&c->rng, 20 * 60, 90 * 60);
-	int interval = sim_cfg_int(ch, "MeterValueSampleInterval", 10);
-	sim_connector_schedule(c, now + S(interval > 0 ? interval : 60));
+	sim_session_started(ch, call->connector_id, p);
 }
 
 static void start_fail(sim_charger *ch, sim_call *call)
 {
-	sim_connector *c = call_connector(ch, call);
-	if (c && c->phase == PH_STARTING)
-		abort_session(c);
+	sim_session_started(ch, call->connector_id, NULL);
 }
 
 static const struct result_row {
@@ -400,7 +310,7 @@ static void call_failed(sim_charger *ch, sim_call *c)
 static void on_answer(sim_charger *ch, const ocpp_frame *f)
 {
 	sim_call *c = ch->inflight;
-	if (!c || strcmp(f->unique_id, ch->inflight_id) != 0) {
+	if (!c || strcmp(f->unique_id, c->id) != 0) {
 		ch->w->stats.violations++;
 		log_warn("%s: answer for unknown call id \"%s\"", ch->id, f->unique_id);
 		return;
@@ -444,50 +354,6 @@ static void call_timeout(void *arg)
 	sim_pump(ch);
 }
 
-/* ---- statuses, samples, heartbeat ---- */
-
-const char *sim_idle_status(const sim_connector *c)
-{
-	const sim_charger *ch = c->ch;
-	if (c->unavailable || ch->conns[0].unavailable)
-		return "Unavailable";
-	if (c->reserved)
-		return "Reserved";
-	return "Available";
-}
-
-/* status must be a static string. */
-void sim_send_status(sim_connector *c, const char *status, bool force)
-{
-	sim_charger *ch = c->ch;
-	if (!force && strcmp(c->status, status) == 0)
-		return;
-	if (strcmp(c->status, status) != 0)
-		sim_note(ch, "connector %d: %s -> %s", c->id, c->status, status);
-	c->status = status;
-	/* Before the boot is accepted the status is only recorded: the boot
-	 * answer sends every connector's status. */
-	if (ch->registration == REG_ACCEPTED)
-		sim_send_call(ch, "StatusNotification",
-			      sim_msg_status(c->id, status, NULL, sim_now(ch->w)), c->id, false);
-}
-
-/* A MeterValues of c's meter as it stands at c->meter_at. */
-static void send_meter_values_at(sim_connector *c, const char *context)
-{
-	sim_charger *ch = c->ch;
-	int tx = c->phase == PH_CHARGING ? c->tx_id : -1;
-	sim_send_call(ch, "MeterValues",
-		      sim_msg_meter_values(c->id, tx, &c->meter, ch->sampled_mask, context,
-					   c->meter_at),
-		      c->id, tx >= 0);
-}
-
-void sim_send_meter_values(sim_connector *c, const char *context)
-{
-	advance_meter(c, sim_now(c->ch->w));
-	send_meter_values_at(c, context);
-}
 
 static void heartbeat_fire(void *arg)
 {
@@ -506,154 +372,6 @@ void sim_restart_heartbeat(sim_charger *ch)
 		return;
 	}
 	wsclient_timer_start(ch->hb_timer, (int64_t)ceil(S(interval) / ch->w->opts->speed));
-}
-
-/* ---- sessions ---- */
-
-void sim_session_begin(sim_connector *c, const char *id_tag, bool remote)
-{
-	assert(c->phase == PH_IDLE);
-	snprintf(c->id_tag, sizeof(c->id_tag), "%s", id_tag);
-	c->remote = remote;
-	c->tx_id = -1;
-	c->stop_reason = NULL;
-	/* A new car: its battery, its wishes. */
-	static const double capacities_kwh[] = {40, 58, 77, 82};
-	c->meter.capacity_wh = capacities_kwh[rng_next(&c->rng) % 4] * 1000.0;
-	c->meter.soc = rng_range(&c->rng, 10, 60);
-	c->target_soc = rng_range(&c->rng, 80, 100);
-	c->phase = PH_PREPARING;
-	sim_send_status(c, "Preparing", false);
-	sim_connector_schedule(c, sim_now(c->ch->w) + rng_ms(&c->rng, 5, 20));
-}
-
-void sim_session_stop(sim_connector *c, const char *reason)
-{
-	switch (c->phase) {
-	case PH_CHARGING:
-		do_stop(c, reason, sim_now(c->ch->w));
-		break;
-	case PH_STARTING:
-		c->stop_reason = reason; /* stop as soon as we know the transaction id */
-		break;
-	case PH_PREPARING:
-	case PH_AUTHORIZING:
-		abort_session(c);
-		break;
-	case PH_IDLE:
-	case PH_FINISHING:
-		break;
-	}
-}
-
-static void car_arrives(sim_connector *c)
-{
-	sim_charger *ch = c->ch;
-	int64_t now = sim_now(ch->w);
-	if (c->reserved && now >= c->reserve_expiry) {
-		c->reserved = false;
-		sim_note(ch, "connector %d: reservation %d expired", c->id, c->reservation_id);
-		sim_send_status(c, sim_idle_status(c), false);
-	}
-	if (ch->registration != REG_ACCEPTED || strcmp(sim_idle_status(c), "Unavailable") == 0) {
-		sim_connector_schedule(c, now + S(60));
-		return;
-	}
-	sim_session_begin(c, c->reserved ? c->reserved_tag : ch->id_tag, false);
-}
-
-static void sample(sim_connector *c)
-{
-	sim_charger *ch = c->ch;
-	int64_t t = c->due;
-	advance_meter(c, t);
-	send_meter_values_at(c, "Sample.Periodic");
-	if (t >= c->session_end || c->meter.soc >= c->target_soc) {
-		do_stop(c, "Local", t);
-		return;
-	}
-	int interval = sim_cfg_int(ch, "MeterValueSampleInterval", 10);
-	int64_t next = t + S(interval > 0 ? interval : 60);
-	sim_connector_schedule(c, next < c->session_end ? next : c->session_end);
-}
-
-static void car_leaves(sim_connector *c)
-{
-	c->phase = PH_IDLE;
-	if (c->unavailable_scheduled) {
-		c->unavailable = true;
-		c->unavailable_scheduled = false;
-	}
-	sim_send_status(c, sim_idle_status(c), false);
-	if (!c->ch->stopping)
-		schedule_idle(c, c->due);
-}
-
-static void connector_timer_fire(void *arg)
-{
-	sim_connector *c = arg;
-	switch (c->phase) {
-	case PH_IDLE:
-		car_arrives(c);
-		break;
-	case PH_PREPARING:
-		if (c->remote && !sim_cfg_bool(c->ch, "AuthorizeRemoteTxRequests")) {
-			start_tx(c);
-		} else {
-			c->phase = PH_AUTHORIZING;
-			sim_send_call(c->ch, "Authorize", sim_msg_authorize(c->id_tag), c->id, false);
-		}
-		break;
-	case PH_CHARGING:
-		sample(c);
-		break;
-	case PH_FINISHING:
-		car_leaves(c);
-		break;
-	case PH_AUTHORIZING:
-	case PH_STARTING:
-		break;
-	}
-}
-
-static double best_limit(const sim_charger *ch, enum sim_purpose purpose, int connector_id,
-			 int tx_id)
-{
-	int best_stack = -1;
-	double limit = INFINITY;
-	for (int i = 0; i < ch->nprofiles; i++) {
-		const sim_profile *p = &ch->profiles[i];
-		if (p->purpose != purpose || (p->connector_id != connector_id && p->connector_id != 0))
-			continue;
-		if (tx_id >= 0 && p->tx_id >= 0 && p->tx_id != tx_id)
-			continue;
-		if (p->stack_level > best_stack) {
-			best_stack = p->stack_level;
-			limit = p->limit_w;
-		}
-	}
-	return limit;
-}
-
-void sim_apply_limits(sim_charger *ch)
-{
-	int64_t now = sim_now(ch->w);
-	int charging = 0;
-	for (int i = 1; i <= SIM_CONNECTORS; i++)
-		charging += ch->conns[i].meter.charging;
-	double station = best_limit(ch, SIM_PURPOSE_MAX, 0, -1);
-	for (int i = 1; i <= SIM_CONNECTORS; i++) {
-		sim_connector *c = &ch->conns[i];
-		double limit = INFINITY;
-		if (c->phase == PH_CHARGING || c->phase == PH_STARTING)
-			limit = best_limit(ch, SIM_PURPOSE_TX, i, c->tx_id);
-		if (isinf(limit))
-			limit = best_limit(ch, SIM_PURPOSE_TX_DEFAULT, i, -1);
-		if (!isinf(station))
-			limit = fmin(limit, station / (charging > 0 ? charging : 1));
-		advance_meter(c, now);
-		sim_meter_set_limit(&c->meter, isinf(limit) ? SIM_MAX_POWER_W : limit);
-	}
 }
 
 /* ---- connection ---- */
@@ -705,16 +423,12 @@ static void requeue_after_close(sim_charger *ch)
 	}
 	sim_call *list = ch->q_head, *dropped = NULL;
 	ch->q_head = ch->q_tail = NULL;
+	ch->q_len = 0;
 	while (list) {
 		sim_call *c = list;
 		list = c->next;
-		c->next = NULL;
 		if (c->keep) {
-			if (ch->q_tail)
-				ch->q_tail->next = c;
-			else
-				ch->q_head = c;
-			ch->q_tail = c;
+			queue_push_back(ch, c);
 		} else {
 			c->next = dropped;
 			dropped = c;
@@ -746,6 +460,8 @@ static void on_close(wsclient_conn *conn, void *user, const wsclient_close_info 
 				 info->reason);
 	} else if (was_open) {
 		sim_note(ch, "disconnected: %d %s", info->ws_code, info->reason);
+	} else if (ch->reconnects == 0 && !ch->rebooting) {
+		log_warn("%s: cannot connect to %s: %s", ch->id, ch->url, info->reason);
 	} else {
 		sim_note(ch, "connect failed: %s", info->reason);
 	}
@@ -761,7 +477,7 @@ static void on_close(wsclient_conn *conn, void *user, const wsclient_close_info 
 		delay = (int64_t)1000 << shift;
 		if (delay > BACKOFF_MAX_MS)
 			delay = BACKOFF_MAX_MS;
-		delay += (int64_t)rng_range(&ch->rng, 0, (double)delay / 2);
+		delay += (int64_t)sim_rng_range(&ch->rng, 0, (double)delay / 2);
 		ch->reconnects++;
 	}
 	wsclient_timer_start(ch->boot_timer, delay);
@@ -808,7 +524,7 @@ void sim_send_boot(sim_charger *ch)
 {
 	if (queue_has(ch, "BootNotification"))
 		return;
-	queue_push_front(ch, call_new("BootNotification", sim_msg_boot(ch->serial), 0, false));
+	queue_push_front(ch, call_new(ch, "BootNotification", sim_msg_boot(ch->serial), 0, false));
 	sim_pump(ch);
 }
 
@@ -858,9 +574,9 @@ sim_charger *sim_charger_new(sim_world *w, int index)
 		c->status = "Available";
 		c->tx_id = -1;
 		c->rng = ch->rng ^ ((uint64_t)(i + 1) * 0x9E3779B97F4A7C15ull);
-		sim_meter_init(&c->meter, rng_range(&c->rng, 100000, 2000000));
+		sim_meter_init(&c->meter, sim_rng_range(&c->rng, 100000, 2000000));
 		if (i > 0)
-			c->timer = wsclient_timer_new(w->loop, connector_timer_fire, c);
+			c->timer = wsclient_timer_new(w->loop, sim_connector_fire, c);
 	}
 	return ch;
 }
@@ -871,7 +587,7 @@ void sim_charger_start(sim_charger *ch)
 	for (int i = 1; i <= SIM_CONNECTORS; i++) {
 		sim_connector *c = &ch->conns[i];
 		c->meter_at = now;
-		sim_connector_schedule(c, now + rng_ms(&c->rng, 5, 120));
+		sim_connector_schedule(c, now + sim_rng_ms(&c->rng, 5, 120));
 	}
 	connect_now(ch);
 }

@@ -40,6 +40,7 @@ typedef struct sim_stats {
 	uint64_t connects, disconnects, refused;
 	uint64_t calls_sent, results, call_errors, timeouts;
 	uint64_t inbound_calls, violations;
+	uint64_t dropped; /* calls dropped from a full offline queue */
 	uint64_t sessions_started, sessions_done;
 	double energy_wh; /* delivered in completed sessions */
 } sim_stats;
@@ -59,6 +60,8 @@ int64_t sim_now(const sim_world *w);
 int64_t sim_wall_delay(const sim_world *w, int64_t at);
 
 typedef struct sim_charger sim_charger;
+
+enum sim_registration { REG_NONE, REG_PENDING, REG_ACCEPTED, REG_REJECTED };
 
 /* Where a connector is in its session cycle. */
 enum sim_phase {
@@ -122,15 +125,16 @@ struct sim_charger {
 
 	wsclient_conn *conn;
 	bool open;
-	int registration; /* REG_* in charger.c */
+	enum sim_registration registration;
 	int reconnects;   /* consecutive failed attempts, for backoff */
 	bool rebooting;
 	bool stopping;
 	bool hold_pump; /* answering a call: follow-up calls wait for the answer */
 
 	struct sim_call *q_head, *q_tail;
+	size_t q_len;
+	bool overflow_warned;
 	struct sim_call *inflight;
-	char inflight_id[OCPP_UNIQUE_ID_MAX + 1];
 	unsigned msg_seq;
 
 	wsclient_timer *boot_timer; /* reconnect, boot retry, reboot */
@@ -153,6 +157,12 @@ struct sim_charger {
 
 /* ---- charger.c ---- */
 
+/* splitmix64 streams: the next value, a uniform double in [lo, hi), and a
+ * uniform duration in ms between lo_s and hi_s seconds. */
+uint64_t sim_rng_next(uint64_t *s);
+double sim_rng_range(uint64_t *s, double lo, double hi);
+int64_t sim_rng_ms(uint64_t *s, double lo_s, double hi_s);
+
 /* Creates charger `index` (1-based) of world w (borrowed, must outlive it).
  * The caller owns the charger: sim_charger_free(). */
 sim_charger *sim_charger_new(sim_world *w, int index);
@@ -174,7 +184,23 @@ void sim_send_call(sim_charger *ch, const char *action, json_t *payload, int con
 /* Sends queued calls if the charger may (no call in flight, registered). */
 void sim_pump(sim_charger *ch);
 void sim_send_boot(sim_charger *ch);
+/* Disconnects and boots again after a short pause (Reset). */
+void sim_reboot(sim_charger *ch);
+void sim_restart_heartbeat(sim_charger *ch);
+/* Logs a state change when --verbose. */
+void sim_note(const sim_charger *ch, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- sim_session.c ---- */
+
+/* Connector timer callback (arg = the sim_connector). */
+void sim_connector_fire(void *arg);
+/* Answers to the session's calls; payload NULL = CALLERROR, timeout or dropped. */
+void sim_session_authorized(sim_charger *ch, int connector_id, const json_t *payload);
+void sim_session_started(sim_charger *ch, int connector_id, const json_t *payload);
+/* Records a status change and reports it (once registered); status must
+ * be a static string; force re-sends an unchanged status. */
 void sim_send_status(sim_connector *c, const char *status, bool force);
+/* MeterValues of the meter now, with the given ReadingContext. */
 void sim_send_meter_values(sim_connector *c, const char *context);
 /* Starts a session on c for id_tag (copied); remote = RemoteStartTransaction. */
 void sim_session_begin(sim_connector *c, const char *id_tag, bool remote);
@@ -184,13 +210,8 @@ void sim_session_stop(sim_connector *c, const char *reason);
 const char *sim_idle_status(const sim_connector *c);
 /* Re-derives every connector's power cap from the installed profiles. */
 void sim_apply_limits(sim_charger *ch);
-/* Disconnects and boots again after a short pause (Reset). */
-void sim_reboot(sim_charger *ch);
-void sim_restart_heartbeat(sim_charger *ch);
 /* Re-arms c's timer for simulated time `at`. */
 void sim_connector_schedule(sim_connector *c, int64_t at);
-/* Logs a state change when --verbose. */
-void sim_note(const sim_charger *ch, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- sim_calls.c ---- */
 

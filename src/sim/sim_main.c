@@ -248,9 +248,10 @@ static void summary(const sim_world *w, int n, int64_t wall_ms)
 	log_info("sim: connections %llu, disconnects %llu, refused %llu",
 		 (unsigned long long)s->connects, (unsigned long long)s->disconnects,
 		 (unsigned long long)s->refused);
-	log_info("sim: calls sent %llu, answered %llu, CALLERRORs %llu, timeouts %llu",
+	log_info("sim: calls sent %llu, answered %llu, CALLERRORs %llu, timeouts %llu, dropped %llu",
 		 (unsigned long long)s->calls_sent, (unsigned long long)s->results,
-		 (unsigned long long)s->call_errors, (unsigned long long)s->timeouts);
+		 (unsigned long long)s->call_errors, (unsigned long long)s->timeouts,
+		 (unsigned long long)s->dropped);
 	log_info("sim: central-system calls %llu, protocol violations %llu",
 		 (unsigned long long)s->inbound_calls, (unsigned long long)s->violations);
 	log_info("sim: transactions started %llu, completed %llu, %.3f kWh delivered",
@@ -262,9 +263,13 @@ int sim_main(int argc, char **argv)
 {
 	sim_opts opts;
 	int rc = parse_args(argc, argv, &opts);
-	if (rc != 0) {
-		usage(rc > 0 ? stdout : stderr);
-		return rc > 0 ? 0 : 2;
+	if (rc > 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (rc < 0) {
+		fputs("sim: see `chargeops sim --help`\n", stderr);
+		return 2;
 	}
 	raise_fd_limit(opts.chargers);
 
