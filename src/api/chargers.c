@@ -269,14 +269,21 @@ void api_command(api_ctx *c)
 	}
 	long long timeout = 0;
 	const char *tq = net_http_query(c->req, "timeout");
-	if (tq)
-		timeout = atoll(tq);
+	if (tq) {
+		char *end;
+		timeout = strtoll(tq, &end, 10);
+		if (!*tq || *end || timeout < 1 || timeout > 3599) {
+			json_decref(payload);
+			api_error(c, 400, "bad_request", "timeout: seconds, 1..3599");
+			return;
+		}
+	}
 	struct pending_cmd *p = xcalloc(1, sizeof(*p));
 	p->req = c->req;
 	snprintf(p->action, sizeof(p->action), "%s", action);
 	snprintf(p->charger, sizeof(p->charger), "%s", id);
 	char detail[300];
-	int rc = csms_command(c->a->cs, id, action, payload, (int)(timeout > 0 && timeout < 3600 ? timeout : 0),
+	int rc = csms_command(c->a->cs, id, action, payload, (int)timeout,
 			      on_answer, p, &p->handle, detail, sizeof(detail));
 	if (rc) {
 		free(p);

@@ -232,17 +232,27 @@ int csms_charger_time(session *s, const char *text, int64_t *ms, unsigned *flags
 
 /* ---- inbound ---- */
 
-static void handle_call(session *s, ocpp_frame *f)
+static uint64_t fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void handle_call(session *s, ocpp_frame *f, const char *text, size_t len)
 {
 	csms *cs = s->cs;
 	int64_t t0 = clock_mono_us();
 	metrics_count_in(f->action);
-	/* A retransmitted CALL (same id and action as the last one) gets the same answer,
-	 * without doing its work twice. */
-	if (s->last_reply && strcmp(f->unique_id, s->last_call_id) == 0 &&
-	    strcmp(f->action, s->last_call_action) == 0) {
+	call_memo *memo = hmap_get(&cs->memos, s->id);
+	uint64_t hash = fnv1a(text, len);
+	if (memo && memo->reply && memo->frame_len == len && memo->frame_hash == hash &&
+	    strcmp(memo->unique_id, f->unique_id) == 0) {
 		csms_anomaly(cs, s->id, "duplicate_message", f->action, f->unique_id);
-		send_frame(s, xstrdup(s->last_reply), OCPP_CALLRESULT, f->unique_id, f->action,
+		send_frame(s, xstrdup(memo->reply), OCPP_CALLRESULT, f->unique_id, f->action,
 			   store_last_seq(cs->st));
 		return;
 	}
@@ -269,18 +279,23 @@ static void handle_call(session *s, ocpp_frame *f)
 	}
 	if (ocpp16_validate_response(def, reply, &v))
 		log_error("ocpp: BUG: our %s answer violates the schema: %s", f->action, v.detail);
-	char *text = ocpp_build_result(f->unique_id, reply);
+	char *out = ocpp_build_result(f->unique_id, reply);
 	json_decref(reply);
-	free(s->last_reply);
-	s->last_reply = xstrdup(text);
-	snprintf(s->last_call_id, sizeof(s->last_call_id), "%s", f->unique_id);
-	snprintf(s->last_call_action, sizeof(s->last_call_action), "%s", f->action);
+	if (!memo) {
+		memo = xcalloc(1, sizeof(*memo));
+		hmap_put(&cs->memos, s->id, memo);
+	}
+	free(memo->reply);
+	memo->reply = xstrdup(out);
+	memo->frame_hash = hash;
+	memo->frame_len = len;
+	snprintf(memo->unique_id, sizeof(memo->unique_id), "%s", f->unique_id);
 	/* The answer leaves only after everything it acknowledges (the frame itself, and
 	 * whatever the handler wrote) is committed. */
 	uint64_t last = store_last_seq(cs->st);
 	if (need < last)
 		need = last;
-	send_frame(s, text, OCPP_CALLRESULT, f->unique_id, f->action, need);
+	send_frame(s, out, OCPP_CALLRESULT, f->unique_id, f->action, need);
 	metrics_observe_handler((double)(clock_mono_us() - t0) / 1e6);
 }
 
@@ -302,7 +317,9 @@ static void ws_text(void *ctx, void *sess, const char *text, size_t len)
 				 action, text, len);
 	if (rc) {
 		/* Answer what can be answered; an id we could not read is "-1". */
-		const char *code = rc == OCPP_EJSON ? "FormationViolation" : "ProtocolError";
+		/* Not JSON, or not an OCPP-J array: the PDU is malformed. An unknown
+		 * messageTypeId is a protocol error. */
+		const char *code = rc == OCPP_ETYPE ? "ProtocolError" : "FormationViolation";
 		char desc[200];
 		snprintf(desc, sizeof(desc), "%s", why ? why : ocpp_strerror(rc));
 		csms_anomaly(cs, s->id, "malformed_frame", desc, f.unique_id[0] ? f.unique_id : "-1");
@@ -312,7 +329,7 @@ static void ws_text(void *ctx, void *sess, const char *text, size_t len)
 	(void)seq;
 	switch (f.type) {
 	case OCPP_CALL:
-		handle_call(s, &f);
+		handle_call(s, &f, text, len);
 		break;
 	case OCPP_CALLRESULT:
 	case OCPP_CALLERROR:
@@ -432,7 +449,6 @@ static void *ws_open(void *ctx, net_conn *c, const char *id, const char *peer)
 static void session_free(session *s)
 {
 	fail_all_commands(s);
-	free(s->last_reply);
 	free(s);
 }
 
@@ -520,6 +536,7 @@ int csms_new(const config *cfg, store *st, csms **out, char *err, size_t errlen)
 	hmap_init(&cs->cred_cache);
 	hmap_init(&cs->txns);
 	hmap_init(&cs->txn_keys);
+	hmap_init(&cs->memos);
 	if (txn_load_active(cs, err, errlen)) {
 		csms_free(cs);
 		return -1;
@@ -552,6 +569,11 @@ void csms_free(csms *cs)
 	for (size_t i = 0; hmap_next(&cs->cred_cache, &i, &k, &v);)
 		free(v);
 	hmap_release(&cs->cred_cache);
+	for (size_t i = 0; hmap_next(&cs->memos, &i, &k, &v);) {
+		free(((call_memo *)v)->reply);
+		free(v);
+	}
+	hmap_release(&cs->memos);
 	txn_free_all(cs);
 	free(cs);
 }
@@ -569,6 +591,11 @@ size_t csms_online_count(csms *cs)
 void csms_disconnect(csms *cs, const char *id, const char *reason)
 {
 	csms_forget_credentials(cs, id);
+	call_memo *m = hmap_del(&cs->memos, id);
+	if (m) {
+		free(m->reply);
+		free(m);
+	}
 	session *s = hmap_get(&cs->sessions, id);
 	if (s && s->conn)
 		net_conn_close(s->conn, 1008, reason);

@@ -27,11 +27,19 @@ typedef struct session {
 	int flagged_skew;
 	struct cmd *inflight;
 	struct cmd *q_head, *q_tail;
-	/* The last CALL answered, so a retransmission gets the same answer. */
-	char last_call_id[OCPP_UNIQUE_ID_MAX + 1];
-	char last_call_action[OCPP_ACTION_MAX + 1];
-	char *last_reply;
 } session;
+
+/*
+ * The last CALL a charger had answered, kept across reconnects: a charger that
+ * lost the answer (often because the link dropped) sends the very same frame
+ * again, and gets the same answer without its data being stored twice.
+ */
+typedef struct call_memo {
+	char unique_id[OCPP_UNIQUE_ID_MAX + 1];
+	uint64_t frame_hash; /* of the whole frame text, so a reused id is not mistaken */
+	size_t frame_len;
+	char *reply;
+} call_memo;
 
 /* What the central system remembers of a transaction (active and recent). */
 typedef struct txn {
@@ -59,6 +67,7 @@ struct csms {
 	hmap cred_cache;  /* charger id -> sha256 hex of the last verified password */
 	hmap txns;        /* decimal id -> txn */
 	hmap txn_keys;    /* start dedup key -> txn */
+	hmap memos;       /* charger id -> call_memo */
 	int64_t next_txn_id;
 	uint64_t next_call;
 	int64_t last_prune_mono;

@@ -470,6 +470,53 @@ static int http_writable(struct net_http_req *r)
 	return 0;
 }
 
+/* Whether the comma-separated subprotocol list offers OCPP 1.6. */
+static int offers_ocpp16(const char *list)
+{
+	const char *p = list;
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t n = strcspn(p, ", ");
+		if (n == strlen(OCPP_SUBPROTOCOL) && strncmp(p, OCPP_SUBPROTOCOL, n) == 0)
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/*
+ * libwebsockets picks the first offered subprotocol it knows and closes the
+ * socket without any HTTP answer when it knows none. To refuse with a clear
+ * 400 instead, the offer is checked before that, when lws asks to confirm the
+ * upgrade. This callback is the one named in CVE-2025-11677 (lws 4.1.6 calls
+ * it with a dangling `in` after answering an unknown Upgrade: value itself),
+ * so it never reads `in`: it reads headers only through lws_hdr_copy(), which
+ * is safe after the header table was released, and acts only on an Upgrade
+ * header it has copied and found to be "websocket".
+ * Returns 0 to let the upgrade go on, -1 after writing a refusal.
+ */
+static int confirm_upgrade(net_server *s, struct lws *wsi)
+{
+	char up[16], proto[256] = "", uri[256] = "", peer[64] = "?";
+	if (lws_hdr_copy(wsi, up, sizeof(up), WSI_TOKEN_UPGRADE) <= 0 || strcasecmp(up, "websocket") != 0)
+		return 0;
+	if (lws_hdr_copy(wsi, proto, sizeof(proto), WSI_TOKEN_PROTOCOL) < 0)
+		proto[0] = '\0';
+	if (offers_ocpp16(proto))
+		return 0;
+	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0)
+		uri[0] = '\0';
+	log_warn("ocpp: refused upgrade of %s from %s: subprotocols '%s' do not include %s", uri, peer,
+		 proto, OCPP_SUBPROTOCOL);
+	(void)s;
+	return write_plain_status(wsi, 400,
+				  "unsupported WebSocket subprotocol: this endpoint speaks OCPP 1.6J "
+				  "only; offer Sec-WebSocket-Protocol: ocpp1.6",
+				  0);
+}
+
 static long long content_length(struct lws *wsi)
 {
 	char buf[32];
@@ -484,8 +531,11 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	struct lws_context *ctx = lws_get_context(wsi);
 	net_server *s = ctx ? lws_context_user(ctx) : NULL;
 	switch (reason) {
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return confirm_upgrade(s, wsi);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		/* An upgrade that matched no OCPP subprotocol lands on this default protocol. */
+		/* Not reached for a well-formed offer (confirm_upgrade refuses those without
+		 * ocpp1.6); kept so the default protocol can never accept a WebSocket. */
 		return filter_upgrade(s, wsi, NULL, 0);
 	case LWS_CALLBACK_HTTP:
 		if (r->dispatched || r->body) /* a new request before the old one was answered */
@@ -593,26 +643,9 @@ void net_http_respond(net_http_req *r, int status, const char *content_type, cha
 
 /* ---- server ---- */
 
-/*
- * libwebsockets closes an upgrade whose subprotocols it does not know without
- * any HTTP answer. Other OCPP versions are the likely ones, so they are
- * registered here only to be refused with a clear 400.
- */
-static int cb_refuse(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
-{
-	if (reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION)
-		return filter_upgrade(lws_context_user(lws_get_context(wsi)), wsi, NULL, 0);
-	return lws_callback_http_dummy(wsi, reason, user, in, len);
-}
-
 static const struct lws_protocols protocols[] = {
 	{"http", cb_http, sizeof(struct net_http_req), 0, 0, NULL, 0},
 	{OCPP_SUBPROTOCOL, cb_ocpp, sizeof(struct net_conn), 16384, 0, NULL, 0},
-	{"ocpp2.0.1", cb_refuse, 0, 0, 0, NULL, 0},
-	{"ocpp2.1", cb_refuse, 0, 0, 0, NULL, 0},
-	{"ocpp2.0", cb_refuse, 0, 0, 0, NULL, 0},
-	{"ocpp1.5", cb_refuse, 0, 0, 0, NULL, 0},
-	{"ocpp1.2", cb_refuse, 0, 0, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 

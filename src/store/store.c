@@ -163,6 +163,24 @@ static void op_free(struct op *o)
 	free(o);
 }
 
+/* Errors that say "not now" rather than "never": the whole batch is retried. */
+static int transient(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_NOMEM:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PROTOCOL:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Runs one queued statement. Returns the SQLite result code (SQLITE_DONE on success). */
 static int run_op(store *s, struct op *o)
 {
 	sqlite3_stmt *st = s->stmts[o->st];
@@ -187,24 +205,35 @@ static int run_op(store *s, struct op *o)
 	}
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		atomic_fetch_add(&s->errors, 1);
-		log_error("store: statement %d failed: %s", (int)o->st, sqlite3_errmsg(s->wdb));
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
-/* Runs one batch in one transaction. Returns 0 when committed. */
+/*
+ * Runs one batch in one transaction. Returns 0 when committed, -1 when it must
+ * be retried as a whole (the database was locked, the disk full, ...). A row
+ * that fails for good (a constraint) is logged, counted and left out; the
+ * rest of the batch commits.
+ */
 static int commit_batch(store *s, struct op *batch)
 {
 	char err[256];
-	if (exec_sql(s->wdb, "BEGIN", err, sizeof(err))) {
-		log_error("store: begin failed: %s", err);
+	if (exec_sql(s->wdb, "BEGIN IMMEDIATE", err, sizeof(err))) {
+		log_error("store: cannot start a write transaction: %s", err);
 		return -1;
 	}
-	for (struct op *o = batch; o; o = o->next)
-		run_op(s, o); /* a failed row is logged and counted; the batch goes on */
+	for (struct op *o = batch; o; o = o->next) {
+		int rc = run_op(s, o);
+		if (rc == SQLITE_DONE)
+			continue;
+		atomic_fetch_add(&s->errors, 1);
+		if (transient(rc)) {
+			log_error("store: statement %d failed (%s); retrying the batch", (int)o->st,
+				  sqlite3_errmsg(s->wdb));
+			exec_sql(s->wdb, "ROLLBACK", err, sizeof(err));
+			return -1;
+		}
+		log_error("store: statement %d failed for good: %s", (int)o->st, sqlite3_errmsg(s->wdb));
+	}
 	if (exec_sql(s->wdb, "COMMIT", err, sizeof(err))) {
 		log_error("store: commit failed: %s", err);
 		exec_sql(s->wdb, "ROLLBACK", err, sizeof(err));
@@ -233,17 +262,21 @@ static void *writer_main(void *arg)
 			last = o->seq;
 			count++;
 		}
-		/* A failed commit (disk full, I/O error) is retried with backoff; the data is
-		 * only given up after a minute of failures, loudly. */
+		/* A batch that cannot commit now (locked database, full disk, I/O error) is
+		 * retried until it can: its replies are held back meanwhile, so chargers keep
+		 * their data and retry rather than lose it. Only a shutdown gives up. */
 		int attempt = 0;
 		while (commit_batch(s, batch)) {
-			atomic_fetch_add(&s->errors, 1);
-			if (++attempt >= 60) {
-				log_error("store: dropping a batch of %llu writes after %d failed commits",
-					  (unsigned long long)count, attempt);
+			attempt++;
+			pthread_mutex_lock(&s->mu);
+			int stopping = s->stopping;
+			pthread_mutex_unlock(&s->mu);
+			if (stopping && attempt >= 5) {
+				log_error("store: shutting down with %llu writes that could not be committed",
+					  (unsigned long long)count);
 				break;
 			}
-			struct timespec ts = {.tv_sec = 1, .tv_nsec = 0};
+			struct timespec ts = {.tv_sec = 0, .tv_nsec = 200 * 1000 * 1000};
 			nanosleep(&ts, NULL);
 		}
 		while (batch) {

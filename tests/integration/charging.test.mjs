@@ -381,6 +381,7 @@ describe('operator closes a stale transaction', () => {
 		assert.equal(tx.status, 'completed');
 		assert.equal(tx.closed_by, 'operator');
 		assert.equal(tx.close_reason, 'charger lost the session');
+		assert.ok(tx.flags.includes('closed_by_operator'), `flags: ${JSON.stringify(tx.flags)}`);
 		const act = await srv.getOk(`/api/v1/transactions?charger=${encodeURIComponent(cp.id)}&active=true`);
 		assert.equal(act.items.length, 0);
 	});

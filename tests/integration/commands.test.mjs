@@ -209,6 +209,24 @@ describe('server-initiated commands', () => {
 		assert.deepEqual(calls, [], 'nothing was sent');
 	});
 
+	it('an invalid ?timeout (outside 1..3599, not a number) is a 400 and nothing is sent', T, async () => {
+		const cp = await srv.newCharger();
+		const calls = [];
+		cp.handle('Reset', ({ params }) => {
+			calls.push(params);
+			return { status: 'Accepted' };
+		});
+		for (const q of ['?timeout=abc', '?timeout=0', '?timeout=3600', '?timeout=-1', '?timeout=5s']) {
+			const r = await cmd(cp.id, 'Reset', { type: 'Soft' }, q);
+			assert.equal(r.status, 400, `${q}: ${r.status} ${r.text}`);
+			assert.equal(r.body.error, 'bad_request', `${q}: ${r.text}`);
+		}
+		await sleep(200);
+		assert.equal(calls.length, 0, `a Reset was sent ${calls.length} times for a malformed request`);
+		const ok = await cmd(cp.id, 'Reset', { type: 'Soft' }, '?timeout=3599');
+		assert.equal(ok.status, 200);
+	});
+
 	it('409 once the charger has disconnected', T, async () => {
 		const cp = await srv.newCharger();
 		cp.handle('ClearCache', () => ({ status: 'Accepted' }));

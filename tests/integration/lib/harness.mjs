@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import https from 'node:https';
 import WebSocket from 'ws';
 import ocppRpc from 'ocpp-rpc';
 
@@ -20,7 +21,7 @@ export const BIN = path.resolve(testDir, process.env.CHARGEOPS_BIN || '../../bui
 
 /* Every process this module starts, so that a crashing test cannot leave one behind. */
 const live = new Set();
-process.on('exit', () => {
+function killAll() {
 	for (const p of live) {
 		try {
 			p.kill('SIGKILL');
@@ -28,7 +29,15 @@ process.on('exit', () => {
 			/* already gone */
 		}
 	}
-});
+}
+process.on('exit', killAll);
+// The test runner stops a file that overruns with a signal: take the servers along.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+	process.once(sig, () => {
+		killAll();
+		process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+	});
+}
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -80,8 +89,11 @@ export function createToken(dataDir, role, name = role) {
 }
 
 export class Server {
-	constructor({ args = [], dataDir } = {}) {
+	constructor({ args = [], dataDir, ca } = {}) {
 		this.args = args;
+		// With --tls-cert the server speaks https/wss; ca is the PEM to trust.
+		this.tls = args.includes('--tls-cert');
+		this.ca = ca;
 		this.ownsDir = !dataDir;
 		this.dataDir = dataDir || mkdtempSync(path.join(tmpdir(), 'chargeops-it-'));
 		this.proc = null;
@@ -139,7 +151,7 @@ export class Server {
 			}
 			throw e;
 		});
-		this.base = `http://127.0.0.1:${this.port}`;
+		this.base = `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
 		return this;
 	}
 
@@ -189,6 +201,17 @@ export class Server {
 		await this.stop('SIGTERM').catch(() => {});
 		if (this.proc) this.proc.kill('SIGKILL');
 		if (this.ownsDir && !process.env.CHARGEOPS_KEEP) rmSync(this.dataDir, { recursive: true, force: true });
+		// Under `make SANITIZE=1` a sanitizer report fails the suite that started the server.
+		const report = this.sanitizerReport();
+		if (report) throw new Error(`sanitizer report from the server:\n${report}`);
+	}
+
+	/* The first ASan/UBSan/LSan report in the server's stderr, or null. */
+	sanitizerReport() {
+		const m = /(==\d+==ERROR: \w+Sanitizer|runtime error:|WARNING: ThreadSanitizer)/.exec(this.stderr);
+		if (!m) return null;
+		const start = Math.max(0, this.stderr.lastIndexOf('\n', m.index));
+		return this.stderr.slice(start, start + 4000);
 	}
 
 	/* One HTTP request. body: object (sent as JSON) or string (sent as is).
@@ -201,6 +224,7 @@ export class Server {
 			payload = typeof body === 'string' ? body : JSON.stringify(body);
 			h['content-type'] = 'application/json';
 		}
+		if (this.tls) return this.#httpsRequest(method, urlPath, h, payload, timeout);
 		const res = await fetch(this.base + urlPath, { method, headers: h, body: payload, signal: AbortSignal.timeout(timeout) });
 		const text = await res.text();
 		let json;
@@ -210,6 +234,32 @@ export class Server {
 			json = undefined;
 		}
 		return { status: res.status, headers: res.headers, text, body: json };
+	}
+
+	/* fetch cannot be given a CA per request: plain node:https for TLS servers. */
+	#httpsRequest(method, urlPath, headers, payload, timeout) {
+		return withTimeout(
+			new Promise((resolve, reject) => {
+				const req = https.request(this.base + urlPath, { method, headers, ca: this.ca }, (res) => {
+					let text = '';
+					res.setEncoding('utf8');
+					res.on('data', (d) => (text += d));
+					res.on('end', () => {
+						let json;
+						try {
+							json = text ? JSON.parse(text) : undefined;
+						} catch {
+							json = undefined;
+						}
+						resolve({ status: res.statusCode, headers: new Headers(Object.entries(res.headers).map(([k, v]) => [k, String(v)])), text, body: json });
+					});
+				});
+				req.on('error', reject);
+				req.end(payload);
+			}),
+			timeout,
+			`${method} ${urlPath}`,
+		);
 	}
 
 	get(p, opts) {
@@ -240,13 +290,14 @@ export class Server {
 	}
 
 	wsUrl(id = '') {
-		return `ws://127.0.0.1:${this.port}/ocpp/${id ? encodeURIComponent(id) : ''}`;
+		return `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}/ocpp/${id ? encodeURIComponent(id) : ''}`;
 	}
 
 	/* An ocpp-rpc charger, not yet connected. */
 	rpcClient(id, password, opts = {}) {
 		const client = new RPCClient({
-			endpoint: `ws://127.0.0.1:${this.port}/ocpp`,
+			endpoint: `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}/ocpp`,
+			wsOpts: this.ca ? { ca: this.ca } : {},
 			identity: id,
 			password,
 			protocols: ['ocpp1.6'],
@@ -289,10 +340,10 @@ export class Server {
 
 	/* A raw WebSocket (npm ws). Resolves to a RawSocket once open, or rejects with
 	 * an Error carrying .status when the upgrade is refused. */
-	async raw(id, { password, protocols = ['ocpp1.6'], auth = true, headers = {}, maxPayload } = {}) {
+	async raw(id, { password, protocols = ['ocpp1.6'], auth = true, headers = {}, wsOpts = {} } = {}) {
 		const h = { ...headers };
 		if (auth && password !== undefined) h.authorization = 'Basic ' + Buffer.from(`${id}:${password}`).toString('base64');
-		const ws = new WebSocket(this.wsUrl(id), protocols, { headers: h, handshakeTimeout: 5000, maxPayload });
+		const ws = new WebSocket(this.wsUrl(id), protocols, { headers: h, handshakeTimeout: 5000, ...(this.ca ? { ca: this.ca } : {}), ...wsOpts });
 		this.sockets.add(ws);
 		const sock = new RawSocket(ws);
 		await withTimeout(
