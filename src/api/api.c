@@ -466,38 +466,38 @@ static void h_metrics(api_ctx *c)
 
 struct route {
 	enum net_method method;
-	const char *pattern; /* "{}" matches one path segment */
 	enum role min_role;
+	const char *pattern; /* "{}" matches one path segment */
 	api_handler fn;
 };
 
 static const struct route routes[] = {
-	{NET_GET, "/healthz", ROLE_NONE, h_healthz},
-	{NET_GET, "/metrics", ROLE_NONE, h_metrics},
-	{NET_GET, "/api/v1/chargers", ROLE_VIEWER, api_chargers_list},
-	{NET_POST, "/api/v1/chargers", ROLE_OPERATOR, api_chargers_create},
-	{NET_GET, "/api/v1/chargers/{}", ROLE_VIEWER, api_chargers_get},
-	{NET_PATCH, "/api/v1/chargers/{}", ROLE_OPERATOR, api_chargers_patch},
-	{NET_DELETE, "/api/v1/chargers/{}", ROLE_OPERATOR, api_chargers_delete},
-	{NET_POST, "/api/v1/chargers/{}/commands/{}", ROLE_OPERATOR, api_command},
-	{NET_GET, "/api/v1/chargers/{}/meter-values", ROLE_VIEWER, api_meter_values},
-	{NET_GET, "/api/v1/chargers/{}/frames", ROLE_VIEWER, api_frames},
-	{NET_GET, "/api/v1/chargers/{}/status-history", ROLE_VIEWER, api_status_history},
-	{NET_GET, "/api/v1/chargers/{}/events", ROLE_VIEWER, api_events},
-	{NET_GET, "/api/v1/anomalies", ROLE_VIEWER, api_anomalies},
-	{NET_GET, "/api/v1/transactions", ROLE_VIEWER, api_transactions_list},
-	{NET_GET, "/api/v1/transactions/{}", ROLE_VIEWER, api_transactions_get},
-	{NET_POST, "/api/v1/transactions/{}/close", ROLE_OPERATOR, api_transactions_close},
-	{NET_GET, "/api/v1/sites", ROLE_VIEWER, api_sites_list},
-	{NET_POST, "/api/v1/sites", ROLE_OPERATOR, api_sites_create},
-	{NET_GET, "/api/v1/sites/{}", ROLE_VIEWER, api_sites_get},
-	{NET_PATCH, "/api/v1/sites/{}", ROLE_OPERATOR, api_sites_patch},
-	{NET_DELETE, "/api/v1/sites/{}", ROLE_OPERATOR, api_sites_delete},
-	{NET_GET, "/api/v1/id-tags", ROLE_VIEWER, api_idtags_list},
-	{NET_POST, "/api/v1/id-tags", ROLE_OPERATOR, api_idtags_create},
-	{NET_GET, "/api/v1/id-tags/{}", ROLE_VIEWER, api_idtags_get},
-	{NET_PATCH, "/api/v1/id-tags/{}", ROLE_OPERATOR, api_idtags_patch},
-	{NET_DELETE, "/api/v1/id-tags/{}", ROLE_OPERATOR, api_idtags_delete},
+	{NET_GET, ROLE_NONE, "/healthz", h_healthz},
+	{NET_GET, ROLE_NONE, "/metrics", h_metrics},
+	{NET_GET, ROLE_VIEWER, "/api/v1/chargers", api_chargers_list},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/chargers", api_chargers_create},
+	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}", api_chargers_get},
+	{NET_PATCH, ROLE_OPERATOR, "/api/v1/chargers/{}", api_chargers_patch},
+	{NET_DELETE, ROLE_OPERATOR, "/api/v1/chargers/{}", api_chargers_delete},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/chargers/{}/commands/{}", api_command},
+	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/meter-values", api_meter_values},
+	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/frames", api_frames},
+	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/status-history", api_status_history},
+	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/events", api_events},
+	{NET_GET, ROLE_VIEWER, "/api/v1/anomalies", api_anomalies},
+	{NET_GET, ROLE_VIEWER, "/api/v1/transactions", api_transactions_list},
+	{NET_GET, ROLE_VIEWER, "/api/v1/transactions/{}", api_transactions_get},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/transactions/{}/close", api_transactions_close},
+	{NET_GET, ROLE_VIEWER, "/api/v1/sites", api_sites_list},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/sites", api_sites_create},
+	{NET_GET, ROLE_VIEWER, "/api/v1/sites/{}", api_sites_get},
+	{NET_PATCH, ROLE_OPERATOR, "/api/v1/sites/{}", api_sites_patch},
+	{NET_DELETE, ROLE_OPERATOR, "/api/v1/sites/{}", api_sites_delete},
+	{NET_GET, ROLE_VIEWER, "/api/v1/id-tags", api_idtags_list},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/id-tags", api_idtags_create},
+	{NET_GET, ROLE_VIEWER, "/api/v1/id-tags/{}", api_idtags_get},
+	{NET_PATCH, ROLE_OPERATOR, "/api/v1/id-tags/{}", api_idtags_patch},
+	{NET_DELETE, ROLE_OPERATOR, "/api/v1/id-tags/{}", api_idtags_delete},
 };
 
 /* Matches path against pattern, filling c->params. Returns 1 on a match. */

@@ -166,7 +166,7 @@ static int write_plain_status(struct lws *wsi, int status, const char *msg, int 
 		return -1;
 	if ((size_t)(end - p) < mlen + 1)
 		return -1;
-	memcpy(p, msg, mlen);
+	memcpy(p, msg, mlen); /* NOLINT(bugprone-not-null-terminated-result): HTTP body, sized */
 	p += mlen;
 	*p++ = '\n';
 	lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS);
@@ -433,6 +433,7 @@ static void collect_request(struct net_http_req *r, struct lws *wsi, const char 
 
 static void dispatch(net_server *s, struct net_http_req *r)
 {
+	assert(s);
 	r->dispatched = 1;
 	if (r->body_too_big) {
 		net_http_respond(r, 413, NULL,
@@ -560,6 +561,8 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		r->body[r->body_len] = '\0';
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (!s)
+			return -1;
 		dispatch(s, r);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:

@@ -66,8 +66,8 @@ struct wsclient_timer {
 	wsclient_loop *loop;
 	wsclient_timer_cb cb;
 	void *arg;
-	int64_t due;     /* wsclient_now_ms() time it fires at */
-	uint64_t seq;    /* arming order: ties fire first-armed first */
+	int64_t due;	 /* wsclient_now_ms() time it fires at */
+	uint64_t seq;	 /* arming order: ties fire first-armed first */
 	size_t heap_idx; /* NOT_ARMED when stopped */
 };
 
@@ -110,12 +110,12 @@ struct wsclient_conn {
 };
 
 static const char *const error_names[] = {
-	[-WSCLIENT_OK] = "success",
-	[-WSCLIENT_EURL] = "bad WebSocket URL",
-	[-WSCLIENT_ECLOSED] = "connection closed",
-	[-WSCLIENT_ENOBUFS] = "send queue full",
-	[-WSCLIENT_ELWS] = "libwebsockets error",
-	[-WSCLIENT_EINVAL] = "invalid argument",
+    [-WSCLIENT_OK] = "success",
+    [-WSCLIENT_EURL] = "bad WebSocket URL",
+    [-WSCLIENT_ECLOSED] = "connection closed",
+    [-WSCLIENT_ENOBUFS] = "send queue full",
+    [-WSCLIENT_ELWS] = "libwebsockets error",
+    [-WSCLIENT_EINVAL] = "invalid argument",
 };
 
 const char *wsclient_strerror(int err)
@@ -268,10 +268,10 @@ static void conn_report(wsclient_conn *c)
 {
 	wsclient_loop *loop = c->loop;
 	wsclient_close_info info = {
-		.opened = c->opened,
-		.ws_code = c->close_code ? c->close_code : CLOSE_ABNORMAL,
-		.http_status = c->http_status,
-		.reason = c->reason,
+	    .opened = c->opened,
+	    .ws_code = c->close_code ? c->close_code : CLOSE_ABNORMAL,
+	    .http_status = c->http_status,
+	    .reason = c->reason,
 	};
 	conn_unlink(c);
 	if (!loop->destroying && c->h->on_close)
@@ -418,6 +418,9 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 			const unsigned char *b = in;
 			c->close_code = (b[0] << 8) | b[1];
 			set_reason(c, (const char *)b + 2, len - 2);
+		} else {
+			c->close_code = LWS_CLOSE_STATUS_NO_STATUS; /* 1005: Close without a code */
+			set_reason_str(c, "closed by peer");
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
@@ -448,8 +451,8 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 }
 
 static const struct lws_protocols protocols[] = {
-	{"wsclient", ws_callback, 0, 0, 0, NULL, 0},
-	{NULL, NULL, 0, 0, 0, NULL, 0},
+    {"wsclient", ws_callback, 0, 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
 /* ---------------------------------------------------------------- loop */
@@ -566,7 +569,8 @@ static void heap_sift_down(wsclient_loop *loop, size_t i)
 		size_t child = 2 * i + 1;
 		if (child >= loop->heap_len)
 			break;
-		if (child + 1 < loop->heap_len && timer_before(loop->heap[child + 1], loop->heap[child]))
+		if (child + 1 < loop->heap_len &&
+		    timer_before(loop->heap[child + 1], loop->heap[child]))
 			child++;
 		if (!timer_before(loop->heap[child], t))
 			break;
@@ -610,7 +614,8 @@ static void timers_reschedule(wsclient_loop *loop)
 	 * pass; a timer re-armed with 0 ms from its callback would spin. */
 	if (loop->firing && delay < 1)
 		delay = 1;
-	lws_sul_schedule(loop->ctx, 0, &loop->timer_sul, timers_fire, (lws_usec_t)delay * LWS_US_PER_MS);
+	lws_sul_schedule(loop->ctx, 0, &loop->timer_sul, timers_fire,
+			 (lws_usec_t)delay * LWS_US_PER_MS);
 	loop->sul_due = due;
 }
 
@@ -757,8 +762,8 @@ wsclient_conn *wsclient_connect(wsclient_loop *loop, const wsclient_opts *opts,
 	if (c->tls) {
 		i.ssl_connection = LCCSCF_USE_SSL;
 		if (c->tls_insecure)
-			i.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
-					    LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
+			i.ssl_connection |=
+			    LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
 	}
 
 	c->in_connect = true;

@@ -26,11 +26,11 @@
 
 enum {
 	WSCLIENT_OK = 0,
-	WSCLIENT_EURL = -1,     /* URL is not ws://host[:port][/path] or wss://... */
-	WSCLIENT_ECLOSED = -2,  /* connection is closing or closed */
-	WSCLIENT_ENOBUFS = -3,  /* send queue would exceed its limit */
-	WSCLIENT_ELWS = -4,     /* libwebsockets refused (context creation, ...) */
-	WSCLIENT_EINVAL = -5,   /* bad argument */
+	WSCLIENT_EURL = -1,    /* URL is not ws://host[:port][/path] or wss://... */
+	WSCLIENT_ECLOSED = -2, /* connection is closing or closed */
+	WSCLIENT_ENOBUFS = -3, /* send queue would exceed its limit */
+	WSCLIENT_ELWS = -4,    /* libwebsockets refused (context creation, ...) */
+	WSCLIENT_EINVAL = -5,  /* bad argument */
 };
 const char *wsclient_strerror(int err);
 
@@ -83,20 +83,21 @@ void wsclient_timer_free(wsclient_timer *t);
 /* Connection options. Strings are borrowed: they are copied during
  * wsclient_connect() and need not outlive the call. */
 typedef struct wsclient_opts {
-	const char *url;         /* ws://host[:port][/path] or wss://...; required */
+	const char *url;	 /* ws://host[:port][/path] or wss://...; required */
 	const char *subprotocol; /* offered Sec-WebSocket-Protocol; NULL = "ocpp1.6" */
-	const char *auth_user;   /* if non-NULL: Authorization: Basic base64(user:password) */
+	const char *auth_user;	 /* if non-NULL: Authorization: Basic base64(user:password) */
 	const char *auth_password;
-	const char *local_addr;  /* NULL, or a numeric IP (or interface) to bind the socket to */
-	bool tls_insecure;       /* wss: accept self-signed certificates and any host name */
-	size_t max_message;      /* largest inbound message; 0 = 1 MiB */
-	size_t max_queue;        /* largest send backlog in bytes; 0 = 4 MiB */
+	const char *local_addr; /* NULL, or a numeric IP (or interface) to bind the socket to */
+	bool tls_insecure;	/* wss: accept self-signed certificates and any host name */
+	size_t max_message;	/* largest inbound message; 0 = 1 MiB */
+	size_t max_queue;	/* largest send backlog in bytes; 0 = 4 MiB */
 } wsclient_opts;
 
 /* Why a connection ended, as given to on_close. */
 typedef struct wsclient_close_info {
-	bool opened;        /* on_open had been called */
-	int ws_code;        /* peer's close code; 1006 if none (abnormal) or never opened */
+	bool opened;	    /* on_open had been called */
+	int ws_code;	    /* close code: the peer's, 1000 after wsclient_close(), 1005 for
+			     * a Close without code, 1006 if none (abnormal) or never opened */
 	int http_status;    /* non-101 HTTP status of a refused upgrade (e.g. 401), else 0 */
 	const char *reason; /* human-readable text; valid during the call only */
 } wsclient_close_info;

@@ -27,7 +27,7 @@
  * transaction start/stop are dropped (a slow central system must not make
  * the simulator grow without bound). */
 #define QUEUE_MAX 1000
-#define S(x) ((int64_t)(x) * 1000) /* simulated seconds to ms */
+#define S(x) ((int64_t)(x)*1000) /* simulated seconds to ms */
 
 /* One queued outgoing CALL, serialised when queued: a backlog of text is
  * several times smaller than one of JSON trees. The unique id is fixed then
@@ -151,8 +151,8 @@ static void queue_trim(sim_charger *ch)
 		ch->q_len--;
 		ch->w->stats.dropped++;
 		if (!ch->overflow_warned)
-			log_warn("%s: %d calls waiting; dropping the oldest (%s)", ch->id, QUEUE_MAX,
-				 c->action);
+			log_warn("%s: %d calls waiting; dropping the oldest (%s)", ch->id,
+				 QUEUE_MAX, c->action);
 		ch->overflow_warned = true;
 		call_failed(ch, c);
 		call_free(c);
@@ -261,7 +261,6 @@ static void boot_fail(sim_charger *ch, sim_call *call)
 	schedule_boot_retry(ch, S(30));
 }
 
-
 static void authorize_result(sim_charger *ch, sim_call *call, const json_t *p)
 {
 	sim_session_authorized(ch, call->connector_id, p);
@@ -287,9 +286,9 @@ static const struct result_row {
 	void (*on_result)(sim_charger *ch, sim_call *call, const json_t *payload);
 	void (*on_fail)(sim_charger *ch, sim_call *call); /* CALLERROR, timeout, dropped */
 } result_rows[] = {
-	{"Authorize", authorize_result, authorize_fail},
-	{"BootNotification", boot_result, boot_fail},
-	{"StartTransaction", start_result, start_fail},
+    {"Authorize", authorize_result, authorize_fail},
+    {"BootNotification", boot_result, boot_fail},
+    {"StartTransaction", start_result, start_fail},
 };
 
 static const struct result_row *result_row(const char *action)
@@ -354,7 +353,6 @@ static void call_timeout(void *arg)
 	sim_pump(ch);
 }
 
-
 static void heartbeat_fire(void *arg)
 {
 	sim_charger *ch = arg;
@@ -384,6 +382,7 @@ static void on_open(wsclient_conn *conn, void *user)
 	sim_charger *ch = user;
 	ch->open = true;
 	ch->reconnects = 0;
+	ch->warned_down = false;
 	ch->registration = REG_NONE;
 	ch->w->stats.connects++;
 	sim_note(ch, "connected");
@@ -453,15 +452,21 @@ static void on_close(wsclient_conn *conn, void *user, const wsclient_close_info 
 	wsclient_timer_stop(ch->hb_timer);
 	if (was_open)
 		ch->w->stats.disconnects++;
+	/* Warn once per outage (a charger retries quietly); --verbose says more. */
+	bool ours = ch->rebooting || ch->stopping;
 	if (info->http_status) {
 		ch->w->stats.refused++;
-		if (ch->reconnects == 0 || ch->w->opts->verbose)
+		if (!ch->warned_down || ch->w->opts->verbose)
 			log_warn("%s: connection refused: HTTP %d (%s)", ch->id, info->http_status,
 				 info->reason);
+		ch->warned_down = true;
+	} else if (was_open && !ours) {
+		log_warn("%s: disconnected: %d %s", ch->id, info->ws_code, info->reason);
 	} else if (was_open) {
 		sim_note(ch, "disconnected: %d %s", info->ws_code, info->reason);
-	} else if (ch->reconnects == 0 && !ch->rebooting) {
-		log_warn("%s: cannot connect to %s: %s", ch->id, ch->url, info->reason);
+	} else if (!ch->warned_down && !ours) {
+		log_warn("%s: cannot connect to %s: %s (retrying)", ch->id, ch->url, info->reason);
+		ch->warned_down = true;
 	} else {
 		sim_note(ch, "connect failed: %s", info->reason);
 	}
@@ -489,11 +494,11 @@ static void connect_now(sim_charger *ch)
 {
 	const sim_opts *o = ch->w->opts;
 	wsclient_opts wo = {
-		.url = ch->url,
-		.auth_user = o->password ? ch->id : NULL,
-		.auth_password = o->password,
-		.local_addr = ch->local_addr[0] ? ch->local_addr : NULL,
-		.tls_insecure = o->tls_insecure,
+	    .url = ch->url,
+	    .auth_user = o->password ? ch->id : NULL,
+	    .auth_password = o->password,
+	    .local_addr = ch->local_addr[0] ? ch->local_addr : NULL,
+	    .tls_insecure = o->tls_insecure,
 	};
 	int err = 0;
 	ch->conn = wsclient_connect(ch->w->loop, &wo, &handlers, ch, &err);
@@ -556,7 +561,8 @@ sim_charger *sim_charger_new(sim_world *w, int index)
 	if (o->id_tag)
 		snprintf(ch->id_tag, sizeof(ch->id_tag), "%s", o->id_tag);
 	else
-		snprintf(ch->id_tag, sizeof(ch->id_tag), "TAG%05d", index % 100000);
+		snprintf(ch->id_tag, sizeof(ch->id_tag), "TAG%d",
+			 index); /* as scripts/demo.sh registers them */
 
 	ch->boot_timer = wsclient_timer_new(w->loop, boot_timer_fire, ch);
 	ch->hb_timer = wsclient_timer_new(w->loop, heartbeat_fire, ch);

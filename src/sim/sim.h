@@ -36,11 +36,11 @@ int sim_main(int argc, char **argv);
  * owns it, no release needed. */
 typedef struct sim_meter {
 	double energy_wh;   /* Energy.Active.Import.Register: never decreases */
-	double power_w;     /* current import power; 0 when not charging */
-	double limit_w;     /* cap from charging profiles; SIM_MAX_POWER_W if none */
-	double soc;         /* car state of charge, percent */
+	double power_w;	    /* current import power; 0 when not charging */
+	double limit_w;	    /* cap from charging profiles; SIM_MAX_POWER_W if none */
+	double soc;	    /* car state of charge, percent */
 	double capacity_wh; /* car battery capacity */
-	double temp_c;      /* connector body temperature */
+	double temp_c;	    /* connector body temperature */
 	bool charging;
 } sim_meter;
 
@@ -61,11 +61,11 @@ int64_t sim_meter_register_wh(const sim_meter *m);
 /* Measurands a MeterValues message can carry (MeterValuesSampledData). */
 enum {
 	SIM_MV_ENERGY = 1u << 0,  /* Energy.Active.Import.Register */
-	SIM_MV_POWER = 1u << 1,   /* Power.Active.Import */
+	SIM_MV_POWER = 1u << 1,	  /* Power.Active.Import */
 	SIM_MV_CURRENT = 1u << 2, /* Current.Import, per phase */
 	SIM_MV_VOLTAGE = 1u << 3, /* Voltage, per phase (L1-N..L3-N) */
-	SIM_MV_TEMP = 1u << 4,    /* Temperature */
-	SIM_MV_SOC = 1u << 5,     /* SoC */
+	SIM_MV_TEMP = 1u << 4,	  /* Temperature */
+	SIM_MV_SOC = 1u << 5,	  /* SoC */
 	SIM_MV_ALL = (1u << 6) - 1,
 };
 /* Parses a comma-separated measurand list ("Energy.Active.Import.Register,
@@ -79,16 +79,15 @@ int sim_measurands_parse(const char *csl, unsigned *mask);
 
 json_t *sim_msg_boot(const char *serial);
 json_t *sim_msg_heartbeat(void);
-json_t *sim_msg_status(int connector_id, const char *status, const char *error_code,
-		       int64_t ts_ms);
+json_t *sim_msg_status(int connector_id, const char *status, const char *error_code, int64_t ts_ms);
 json_t *sim_msg_authorize(const char *id_tag);
 /* reservation_id < 0: none. */
-json_t *sim_msg_start(int connector_id, const char *id_tag, int64_t meter_start,
-		      int reservation_id, int64_t ts_ms);
+json_t *sim_msg_start(int connector_id, const char *id_tag, int64_t meter_start, int reservation_id,
+		      int64_t ts_ms);
 /* tx_id < 0: no transactionId (a triggered sample outside a transaction).
  * context is a ReadingContext, e.g. "Sample.Periodic". */
-json_t *sim_msg_meter_values(int connector_id, int tx_id, const sim_meter *m,
-			     unsigned measurands, const char *context, int64_t ts_ms);
+json_t *sim_msg_meter_values(int connector_id, int tx_id, const sim_meter *m, unsigned measurands,
+			     const char *context, int64_t ts_ms);
 /* id_tag may be NULL. Adds transactionData with one Transaction.End sample. */
 json_t *sim_msg_stop(int tx_id, const char *id_tag, const sim_meter *m, const char *reason,
 		     int64_t ts_ms);

@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define S(x) ((int64_t)(x) * 1000)
+#define S(x) ((int64_t)(x)*1000)
 
 /* ---- small helpers ---- */
 
@@ -82,9 +82,9 @@ static int parse_purpose(const char *s, enum sim_purpose *out)
 		const char *name;
 		enum sim_purpose purpose;
 	} names[] = {
-		{"ChargePointMaxProfile", SIM_PURPOSE_MAX},
-		{"TxDefaultProfile", SIM_PURPOSE_TX_DEFAULT},
-		{"TxProfile", SIM_PURPOSE_TX},
+	    {"ChargePointMaxProfile", SIM_PURPOSE_MAX},
+	    {"TxDefaultProfile", SIM_PURPOSE_TX_DEFAULT},
+	    {"TxProfile", SIM_PURPOSE_TX},
 	};
 	for (size_t i = 0; s && i < sizeof(names) / sizeof(names[0]); i++) {
 		if (strcmp(s, names[i].name) == 0) {
@@ -99,7 +99,8 @@ static int parse_purpose(const char *s, enum sim_purpose *out)
  * nominal voltage); negative if the schedule has none. */
 static double schedule_limit_w(const json_t *schedule)
 {
-	const json_t *period = json_array_get(json_object_get(schedule, "chargingSchedulePeriod"), 0);
+	const json_t *period =
+	    json_array_get(json_object_get(schedule, "chargingSchedulePeriod"), 0);
 	const json_t *limit = json_object_get(period, "limit");
 	if (!json_is_number(limit))
 		return -1;
@@ -128,19 +129,19 @@ static const char *install_profile(sim_charger *ch, int connector_id, const json
 			return "Rejected";
 	}
 	sim_profile p = {
-		.id = int_of(profile, "chargingProfileId", 0),
-		.connector_id = connector_id,
-		.stack_level = int_of(profile, "stackLevel", 0),
-		.tx_id = int_of(profile, "transactionId", tx_id),
-		.purpose = purpose,
-		.limit_w = limit,
+	    .id = int_of(profile, "chargingProfileId", 0),
+	    .connector_id = connector_id,
+	    .stack_level = int_of(profile, "stackLevel", 0),
+	    .tx_id = int_of(profile, "transactionId", tx_id),
+	    .purpose = purpose,
+	    .limit_w = limit,
 	};
 	/* Same id, or same connector + purpose + stack level: replace. */
 	int slot = ch->nprofiles;
 	for (int i = 0; i < ch->nprofiles; i++) {
 		const sim_profile *q = &ch->profiles[i];
-		if (q->id == p.id || (q->connector_id == p.connector_id && q->purpose == p.purpose &&
-				      q->stack_level == p.stack_level)) {
+		if (q->id == p.id || (q->connector_id == p.connector_id &&
+				      q->purpose == p.purpose && q->stack_level == p.stack_level)) {
 			slot = i;
 			break;
 		}
@@ -490,25 +491,25 @@ static const struct call_row {
 	const char *action;
 	json_t *(*fn)(sim_charger *ch, const json_t *req);
 } calls[] = {
-	{"CancelReservation", on_cancel_reservation},
-	{"ChangeAvailability", on_change_availability},
-	{"ChangeConfiguration", on_change_configuration},
-	{"ClearCache", on_clear_cache},
-	{"ClearChargingProfile", on_clear_charging_profile},
-	{"DataTransfer", on_data_transfer},
-	{"GetCompositeSchedule", on_get_composite_schedule},
-	{"GetConfiguration", on_get_configuration},
-	{"GetDiagnostics", on_get_diagnostics},
-	{"GetLocalListVersion", on_get_local_list_version},
-	{"RemoteStartTransaction", on_remote_start},
-	{"RemoteStopTransaction", on_remote_stop},
-	{"ReserveNow", on_reserve_now},
-	{"Reset", on_reset},
-	{"SendLocalList", on_send_local_list},
-	{"SetChargingProfile", on_set_charging_profile},
-	{"TriggerMessage", on_trigger},
-	{"UnlockConnector", on_unlock},
-	{"UpdateFirmware", on_update_firmware},
+    {"CancelReservation", on_cancel_reservation},
+    {"ChangeAvailability", on_change_availability},
+    {"ChangeConfiguration", on_change_configuration},
+    {"ClearCache", on_clear_cache},
+    {"ClearChargingProfile", on_clear_charging_profile},
+    {"DataTransfer", on_data_transfer},
+    {"GetCompositeSchedule", on_get_composite_schedule},
+    {"GetConfiguration", on_get_configuration},
+    {"GetDiagnostics", on_get_diagnostics},
+    {"GetLocalListVersion", on_get_local_list_version},
+    {"RemoteStartTransaction", on_remote_start},
+    {"RemoteStopTransaction", on_remote_stop},
+    {"ReserveNow", on_reserve_now},
+    {"Reset", on_reset},
+    {"SendLocalList", on_send_local_list},
+    {"SetChargingProfile", on_set_charging_profile},
+    {"TriggerMessage", on_trigger},
+    {"UnlockConnector", on_unlock},
+    {"UpdateFirmware", on_update_firmware},
 };
 
 static void send_text(sim_charger *ch, char *text)

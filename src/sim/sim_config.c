@@ -35,42 +35,42 @@ static const struct key_row {
 	const char *def;
 	void (*apply)(sim_charger *ch); /* after a change, if the simulator honours it */
 } keys[] = {
-	{"AllowOfflineTxForUnknownId", false, K_BOOL, "false", NULL},
-	{"AuthorizationCacheEnabled", false, K_BOOL, "true", NULL},
-	{"AuthorizeRemoteTxRequests", false, K_BOOL, "false", NULL},
-	{"ChargeProfileMaxStackLevel", true, K_INT, "10", NULL},
-	{"ChargingScheduleAllowedChargingRateUnit", true, K_TEXT, "Current,Power", NULL},
-	{"ChargingScheduleMaxPeriods", true, K_INT, "24", NULL},
-	{"ClockAlignedDataInterval", false, K_INT, "0", NULL},
-	{"ConnectionTimeOut", false, K_INT, "60", NULL},
-	{"ConnectorPhaseRotation", false, K_TEXT, "0.RST,1.RST,2.RST", NULL},
-	{"GetConfigurationMaxKeys", true, K_INT, "50", NULL},
-	{"HeartbeatInterval", false, K_INT, "300", apply_heartbeat},
-	{"LocalAuthListEnabled", false, K_BOOL, "true", NULL},
-	{"LocalAuthListMaxLength", true, K_INT, "100", NULL},
-	{"LocalAuthorizeOffline", false, K_BOOL, "true", NULL},
-	{"LocalPreAuthorize", false, K_BOOL, "false", NULL},
-	{"MaxChargingProfilesInstalled", true, K_INT, "16", NULL},
-	{"MeterValueSampleInterval", false, K_INT, "10", NULL},
-	{"MeterValuesAlignedData", false, K_MEASURANDS, "Energy.Active.Import.Register", NULL},
-	{"MeterValuesSampledData", false, K_MEASURANDS,
-	 "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,Temperature,SoC",
-	 apply_sampled},
-	{"NumberOfConnectors", true, K_INT, "2", NULL},
-	{"ReserveConnectorZeroSupported", true, K_BOOL, "false", NULL},
-	{"ResetRetries", false, K_INT, "1", NULL},
-	{"SendLocalListMaxLength", true, K_INT, "100", NULL},
-	{"StopTransactionOnEVSideDisconnect", false, K_BOOL, "true", NULL},
-	{"StopTransactionOnInvalidId", false, K_BOOL, "true", NULL},
-	{"StopTxnAlignedData", false, K_MEASURANDS, "", NULL},
-	{"StopTxnSampledData", false, K_MEASURANDS, "Energy.Active.Import.Register", NULL},
-	{"SupportedFeatureProfiles", true, K_TEXT,
-	 "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger",
-	 NULL},
-	{"TransactionMessageAttempts", false, K_INT, "3", NULL},
-	{"TransactionMessageRetryInterval", false, K_INT, "60", NULL},
-	{"UnlockConnectorOnEVSideDisconnect", false, K_BOOL, "true", NULL},
-	{"WebSocketPingInterval", false, K_INT, "0", NULL},
+    {"AllowOfflineTxForUnknownId", false, K_BOOL, "false", NULL},
+    {"AuthorizationCacheEnabled", false, K_BOOL, "true", NULL},
+    {"AuthorizeRemoteTxRequests", false, K_BOOL, "false", NULL},
+    {"ChargeProfileMaxStackLevel", true, K_INT, "10", NULL},
+    {"ChargingScheduleAllowedChargingRateUnit", true, K_TEXT, "Current,Power", NULL},
+    {"ChargingScheduleMaxPeriods", true, K_INT, "24", NULL},
+    {"ClockAlignedDataInterval", false, K_INT, "0", NULL},
+    {"ConnectionTimeOut", false, K_INT, "60", NULL},
+    {"ConnectorPhaseRotation", false, K_TEXT, "0.RST,1.RST,2.RST", NULL},
+    {"GetConfigurationMaxKeys", true, K_INT, "50", NULL},
+    {"HeartbeatInterval", false, K_INT, "300", apply_heartbeat},
+    {"LocalAuthListEnabled", false, K_BOOL, "true", NULL},
+    {"LocalAuthListMaxLength", true, K_INT, "100", NULL},
+    {"LocalAuthorizeOffline", false, K_BOOL, "true", NULL},
+    {"LocalPreAuthorize", false, K_BOOL, "false", NULL},
+    {"MaxChargingProfilesInstalled", true, K_INT, "16", NULL},
+    {"MeterValueSampleInterval", false, K_INT, "10", NULL},
+    {"MeterValuesAlignedData", false, K_MEASURANDS, "Energy.Active.Import.Register", NULL},
+    {"MeterValuesSampledData", false, K_MEASURANDS,
+     "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,Temperature,SoC",
+     apply_sampled},
+    {"NumberOfConnectors", true, K_INT, "2", NULL},
+    {"ReserveConnectorZeroSupported", true, K_BOOL, "false", NULL},
+    {"ResetRetries", false, K_INT, "1", NULL},
+    {"SendLocalListMaxLength", true, K_INT, "100", NULL},
+    {"StopTransactionOnEVSideDisconnect", false, K_BOOL, "true", NULL},
+    {"StopTransactionOnInvalidId", false, K_BOOL, "true", NULL},
+    {"StopTxnAlignedData", false, K_MEASURANDS, "", NULL},
+    {"StopTxnSampledData", false, K_MEASURANDS, "Energy.Active.Import.Register", NULL},
+    {"SupportedFeatureProfiles", true, K_TEXT,
+     "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger",
+     NULL},
+    {"TransactionMessageAttempts", false, K_INT, "3", NULL},
+    {"TransactionMessageRetryInterval", false, K_INT, "60", NULL},
+    {"UnlockConnectorOnEVSideDisconnect", false, K_BOOL, "true", NULL},
+    {"WebSocketPingInterval", false, K_INT, "0", NULL},
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -185,7 +185,8 @@ json_t *sim_cfg_get_configuration(const sim_charger *ch, const json_t *keys_req)
 	if (json_is_array(keys_req) && json_array_size(keys_req) > 0) {
 		size_t idx;
 		json_t *k;
-		json_array_foreach(keys_req, idx, k) {
+		json_array_foreach(keys_req, idx, k)
+		{
 			const char *name = json_string_value(k);
 			int i = name ? key_index(name) : -1;
 			if (i >= 0)

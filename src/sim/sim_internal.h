@@ -26,11 +26,11 @@ typedef struct sim_opts {
 	const char *prefix;   /* charger id prefix, "CP-" */
 	const char *password; /* Basic auth password, NULL for none */
 	const char *id_tag;   /* idTag for every session; NULL = one per charger */
-	double speed;         /* simulated seconds per wall second */
+	double speed;	      /* simulated seconds per wall second */
 	int64_t duration_s;   /* wall seconds; 0 = until a signal */
 	uint64_t seed;
 	int chargers;
-	double rate;    /* initial connections per wall second */
+	double rate;	/* initial connections per wall second */
 	int source_ips; /* > 1: spread chargers over 127.0.0.1..N as source */
 	bool tls_insecure;
 	bool verbose;
@@ -65,12 +65,12 @@ enum sim_registration { REG_NONE, REG_PENDING, REG_ACCEPTED, REG_REJECTED };
 
 /* Where a connector is in its session cycle. */
 enum sim_phase {
-	PH_IDLE,        /* waiting for the next car (timer = car arrives) */
-	PH_PREPARING,   /* plugged in, about to authorize (timer = authorize) */
+	PH_IDLE,	/* waiting for the next car (timer = car arrives) */
+	PH_PREPARING,	/* plugged in, about to authorize (timer = authorize) */
 	PH_AUTHORIZING, /* Authorize in flight */
-	PH_STARTING,    /* StartTransaction in flight */
-	PH_CHARGING,    /* transaction running (timer = next sample) */
-	PH_FINISHING,   /* StopTransaction queued, car leaving (timer = Available) */
+	PH_STARTING,	/* StartTransaction in flight */
+	PH_CHARGING,	/* transaction running (timer = next sample) */
+	PH_FINISHING,	/* StopTransaction queued, car leaving (timer = Available) */
 };
 
 typedef struct sim_connector {
@@ -99,7 +99,7 @@ typedef struct sim_connector {
 	char reserved_tag[SIM_ID_TAG_MAX + 1];
 	int64_t reserve_expiry;
 
-	bool unavailable;           /* ChangeAvailability Inoperative in force */
+	bool unavailable;	    /* ChangeAvailability Inoperative in force */
 	bool unavailable_scheduled; /* ... to take effect when the session ends */
 } sim_connector;
 
@@ -126,7 +126,8 @@ struct sim_charger {
 	wsclient_conn *conn;
 	bool open;
 	enum sim_registration registration;
-	int reconnects;   /* consecutive failed attempts, for backoff */
+	int reconnects;	  /* consecutive failed attempts, for backoff */
+	bool warned_down; /* this outage has been logged */
 	bool rebooting;
 	bool stopping;
 	bool hold_pump; /* answering a call: follow-up calls wait for the answer */

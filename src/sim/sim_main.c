@@ -42,7 +42,7 @@ static void usage(FILE *f)
 	      "  --speed X          simulated clock runs X times faster (default 1)\n"
 	      "  --duration S       stop after S wall seconds (default 0 = until a signal)\n"
 	      "  --seed S           random seed (default 1)\n"
-	      "  --id-tag TAG       idTag for every session (default TAG<index>)\n"
+	      "  --id-tag TAG       idTag for every session (default TAG1, TAG2, ... per charger)\n"
 	      "  --rate R           connections started per second (default 200)\n"
 	      "  --source-ips K     spread chargers over source addresses 127.0.0.1..K\n"
 	      "  --insecure         wss: accept self-signed certificates\n"
@@ -76,24 +76,35 @@ static int parse_int(const char *s, long long min, long long max, long long *out
 /* Fills o from argv (strings borrowed). Returns 0, 1 for --help, -1 on error. */
 static int parse_args(int argc, char **argv, sim_opts *o)
 {
-	enum { O_URL = 256, O_PREFIX, O_PASSWORD, O_SPEED, O_DURATION, O_SEED, O_ID_TAG,
-	       O_RATE, O_SOURCE_IPS, O_INSECURE, O_LOG_LEVEL };
+	enum {
+		O_URL = 256,
+		O_PREFIX,
+		O_PASSWORD,
+		O_SPEED,
+		O_DURATION,
+		O_SEED,
+		O_ID_TAG,
+		O_RATE,
+		O_SOURCE_IPS,
+		O_INSECURE,
+		O_LOG_LEVEL
+	};
 	static const struct option longopts[] = {
-		{"url", required_argument, NULL, O_URL},
-		{"chargers", required_argument, NULL, 'n'},
-		{"prefix", required_argument, NULL, O_PREFIX},
-		{"password", required_argument, NULL, O_PASSWORD},
-		{"speed", required_argument, NULL, O_SPEED},
-		{"duration", required_argument, NULL, O_DURATION},
-		{"seed", required_argument, NULL, O_SEED},
-		{"id-tag", required_argument, NULL, O_ID_TAG},
-		{"rate", required_argument, NULL, O_RATE},
-		{"source-ips", required_argument, NULL, O_SOURCE_IPS},
-		{"insecure", no_argument, NULL, O_INSECURE},
-		{"verbose", no_argument, NULL, 'v'},
-		{"log-level", required_argument, NULL, O_LOG_LEVEL},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"url", required_argument, NULL, O_URL},
+	    {"chargers", required_argument, NULL, 'n'},
+	    {"prefix", required_argument, NULL, O_PREFIX},
+	    {"password", required_argument, NULL, O_PASSWORD},
+	    {"speed", required_argument, NULL, O_SPEED},
+	    {"duration", required_argument, NULL, O_DURATION},
+	    {"seed", required_argument, NULL, O_SEED},
+	    {"id-tag", required_argument, NULL, O_ID_TAG},
+	    {"rate", required_argument, NULL, O_RATE},
+	    {"source-ips", required_argument, NULL, O_SOURCE_IPS},
+	    {"insecure", no_argument, NULL, O_INSECURE},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"log-level", required_argument, NULL, O_LOG_LEVEL},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	*o = (sim_opts){.prefix = "CP-", .speed = 1.0, .seed = 1, .rate = 200, .chargers = -1};
 	optind = 0; /* GNU: full reset, sim_main may run more than once */
@@ -248,10 +259,11 @@ static void summary(const sim_world *w, int n, int64_t wall_ms)
 	log_info("sim: connections %llu, disconnects %llu, refused %llu",
 		 (unsigned long long)s->connects, (unsigned long long)s->disconnects,
 		 (unsigned long long)s->refused);
-	log_info("sim: calls sent %llu, answered %llu, CALLERRORs %llu, timeouts %llu, dropped %llu",
-		 (unsigned long long)s->calls_sent, (unsigned long long)s->results,
-		 (unsigned long long)s->call_errors, (unsigned long long)s->timeouts,
-		 (unsigned long long)s->dropped);
+	log_info(
+	    "sim: calls sent %llu, answered %llu, CALLERRORs %llu, timeouts %llu, dropped %llu",
+	    (unsigned long long)s->calls_sent, (unsigned long long)s->results,
+	    (unsigned long long)s->call_errors, (unsigned long long)s->timeouts,
+	    (unsigned long long)s->dropped);
 	log_info("sim: central-system calls %llu, protocol violations %llu",
 		 (unsigned long long)s->inbound_calls, (unsigned long long)s->violations);
 	log_info("sim: transactions started %llu, completed %llu, %.3f kWh delivered",

@@ -16,7 +16,7 @@
 #define AMBIENT_C 25.0
 #define FULL_LOAD_RISE_C 15.0
 #define THERMAL_TAU_MS (10.0 * 60 * 1000) /* connector body time constant */
-#define CHARGE_EFFICIENCY 0.92           /* grid energy that reaches the battery */
+#define CHARGE_EFFICIENCY 0.92		  /* grid energy that reaches the battery */
 #define MS_PER_HOUR 3600000.0
 
 /* ---- physics ---- */
@@ -94,12 +94,12 @@ static const struct measurand_row {
 	unsigned bit;
 	const char *name;
 } measurands[] = {
-	{SIM_MV_ENERGY, "Energy.Active.Import.Register"},
-	{SIM_MV_POWER, "Power.Active.Import"},
-	{SIM_MV_CURRENT, "Current.Import"},
-	{SIM_MV_VOLTAGE, "Voltage"},
-	{SIM_MV_TEMP, "Temperature"},
-	{SIM_MV_SOC, "SoC"},
+    {SIM_MV_ENERGY, "Energy.Active.Import.Register"},
+    {SIM_MV_POWER, "Power.Active.Import"},
+    {SIM_MV_CURRENT, "Current.Import"},
+    {SIM_MV_VOLTAGE, "Voltage"},
+    {SIM_MV_TEMP, "Temperature"},
+    {SIM_MV_SOC, "SoC"},
 };
 #define N_MEASURANDS (sizeof(measurands) / sizeof(measurands[0]))
 
@@ -145,9 +145,8 @@ static json_t *time_value(int64_t ts_ms)
 }
 
 /* Appends one SampledValue to arr. phase and location may be NULL. */
-static void add_sample(json_t *arr, const char *value, const char *context,
-		       const char *measurand, const char *phase, const char *location,
-		       const char *unit)
+static void add_sample(json_t *arr, const char *value, const char *context, const char *measurand,
+		       const char *phase, const char *location, const char *unit)
 {
 	json_t *sv = json_object();
 	json_object_set_new(sv, "value", json_string(value));
@@ -172,7 +171,8 @@ static json_t *meter_value(const sim_meter *m, unsigned mask, const char *contex
 
 	if (mask & SIM_MV_ENERGY) {
 		snprintf(v, sizeof(v), "%lld", (long long)sim_meter_register_wh(m));
-		add_sample(samples, v, context, "Energy.Active.Import.Register", NULL, "Outlet", "Wh");
+		add_sample(samples, v, context, "Energy.Active.Import.Register", NULL, "Outlet",
+			   "Wh");
 	}
 	if (mask & SIM_MV_POWER) {
 		snprintf(v, sizeof(v), "%.1f", m->power_w);
@@ -225,8 +225,7 @@ json_t *sim_msg_heartbeat(void)
 }
 
 /* status and error_code are copied; error_code NULL means "NoError". */
-json_t *sim_msg_status(int connector_id, const char *status, const char *error_code,
-		       int64_t ts_ms)
+json_t *sim_msg_status(int connector_id, const char *status, const char *error_code, int64_t ts_ms)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "connectorId", json_integer(connector_id));
@@ -243,8 +242,8 @@ json_t *sim_msg_authorize(const char *id_tag)
 	return o;
 }
 
-json_t *sim_msg_start(int connector_id, const char *id_tag, int64_t meter_start,
-		      int reservation_id, int64_t ts_ms)
+json_t *sim_msg_start(int connector_id, const char *id_tag, int64_t meter_start, int reservation_id,
+		      int64_t ts_ms)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "connectorId", json_integer(connector_id));

@@ -18,11 +18,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#define S(x) ((int64_t)(x) * 1000) /* simulated seconds to ms */
+#define S(x) ((int64_t)(x)*1000) /* simulated seconds to ms */
 
 static sim_connector *connector_of(sim_charger *ch, int connector_id)
 {
-	return connector_id >= 1 && connector_id <= SIM_CONNECTORS ? &ch->conns[connector_id] : NULL;
+	return connector_id >= 1 && connector_id <= SIM_CONNECTORS ? &ch->conns[connector_id]
+								   : NULL;
 }
 
 static void advance_meter(sim_connector *c, int64_t at)
@@ -75,7 +76,8 @@ static void start_tx(sim_connector *c)
 
 static const char *id_tag_status(const json_t *p)
 {
-	const char *s = json_string_value(json_object_get(json_object_get(p, "idTagInfo"), "status"));
+	const char *s =
+	    json_string_value(json_object_get(json_object_get(p, "idTagInfo"), "status"));
 	return s ? s : "(none)";
 }
 
@@ -105,8 +107,8 @@ static void do_stop(sim_connector *c, const char *reason, int64_t at)
 	assert(c->tx_id >= 0);
 	advance_meter(c, at);
 	sim_meter_set_charging(&c->meter, false);
-	sim_send_call(ch, "StopTransaction", sim_msg_stop(c->tx_id, c->id_tag, &c->meter, reason, at),
-		      c->id, true);
+	sim_send_call(ch, "StopTransaction",
+		      sim_msg_stop(c->tx_id, c->id_tag, &c->meter, reason, at), c->id, true);
 	double kwh = (double)(sim_meter_register_wh(&c->meter) - c->meter_start_wh) / 1000.0;
 	ch->w->stats.sessions_done++;
 	ch->w->stats.energy_wh += kwh * 1000.0;
@@ -197,10 +199,10 @@ static void send_meter_values_at(sim_connector *c, const char *context)
 {
 	sim_charger *ch = c->ch;
 	int tx = c->phase == PH_CHARGING ? c->tx_id : -1;
-	sim_send_call(ch, "MeterValues",
-		      sim_msg_meter_values(c->id, tx, &c->meter, ch->sampled_mask, context,
-					   c->meter_at),
-		      c->id, tx >= 0);
+	sim_send_call(
+	    ch, "MeterValues",
+	    sim_msg_meter_values(c->id, tx, &c->meter, ch->sampled_mask, context, c->meter_at),
+	    c->id, tx >= 0);
 }
 
 void sim_send_meter_values(sim_connector *c, const char *context)
@@ -302,7 +304,8 @@ void sim_connector_fire(void *arg)
 			start_tx(c);
 		} else {
 			c->phase = PH_AUTHORIZING;
-			sim_send_call(c->ch, "Authorize", sim_msg_authorize(c->id_tag), c->id, false);
+			sim_send_call(c->ch, "Authorize", sim_msg_authorize(c->id_tag), c->id,
+				      false);
 		}
 		break;
 	case PH_CHARGING:
@@ -324,7 +327,8 @@ static double best_limit(const sim_charger *ch, enum sim_purpose purpose, int co
 	double limit = INFINITY;
 	for (int i = 0; i < ch->nprofiles; i++) {
 		const sim_profile *p = &ch->profiles[i];
-		if (p->purpose != purpose || (p->connector_id != connector_id && p->connector_id != 0))
+		if (p->purpose != purpose ||
+		    (p->connector_id != connector_id && p->connector_id != 0))
 			continue;
 		if (tx_id >= 0 && p->tx_id >= 0 && p->tx_id != tx_id)
 			continue;

@@ -577,6 +577,7 @@ static const ocpp_field *field_at(const ocpp_field *table, const char *path)
 		const ocpp_field *inner = f->type == OCPP_T_ARRAY ? f->items : f;
 		table = inner->props;
 	}
+	assert_non_null(f);
 	return f->type == OCPP_T_ARRAY ? f->items : f;
 }
 

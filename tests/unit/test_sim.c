@@ -77,7 +77,7 @@ static void test_meter_steps_sum_to_whole(void **state)
 	sim_meter_advance(&b, HOUR_MS);
 	assert_true(fabs(a.energy_wh - b.energy_wh) < 1e-6);
 	assert_true(fabs(a.soc - b.soc) < 1e-9);
-	sim_meter_advance(&a, 0);  /* no-ops */
+	sim_meter_advance(&a, 0); /* no-ops */
 	sim_meter_advance(&a, -5);
 	assert_true(fabs(a.energy_wh - b.energy_wh) < 1e-6);
 }
@@ -180,7 +180,8 @@ static void test_build_boot_fields(void **state)
 {
 	(void)state;
 	json_t *b = sim_msg_boot("SIM000001");
-	assert_string_equal(json_string_value(json_object_get(b, "chargePointVendor")), "ChargeOps");
+	assert_string_equal(json_string_value(json_object_get(b, "chargePointVendor")),
+			    "ChargeOps");
 	assert_string_equal(json_string_value(json_object_get(b, "chargePointModel")), "SimAC22");
 	assert_string_equal(json_string_value(json_object_get(b, "chargePointSerialNumber")),
 			    "SIM000001");
@@ -192,7 +193,8 @@ static const json_t *find_sample(const json_t *samples, const char *measurand, c
 {
 	size_t i;
 	const json_t *sv;
-	json_array_foreach(samples, i, sv) {
+	json_array_foreach(samples, i, sv)
+	{
 		const char *m = json_string_value(json_object_get(sv, "measurand"));
 		const char *p = json_string_value(json_object_get(sv, "phase"));
 		if (strcmp(m, measurand) == 0 && (!phase || (p && strcmp(p, phase) == 0)))
@@ -211,7 +213,7 @@ static void test_build_meter_values(void **state)
 	json_t *mv = sim_msg_meter_values(1, 17, &m, SIM_MV_ALL, "Sample.Periodic", T0);
 	assert_int_equal(json_integer_value(json_object_get(mv, "transactionId")), 17);
 	const json_t *samples =
-		json_object_get(json_array_get(json_object_get(mv, "meterValue"), 0), "sampledValue");
+	    json_object_get(json_array_get(json_object_get(mv, "meterValue"), 0), "sampledValue");
 	/* energy, power, 3 currents, 3 voltages, temperature, SoC */
 	assert_int_equal(json_array_size(samples), 10);
 	const json_t *e = find_sample(samples, "Energy.Active.Import.Register", NULL);
@@ -236,7 +238,7 @@ static void test_build_meter_values(void **state)
 	mv = sim_msg_meter_values(2, -1, &m, SIM_MV_ENERGY | SIM_MV_SOC, "Trigger", T0);
 	assert_null(json_object_get(mv, "transactionId"));
 	samples =
-		json_object_get(json_array_get(json_object_get(mv, "meterValue"), 0), "sampledValue");
+	    json_object_get(json_array_get(json_object_get(mv, "meterValue"), 0), "sampledValue");
 	assert_int_equal(json_array_size(samples), 2);
 	assert_valid_request("MeterValues", mv);
 }
@@ -263,8 +265,12 @@ static void test_build_stop(void **state)
 /* ---- configuration (needs a charger, hence a loop, but no network) ---- */
 
 static const sim_opts test_opts = {
-	.url = "ws://127.0.0.1:9/ocpp", .prefix = "CP-", .speed = 1, .seed = 1, .chargers = 1,
-	.rate = 1,
+    .url = "ws://127.0.0.1:9/ocpp",
+    .prefix = "CP-",
+    .speed = 1,
+    .seed = 1,
+    .chargers = 1,
+    .rate = 1,
 };
 
 static void test_config_table(void **state)
@@ -304,8 +310,8 @@ static void test_config_table(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(known, 0), "value")),
 			    "60");
 	assert_true(json_is_true(json_object_get(json_array_get(known, 1), "readonly")));
-	assert_string_equal(json_string_value(json_array_get(json_object_get(some, "unknownKey"), 0)),
-			    "Nope");
+	assert_string_equal(
+	    json_string_value(json_array_get(json_object_get(some, "unknownKey"), 0)), "Nope");
 	json_decref(some);
 	json_decref(keys);
 
@@ -348,28 +354,28 @@ static void test_main_refuses_bad_usage(void **state)
 	assert_int_equal(run_main(5, bad_count), 2);
 	const char *bad_speed[] = {"sim", "--url", "ws://x/o", "-n", "1", "--speed", "fast", NULL};
 	assert_int_equal(run_main(7, bad_speed), 2);
-	const char *long_tag[] = {"sim", "--url", "ws://x/o", "-n", "1", "--id-tag",
-				  "ABCDEFGHIJKLMNOPQRSTUVWXYZ", NULL};
+	const char *long_tag[] = {
+	    "sim", "--url", "ws://x/o", "-n", "1", "--id-tag", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", NULL};
 	assert_int_equal(run_main(7, long_tag), 2);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_meter_idle_draws_nothing),
-		cmocka_unit_test(test_meter_full_power_hour),
-		cmocka_unit_test(test_meter_steps_sum_to_whole),
-		cmocka_unit_test(test_meter_limit_and_stop),
-		cmocka_unit_test(test_meter_battery_fills),
-		cmocka_unit_test(test_meter_temperature),
-		cmocka_unit_test(test_measurands_parse),
-		cmocka_unit_test(test_build_simple_messages),
-		cmocka_unit_test(test_build_boot_fields),
-		cmocka_unit_test(test_build_meter_values),
-		cmocka_unit_test(test_build_stop),
-		cmocka_unit_test(test_config_table),
-		cmocka_unit_test(test_chargers_are_deterministic),
-		cmocka_unit_test(test_main_refuses_bad_usage),
+	    cmocka_unit_test(test_meter_idle_draws_nothing),
+	    cmocka_unit_test(test_meter_full_power_hour),
+	    cmocka_unit_test(test_meter_steps_sum_to_whole),
+	    cmocka_unit_test(test_meter_limit_and_stop),
+	    cmocka_unit_test(test_meter_battery_fills),
+	    cmocka_unit_test(test_meter_temperature),
+	    cmocka_unit_test(test_measurands_parse),
+	    cmocka_unit_test(test_build_simple_messages),
+	    cmocka_unit_test(test_build_boot_fields),
+	    cmocka_unit_test(test_build_meter_values),
+	    cmocka_unit_test(test_build_stop),
+	    cmocka_unit_test(test_config_table),
+	    cmocka_unit_test(test_chargers_are_deterministic),
+	    cmocka_unit_test(test_main_refuses_bad_usage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

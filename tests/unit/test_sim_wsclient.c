@@ -38,9 +38,9 @@
 static int listen_fd = -1;
 static int server_port;
 static pthread_t server_thread;
-static atomic_int srv_texts;      /* text messages received, all connections */
+static atomic_int srv_texts;	  /* text messages received, all connections */
 static atomic_int srv_close_code; /* last close code a client sent */
-static atomic_int srv_closed;     /* connections that ended */
+static atomic_int srv_closed;	  /* connections that ended */
 
 static int read_exact(int fd, void *buf, size_t n)
 {
@@ -161,10 +161,11 @@ static void *serve_one(void *arg)
 		inet_ntop(AF_INET, &sa.sin_addr, peer, sizeof(peer));
 
 	size_t plen = strlen(path);
-	if (plen >= 4 && (strcmp(path + plen - 4, "/401") == 0 || strcmp(path + plen - 4, "/404") == 0)) {
+	if (plen >= 4 &&
+	    (strcmp(path + plen - 4, "/401") == 0 || strcmp(path + plen - 4, "/404") == 0)) {
 		const char *resp = strcmp(path + plen - 4, "/401") == 0
-					   ? "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n"
-					   : "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+				       ? "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n"
+				       : "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
 		write_all(fd, resp, strlen(resp));
 		goto out;
 	}
@@ -213,8 +214,9 @@ static void *serve_one(void *arg)
 				send_frame(fd, 0, false, "cd", 2);
 				send_frame(fd, 0, true, "ef", 2);
 			} else if (msg_len == 5 && memcmp(msg, "close", 5) == 0) {
-				send_frame(fd, 8, true, "\x0f\xa1"
-							"bye now",
+				send_frame(fd, 8, true,
+					   "\x0f\xa1"
+					   "bye now",
 					   9);
 			} else {
 				send_frame(fd, 1, true, msg, msg_len);
@@ -272,7 +274,7 @@ static int server_stop(void **state)
 
 typedef struct probe {
 	const char *on_open_send[6]; /* NULL-terminated list of messages to send */
-	size_t big_len;              /* > 0: also send this many bytes */
+	size_t big_len;		     /* > 0: also send this many bytes */
 	bool close_after_sending;
 	bool opened, closed;
 	wsclient_close_info info;
@@ -296,7 +298,8 @@ static void p_open(wsclient_conn *c, void *user)
 	probe *p = user;
 	p->opened = true;
 	for (int i = 0; p->on_open_send[i]; i++)
-		assert_int_equal(wsclient_send(c, p->on_open_send[i], strlen(p->on_open_send[i])), 0);
+		assert_int_equal(wsclient_send(c, p->on_open_send[i], strlen(p->on_open_send[i])),
+				 0);
 	if (p->big_len) {
 		char *b = big_message(p->big_len);
 		assert_int_equal(wsclient_send(c, b, p->big_len), 0);
@@ -353,8 +356,8 @@ static wsclient_conn *connect_path(wsclient_loop *loop, const char *path, probe 
 {
 	char url[128];
 	snprintf(url, sizeof(url), "ws://127.0.0.1:%d%s", server_port, path);
-	wsclient_opts o = {.url = url, .auth_user = user, .auth_password = password,
-			   .local_addr = local};
+	wsclient_opts o = {
+	    .url = url, .auth_user = user, .auth_password = password, .local_addr = local};
 	int err = 1;
 	wsclient_conn *c = wsclient_connect(loop, &o, &probe_handlers, p, &err);
 	assert_non_null(c);
@@ -487,8 +490,8 @@ static void test_bad_urls(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"http://127.0.0.1/x", "ws://", "ws://:80/x", "ws://h:0/x", "ws://h:65536/x",
-		"ws://h:8a/x", "ws://[::1/x", "ws://user@h/x", "wss//h/x",
+	    "http://127.0.0.1/x", "ws://",	 "ws://:80/x",	  "ws://h:0/x", "ws://h:65536/x",
+	    "ws://h:8a/x",	  "ws://[::1/x", "ws://user@h/x", "wss//h/x",
 	};
 	wsclient_loop *loop = wsclient_loop_new();
 	probe p = {0};
@@ -584,13 +587,13 @@ static void test_timers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_echo_reassembly_and_close_code),
-		cmocka_unit_test(test_close_flushes_queue),
-		cmocka_unit_test(test_refused_upgrade_status),
-		cmocka_unit_test(test_connection_refused),
-		cmocka_unit_test(test_local_source_address),
-		cmocka_unit_test(test_bad_urls),
-		cmocka_unit_test(test_timers),
+	    cmocka_unit_test(test_echo_reassembly_and_close_code),
+	    cmocka_unit_test(test_close_flushes_queue),
+	    cmocka_unit_test(test_refused_upgrade_status),
+	    cmocka_unit_test(test_connection_refused),
+	    cmocka_unit_test(test_local_source_address),
+	    cmocka_unit_test(test_bad_urls),
+	    cmocka_unit_test(test_timers),
 	};
 	return cmocka_run_group_tests(tests, server_start, server_stop);
 }
