@@ -240,14 +240,35 @@ static void conn_link(wsclient_loop *loop, wsclient_conn *c)
 static void conn_unlink(wsclient_conn *c)
 {
 	wsclient_loop *loop = c->loop;
-	if (c->prev)
+	assert(loop->nconns > 0 && c->next != c && c->prev != c);
+	if (c->prev) {
+		assert(c->prev->next == c && loop->conns != c);
 		c->prev->next = c->next;
-	else
+	} else {
+		assert(loop->conns == c);
 		loop->conns = c->next;
-	if (c->next)
+	}
+	if (c->next) {
+		assert(c->next->prev == c);
 		c->next->prev = c->prev;
-	assert(loop->nconns > 0);
+	}
+	c->next = c->prev = NULL;
 	loop->nconns--;
+}
+
+/* Unlinks and returns the first handle of the loop, NULL if none. */
+static wsclient_conn *conn_pop_head(wsclient_loop *loop)
+{
+	wsclient_conn *c = loop->conns;
+	if (!c)
+		return NULL;
+	assert(c->loop == loop && !c->prev && c->next != c);
+	loop->conns = c->next;
+	if (c->next)
+		c->next->prev = NULL;
+	c->next = NULL;
+	loop->nconns--;
+	return c;
 }
 
 static void set_reason(wsclient_conn *c, const char *text, size_t len)
@@ -505,21 +526,11 @@ void wsclient_loop_free(wsclient_loop *loop)
 		return;
 	assert(loop->ntimers == 0);
 	loop->destroying = true;
-	/* Handles whose report is still deferred have no wsi: drop them first. */
-	for (wsclient_conn *c = loop->conns, *next; c; c = next) {
-		next = c->next;
-		if (!c->wsi) {
-			lws_sul_cancel(&c->deferred);
-			conn_unlink(c);
-			conn_free(c);
-		}
-	}
-	lws_context_destroy(loop->ctx); /* CLIENT_CLOSED/WSI_DESTROY free the rest */
-	for (wsclient_conn *c = loop->conns, *next; c; c = next) {
-		next = c->next;
-		conn_unlink(c);
+	/* CLIENT_CLOSED/WSI_DESTROY (or a due deferred report) free most
+	 * handles; the rest, deferred reports among them, go here. */
+	lws_context_destroy(loop->ctx);
+	for (wsclient_conn *c; (c = conn_pop_head(loop)) != NULL;)
 		conn_free(c);
-	}
 	free(loop->heap);
 	free(loop);
 }
@@ -661,7 +672,7 @@ void wsclient_timer_start(wsclient_timer *t, int64_t delay_ms)
 	t->seq = loop->timer_seq++;
 	if (loop->heap_len == loop->heap_cap) {
 		loop->heap_cap = loop->heap_cap ? loop->heap_cap * 2 : 64;
-		loop->heap = xrealloc(loop->heap, loop->heap_cap * sizeof(*loop->heap));
+		loop->heap = xrealloc(loop->heap, loop->heap_cap * sizeof(wsclient_timer *));
 	}
 	heap_set(loop, loop->heap_len++, t);
 	heap_sift_up(loop, t->heap_idx);

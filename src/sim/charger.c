@@ -189,8 +189,8 @@ static bool any_starting(const sim_charger *ch)
 
 void sim_pump(sim_charger *ch)
 {
-	if (!ch->open || ch->hold_pump)
-		return;
+	if (!ch->open || ch->hold_pump || !wsclient_is_open(ch->conn))
+		return; /* not connected, answering a call, or already closing */
 	if (ch->stopping && !ch->inflight &&
 	    (ch->registration != REG_ACCEPTED || (!ch->q_head && !any_starting(ch)))) {
 		wsclient_close(ch->conn); /* everything said: leave */

@@ -89,6 +89,7 @@ typedef struct sim_connector {
 	bool remote;
 	int tx_id; /* -1 until StartTransaction is confirmed */
 	int64_t meter_start_wh;
+	int64_t tx_at;	     /* simulated time the transaction started */
 	int64_t session_end; /* simulated time the car leaves */
 	double target_soc;
 	const char *stop_reason; /* set when a stop is requested before tx_id is known */

@@ -302,7 +302,7 @@ int sim_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 
-	sim_charger **chargers = xcalloc((size_t)opts.chargers, sizeof(*chargers));
+	sim_charger **chargers = xcalloc((size_t)opts.chargers, sizeof(sim_charger *));
 	for (int i = 0; i < opts.chargers; i++)
 		chargers[i] = sim_charger_new(&w, i + 1);
 	log_info("sim: %d chargers -> %s (speed %gx, seed %llu)", opts.chargers, opts.url,

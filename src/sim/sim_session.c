@@ -58,11 +58,14 @@ static void abort_session(sim_connector *c)
 		wsclient_timer_stop(c->timer);
 }
 
+/* The transaction starts at the planned time (c->due of the Preparing step),
+ * not when an Authorize answer happened to arrive: that keeps every
+ * timestamp and meter reading of the session a function of the seed. */
 static void start_tx(sim_connector *c)
 {
 	sim_charger *ch = c->ch;
-	int64_t now = sim_now(ch->w);
-	advance_meter(c, now);
+	c->tx_at = c->due;
+	advance_meter(c, c->tx_at);
 	c->meter_start_wh = sim_meter_register_wh(&c->meter);
 	int reservation = -1;
 	if (c->reserved && strcmp(c->reserved_tag, c->id_tag) == 0)
@@ -70,8 +73,8 @@ static void start_tx(sim_connector *c)
 	c->reserved = false;
 	c->phase = PH_STARTING;
 	sim_send_call(ch, "StartTransaction",
-		      sim_msg_start(c->id, c->id_tag, c->meter_start_wh, reservation, now), c->id,
-		      true);
+		      sim_msg_start(c->id, c->id_tag, c->meter_start_wh, reservation, c->tx_at),
+		      c->id, true);
 }
 
 static const char *id_tag_status(const json_t *p)
@@ -155,15 +158,19 @@ void sim_session_started(sim_charger *ch, int connector_id, const json_t *p)
 		do_stop(c, c->stop_reason, now);
 		return;
 	}
-	advance_meter(c, now);
+	/* Charging began with the transaction: the meter, idle until now,
+	 * integrates from tx_at. */
+	advance_meter(c, c->tx_at);
+	if (c->meter_at > c->tx_at)
+		c->meter_at = c->tx_at;
 	sim_meter_set_charging(&c->meter, true);
 	sim_apply_limits(ch);
 	c->phase = PH_CHARGING;
 	sim_note(ch, "connector %d: transaction %d started for %s", c->id, c->tx_id, c->id_tag);
 	sim_send_status(c, "Charging", false);
-	c->session_end = now + sim_rng_ms(&c->rng, 20 * 60, 90 * 60);
+	c->session_end = c->tx_at + sim_rng_ms(&c->rng, 20 * 60, 90 * 60);
 	int interval = sim_cfg_int(ch, "MeterValueSampleInterval", 10);
-	sim_connector_schedule(c, now + S(interval > 0 ? interval : 60));
+	sim_connector_schedule(c, c->tx_at + S(interval > 0 ? interval : 60));
 }
 
 /* ---- statuses and samples ---- */

@@ -202,7 +202,12 @@ static void *serve_one(void *arg)
 			break;
 		}
 		if (op == 1 || op == 0) {
-			msg = realloc(msg, msg_len + len + 1);
+			unsigned char *grown = realloc(msg, msg_len + len + 1);
+			if (!grown) {
+				free(data);
+				break;
+			}
+			msg = grown;
 			memcpy(msg + msg_len, data, len);
 			msg_len += len;
 			free(data);
