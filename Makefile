@@ -62,7 +62,7 @@ unit: $(UNIT_BINS)
 integration: $(BIN)
 	@scripts/deps.sh test
 	@cd tests/integration && npm ci --no-audit --no-fund --silent
-	CHARGEOPS_BIN=$(abspath $(BIN)) node --test --test-concurrency=1 tests/integration/
+	CHARGEOPS_BIN=$(abspath $(BIN)) node --test $$(node --test-concurrency=1 -e 0 2>/dev/null && echo --test-concurrency=1) tests/integration/
 
 test: unit integration
 
