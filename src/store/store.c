@@ -69,12 +69,14 @@ struct value {
 
 #define MAX_VALUES 16
 
+/* One queued write: header, its values, then the bytes of its strings, all in
+ * one allocation (the network thread queues tens of thousands a second). */
 struct op {
 	struct op *next;
 	enum store_stmt st;
 	int n;
 	uint64_t seq;
-	struct value v[MAX_VALUES];
+	struct value v[];
 };
 
 struct store {
@@ -88,6 +90,7 @@ struct store {
 	struct op *head, *tail;
 	uint64_t next_seq; /* under mu */
 	int stopping;      /* under mu */
+	int idle;          /* under mu: the writer is waiting for work */
 	_Atomic uint64_t committed;
 	_Atomic uint64_t depth;
 	_Atomic uint64_t errors;
@@ -157,10 +160,7 @@ static int migrate(store *s, char *err, int errlen)
 
 static void op_free(struct op *o)
 {
-	for (int i = 0; i < o->n; i++)
-		if (o->v[i].t == V_TEXT)
-			free(o->v[i].u.s);
-	free(o);
+	free(o); /* strings live in the same block */
 }
 
 /* Errors that say "not now" rather than "never": the whole batch is retried. */
@@ -247,8 +247,11 @@ static void *writer_main(void *arg)
 	store *s = arg;
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
-		while (!s->head && !s->stopping)
+		while (!s->head && !s->stopping) {
+			s->idle = 1;
 			pthread_cond_wait(&s->cv, &s->mu);
+			s->idle = 0;
+		}
 		if (!s->head && s->stopping) {
 			pthread_mutex_unlock(&s->mu);
 			break;
@@ -363,36 +366,66 @@ void store_set_notify(store *s, void (*fn)(void *arg), void *arg)
 
 uint64_t store_write(store *s, enum store_stmt st, const char *fmt, ...)
 {
-	struct op *o = xmalloc(sizeof(*o));
-	o->next = NULL;
-	o->st = st;
-	o->n = 0;
-	va_list ap;
+	/* First pass: how much room the strings need. */
+	size_t n = strlen(fmt), text = 0;
+	assert(n <= MAX_VALUES);
+	va_list ap, ap2;
 	va_start(ap, fmt);
+	va_copy(ap2, ap);
 	for (const char *f = fmt; *f; f++) {
-		assert(o->n < MAX_VALUES);
-		struct value *v = &o->v[o->n++];
 		switch (*f) {
 		case 'i':
-			v->t = V_INT;
-			v->u.i = va_arg(ap, int64_t);
+			(void)va_arg(ap, int64_t);
 			break;
 		case 'd':
-			v->t = V_REAL;
-			v->u.d = va_arg(ap, double);
+			(void)va_arg(ap, double);
 			break;
 		case 's': {
 			const char *str = va_arg(ap, const char *);
+			if (str)
+				text += strlen(str) + 1;
+			break;
+		}
+		case 'p':
+			(void)va_arg(ap, const int64_t *);
+			break;
+		default:
+			break;
+		}
+	}
+	va_end(ap);
+
+	struct op *o = xmalloc(sizeof(*o) + n * sizeof(struct value) + text);
+	char *strings = (char *)&o->v[n];
+	o->next = NULL;
+	o->st = st;
+	o->n = (int)n;
+	for (size_t i = 0; i < n; i++) {
+		struct value *v = &o->v[i];
+		switch (fmt[i]) {
+		case 'i':
+			v->t = V_INT;
+			v->u.i = va_arg(ap2, int64_t);
+			break;
+		case 'd':
+			v->t = V_REAL;
+			v->u.d = va_arg(ap2, double);
+			break;
+		case 's': {
+			const char *str = va_arg(ap2, const char *);
 			if (str) {
+				size_t len = strlen(str) + 1;
+				memcpy(strings, str, len);
 				v->t = V_TEXT;
-				v->u.s = xstrdup(str);
+				v->u.s = strings;
+				strings += len;
 			} else {
 				v->t = V_NULL;
 			}
 			break;
 		}
 		case 'p': {
-			const int64_t *pi = va_arg(ap, const int64_t *);
+			const int64_t *pi = va_arg(ap2, const int64_t *);
 			if (pi) {
 				v->t = V_INT;
 				v->u.i = *pi;
@@ -406,7 +439,7 @@ uint64_t store_write(store *s, enum store_stmt st, const char *fmt, ...)
 			break;
 		}
 	}
-	va_end(ap);
+	va_end(ap2);
 	pthread_mutex_lock(&s->mu);
 	o->seq = s->next_seq++;
 	if (s->tail)
@@ -415,7 +448,8 @@ uint64_t store_write(store *s, enum store_stmt st, const char *fmt, ...)
 		s->head = o;
 	s->tail = o;
 	atomic_fetch_add(&s->depth, 1);
-	pthread_cond_signal(&s->cv);
+	if (s->idle) /* wake the writer only when it sleeps; otherwise it finds this batch itself */
+		pthread_cond_signal(&s->cv);
 	uint64_t seq = o->seq;
 	pthread_mutex_unlock(&s->mu);
 	return seq;
