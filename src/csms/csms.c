@@ -48,15 +48,13 @@ static void cmd_timeout(struct cmd *c)
 
 /* ---- frame log ---- */
 
+/* Logs one frame. text is NUL-terminated (the transport terminates what it receives). */
 static uint64_t log_frame(csms *cs, const char *charger, const char *dir, int type,
 			  const char *uid, const char *action, const char *text, size_t len)
 {
-	/* Frames are text; store them byte-exact. */
-	char *copy = xstrndup(text, len);
-	uint64_t seq = store_write(cs->st, ST_FRAME, "sisiss" "s", charger, clock_now_ms(), dir,
-				   (int64_t)type, uid, action, copy);
-	free(copy);
-	return seq;
+	(void)len;
+	return store_write(cs->st, ST_FRAME, "sisiss" "s", charger, clock_now_ms(), dir, (int64_t)type,
+			   uid, action, text);
 }
 
 /* Sends a frame to the charger and logs it. Takes ownership of text. */
