@@ -2,7 +2,7 @@
 # integration test; `make demo` starts the platform with simulated chargers.
 # `make SANITIZE=1 ...` builds and tests with AddressSanitizer + UBSan (in build-san/).
 
-PKGS := libwebsockets jansson sqlite3 libssl libcrypto
+PKGS := libwebsockets jansson sqlite3 libssl libcrypto libuv
 TEST_PKGS := cmocka
 
 # Install missing Debian packages before anything needs them.

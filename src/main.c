@@ -105,6 +105,10 @@ static int cmd_serve(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(lvl);
+	if (strcmp(cfg.event_loop, "libuv") != 0 && strcmp(cfg.event_loop, "poll") != 0) {
+		fprintf(stderr, "chargeops: event_loop: libuv or poll\n");
+		return 2;
+	}
 	if ((cfg.tls_cert[0] != 0) != (cfg.tls_key[0] != 0)) {
 		fprintf(stderr, "chargeops: --tls-cert and --tls-key go together\n");
 		return 2;
@@ -132,6 +136,7 @@ static int cmd_serve(int argc, char **argv)
 		.ping_interval = cfg.ping_interval,
 		.ping_timeout = cfg.ping_timeout,
 		.max_message = (size_t)cfg.max_frame_bytes,
+		.libuv = strcmp(cfg.event_loop, "libuv") == 0,
 		.ws = &csms_ws_handlers,
 		.http = &api_http_handlers,
 		.ctx = NULL,

@@ -13,6 +13,7 @@
 
 #include <assert.h>
 #include <libwebsockets.h>
+#include <uv.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,8 @@ struct net_server {
 	struct net_conn *blocked_head;
 	int port;
 	int tls;
+	int uv;          /* event loop: libuv (epoll) instead of lws' poll() */
+	uv_loop_t loop;  /* ours, lent to lws as a foreign loop */
 };
 
 /* ---- helpers ---- */
@@ -725,8 +728,23 @@ int net_server_new(const net_server_opts *o, net_server **out, char *err, size_t
 		info.ssl_private_key_filepath = o->tls_key;
 		s->tls = 1;
 	}
+	void *loops[1] = {&s->loop};
+	if (o->libuv) {
+		/* poll() costs O(connections) per wake-up; libuv's epoll does not. The loop is
+		 * ours, so we can run it one iteration at a time and stop it cleanly. */
+		if (uv_loop_init(&s->loop)) {
+			snprintf(err, errlen, "cannot create the libuv loop");
+			free(s);
+			return -1;
+		}
+		s->uv = 1;
+		info.options |= LWS_SERVER_OPTION_LIBUV;
+		info.foreign_loops = loops;
+	}
 	s->ctx = lws_create_context(&info);
 	if (!s->ctx) {
+		if (s->uv)
+			uv_loop_close(&s->loop);
 		snprintf(err, errlen, "cannot listen on %s (address in use, or bad TLS files?)", o->listen);
 		free(s);
 		return -1;
@@ -746,7 +764,9 @@ int net_server_port(net_server *s)
 int net_server_run(net_server *s)
 {
 	while (!atomic_load(&s->stop)) {
-		if (lws_service(s->ctx, 0) < 0)
+		if (s->uv)
+			uv_run(&s->loop, UV_RUN_ONCE);
+		else if (lws_service(s->ctx, 0) < 0)
 			return -1;
 	}
 	return 0;
@@ -769,5 +789,10 @@ void net_server_free(net_server *s)
 		return;
 	lws_sul_cancel(&s->tick_sul);
 	lws_context_destroy(s->ctx);
+	if (s->uv) {
+		/* lws closes its handles on our loop; let those closes run, then end the loop. */
+		uv_run(&s->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&s->loop);
+	}
 	free(s);
 }

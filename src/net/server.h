@@ -48,6 +48,7 @@ typedef struct net_server_opts {
 	const char *tls_cert, *tls_key;
 	int ping_interval, ping_timeout; /* seconds */
 	size_t max_message;              /* bytes; larger messages close with 1009 */
+	int libuv;                       /* 1: libuv event loop (epoll), 0: lws' poll() loop */
 	const net_ws_handlers *ws;
 	const net_http_handlers *http;
 	void *ctx;      /* passed to the ws handlers, committed() and tick() */

@@ -40,6 +40,7 @@ static const struct setting settings[] = {
 	I("max_frame_bytes", max_frame_bytes, 1024, 16 * 1024 * 1024),
 	I("pending_interval", pending_interval, 1, 86400),
 	S("log_level", log_level),
+	S("event_loop", event_loop),
 };
 
 void config_defaults(config *c)
@@ -57,6 +58,7 @@ void config_defaults(config *c)
 	c->max_frame_bytes = 256 * 1024;
 	c->pending_interval = 60;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
+	snprintf(c->event_loop, sizeof(c->event_loop), "libuv");
 }
 
 int config_set(config *c, const char *key, const char *value, char *err, int errlen)

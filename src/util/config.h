@@ -22,6 +22,7 @@ typedef struct config {
 	int max_frame_bytes;      /* bigger WebSocket messages close the connection (1009) */
 	int pending_interval;     /* seconds, BootNotification interval for pending chargers */
 	char log_level[16];
+	char event_loop[16];      /* "libuv" (epoll) or "poll" */
 } config;
 
 void config_defaults(config *c);
