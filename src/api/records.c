@@ -162,6 +162,22 @@ out:
 	json_decref(body);
 }
 
+/* A query parameter that filters a record list: name, SQL condition, integer or text. */
+struct filter {
+	const char *param;
+	const char *cond;
+	int is_int;
+};
+
+/* A record list: what to select, how to filter and order it. */
+struct listing {
+	const char *select;
+	const char *charger_cond; /* condition on the path's charger id, NULL if not scoped */
+	const char *time_col;     /* column for from/to */
+	const char *order;
+	struct filter filters[5];
+};
+
 static int charger_exists(api_ctx *c)
 {
 	sqlite3_stmt *st = NULL;
@@ -176,105 +192,93 @@ static int charger_exists(api_ctx *c)
 	return ok;
 }
 
-void api_meter_values(api_ctx *c)
+/* Answers a listing, or a 404/400 when the charger or a parameter is wrong. */
+static void list_records(api_ctx *c, const struct listing *l)
 {
-	if (!charger_exists(c))
+	if (l->charger_cond && !charger_exists(c))
 		return;
 	qb q;
 	qb_init(&q);
-	qb_text(&q, "charger_id = ?", c->params[0]);
-	const char *v;
-	if ((v = net_http_query(c->req, "measurand")))
-		qb_text(&q, "measurand = ?", v);
-	long long n;
-	if ((v = net_http_query(c->req, "transaction"))) {
-		if (int_param(c, "transaction", v, &n))
+	if (l->charger_cond)
+		qb_text(&q, l->charger_cond, c->params[0]);
+	for (const struct filter *f = l->filters; f->param; f++) {
+		const char *v = net_http_query(c->req, f->param);
+		if (!v)
+			continue;
+		long long n;
+		if (!f->is_int) {
+			qb_text(&q, f->cond, v);
+		} else if (int_param(c, f->param, v, &n) == 0) {
+			qb_int(&q, f->cond, n);
+		} else {
 			goto out;
-		qb_int(&q, "transaction_id = ?", n);
+		}
 	}
-	if ((v = net_http_query(c->req, "connector"))) {
-		if (int_param(c, "connector", v, &n))
-			goto out;
-		qb_int(&q, "connector_id = ?", n);
-	}
-	if (time_range(c, &q, "time") == 0)
-		api_list(c,
-			 "SELECT id, time, received_at, connector_id, transaction_id, measurand, phase,"
-			 " location, context, format, unit, value, raw_value, raw_unit FROM meter_values",
-			 &q, "time, id", NULL);
+	if (time_range(c, &q, l->time_col) == 0)
+		api_list(c, l->select, &q, l->order, NULL);
 out:
 	qb_release(&q);
 }
 
+static const struct listing meter_values = {
+	"SELECT id, time, received_at, connector_id, transaction_id, measurand, phase, location,"
+	" context, format, unit, value, raw_value, raw_unit FROM meter_values",
+	"charger_id = ?", "time", "time, id",
+	{{"measurand", "measurand = ?", 0}, {"transaction", "transaction_id = ?", 1},
+	 {"connector", "connector_id = ?", 1}, {NULL, NULL, 0}},
+};
+
+static const struct listing frames = {
+	"SELECT id, time, direction, message_type, unique_id, action, payload AS frame FROM frames",
+	"charger_id = ?", "time", "id",
+	{{"direction", "direction = ?", 0}, {"action", "action = ?", 0}, {"unique_id", "unique_id = ?", 0},
+	 {"q", "instr(payload, ?) > 0", 0}, {NULL, NULL, 0}},
+};
+
+/* Connector status changes and connectivity changes, merged in time order. */
+static const struct listing status_history = {
+	"SELECT * FROM (SELECT 'status' AS kind, charger_id, received_at AS time, charger_time,"
+	" connector_id, status, error_code, info, vendor_error_code, NULL AS reason, id AS seq"
+	" FROM status_history UNION ALL SELECT 'connectivity', charger_id, time, NULL, NULL,"
+	" CASE online WHEN 1 THEN 'Online' ELSE 'Offline' END, NULL, NULL, NULL, reason, id"
+	" FROM connectivity)",
+	"charger_id = ?", "time", "time, kind, seq",
+	{{NULL, NULL, 0}},
+};
+
+static const struct listing events = {
+	"SELECT id, charger_id, time, kind, status, detail FROM events",
+	"charger_id = ?", "time", "id",
+	{{"kind", "kind = ?", 0}, {NULL, NULL, 0}},
+};
+
+static const struct listing anomalies = {
+	"SELECT id, charger_id, time, kind, detail, unique_id FROM anomalies",
+	NULL, "time", "id DESC",
+	{{"charger", "charger_id = ?", 0}, {"kind", "kind = ?", 0}, {NULL, NULL, 0}},
+};
+
+void api_meter_values(api_ctx *c)
+{
+	list_records(c, &meter_values);
+}
+
 void api_frames(api_ctx *c)
 {
-	if (!charger_exists(c))
-		return;
-	qb q;
-	qb_init(&q);
-	qb_text(&q, "charger_id = ?", c->params[0]);
-	const char *v;
-	if ((v = net_http_query(c->req, "direction")))
-		qb_text(&q, "direction = ?", v);
-	if ((v = net_http_query(c->req, "action")))
-		qb_text(&q, "action = ?", v);
-	if ((v = net_http_query(c->req, "unique_id")))
-		qb_text(&q, "unique_id = ?", v);
-	if ((v = net_http_query(c->req, "q")))
-		qb_text(&q, "instr(payload, ?) > 0", v);
-	if (time_range(c, &q, "time") == 0)
-		api_list(c,
-			 "SELECT id, time, direction, message_type, unique_id, action, payload AS frame"
-			 " FROM frames",
-			 &q, "id", NULL);
-	qb_release(&q);
+	list_records(c, &frames);
 }
 
 void api_status_history(api_ctx *c)
 {
-	if (!charger_exists(c))
-		return;
-	qb q;
-	qb_init(&q);
-	qb_text(&q, "charger_id = ?", c->params[0]);
-	if (time_range(c, &q, "time") == 0)
-		api_list(c,
-			 "SELECT * FROM (SELECT 'status' AS kind, charger_id, received_at AS time,"
-			 " charger_time, connector_id, status, error_code, info, vendor_error_code,"
-			 " NULL AS reason, id AS seq FROM status_history"
-			 " UNION ALL SELECT 'connectivity', charger_id, time, NULL, NULL,"
-			 " CASE online WHEN 1 THEN 'Online' ELSE 'Offline' END, NULL, NULL, NULL, reason,"
-			 " id FROM connectivity)",
-			 &q, "time, kind, seq", NULL);
-	qb_release(&q);
+	list_records(c, &status_history);
 }
 
 void api_events(api_ctx *c)
 {
-	if (!charger_exists(c))
-		return;
-	qb q;
-	qb_init(&q);
-	qb_text(&q, "charger_id = ?", c->params[0]);
-	const char *v;
-	if ((v = net_http_query(c->req, "kind")))
-		qb_text(&q, "kind = ?", v);
-	if (time_range(c, &q, "time") == 0)
-		api_list(c, "SELECT id, charger_id, time, kind, status, detail FROM events", &q, "id", NULL);
-	qb_release(&q);
+	list_records(c, &events);
 }
 
 void api_anomalies(api_ctx *c)
 {
-	qb q;
-	qb_init(&q);
-	const char *v;
-	if ((v = net_http_query(c->req, "charger")))
-		qb_text(&q, "charger_id = ?", v);
-	if ((v = net_http_query(c->req, "kind")))
-		qb_text(&q, "kind = ?", v);
-	if (time_range(c, &q, "time") == 0)
-		api_list(c, "SELECT id, charger_id, time, kind, detail, unique_id FROM anomalies", &q,
-			 "id DESC", NULL);
-	qb_release(&q);
+	list_records(c, &anomalies);
 }
