@@ -47,7 +47,7 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/libchargeops.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	ar rcsT $@ $^
 
 $(BIN): $(BUILD)/src/main.o $(BUILD)/libchargeops.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
