@@ -10,6 +10,7 @@
 #include "util/xalloc.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,14 @@ static int cmd_serve(int argc, char **argv)
 	if ((cfg.tls_cert[0] != 0) != (cfg.tls_key[0] != 0)) {
 		fprintf(stderr, "chargeops: --tls-cert and --tls-key go together\n");
 		return 2;
+	}
+
+	/* One descriptor per charger: use all the process may have. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			log_warn("cannot raise the open-file limit to %llu", (unsigned long long)rl.rlim_max);
 	}
 
 	store *st = NULL;

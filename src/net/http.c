@@ -120,6 +120,12 @@ int net__cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 	struct net_http_req *r = user;
 	struct lws_context *ctx = lws_get_context(wsi);
 	net_server *s = ctx ? lws_context_user(ctx) : NULL;
+	/* A connection closed before lws gave it per-request memory (under fd pressure, or
+	 * a handshake abandoned half way) still reports CLOSED_HTTP, with user NULL. */
+	if (!r && (reason == LWS_CALLBACK_HTTP || reason == LWS_CALLBACK_HTTP_BODY ||
+		   reason == LWS_CALLBACK_HTTP_BODY_COMPLETION || reason == LWS_CALLBACK_HTTP_WRITEABLE ||
+		   reason == LWS_CALLBACK_CLOSED_HTTP))
+		return reason == LWS_CALLBACK_CLOSED_HTTP ? 0 : -1;
 	switch (reason) {
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return net__confirm_upgrade(s, wsi);

@@ -18,7 +18,9 @@
 
 static const struct lws_protocols protocols[] = {
 	{"http", net__cb_http, sizeof(struct net_http_req), 0, 0, NULL, 0},
-	{OCPP_SUBPROTOCOL, net__cb_ocpp, sizeof(struct net_conn), 16384, 0, NULL, 0},
+	/* 4 KB receive buffer per connection: larger messages arrive in pieces, which ws.c
+	 * reassembles, and 15,000 idle chargers do not each hold 16 KB. */
+	{OCPP_SUBPROTOCOL, net__cb_ocpp, sizeof(struct net_conn), 4096, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 

@@ -98,7 +98,16 @@ struct store {
 	void (*notify)(void *);
 	void *notify_arg;
 	int schema_version;
+	/* WAL checkpoints run on their own thread and connection, so the fsync they do
+	 * is not part of any commit the chargers wait for. */
+	sqlite3 *cdb;
+	pthread_t ckpt_thread;
+	pthread_cond_t ckpt_cv; /* under mu */
+	int ckpt_wanted;        /* under mu */
 };
+
+/* WAL pages after which a checkpoint is asked for (about 8 MB with 4 KB pages). */
+#define CKPT_PAGES 2000
 
 static int exec_sql(sqlite3 *db, const char *sql, char *err, int errlen)
 {
@@ -242,6 +251,45 @@ static int commit_batch(store *s, struct op *batch)
 	return 0;
 }
 
+/* Called by SQLite on the writer thread after each commit with the WAL size. */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	store *s = arg;
+	(void)db;
+	(void)name;
+	if (pages >= CKPT_PAGES) {
+		pthread_mutex_lock(&s->mu);
+		s->ckpt_wanted = 1;
+		pthread_cond_signal(&s->ckpt_cv);
+		pthread_mutex_unlock(&s->mu);
+	}
+	return SQLITE_OK;
+}
+
+static void *checkpoint_main(void *arg)
+{
+	store *s = arg;
+	pthread_mutex_lock(&s->mu);
+	while (!s->stopping) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		while (!s->ckpt_wanted && !s->stopping)
+			if (pthread_cond_timedwait(&s->ckpt_cv, &s->mu, &until))
+				break;
+		s->ckpt_wanted = 0;
+		pthread_mutex_unlock(&s->mu);
+		/* PASSIVE: copies what it can without blocking the writer or readers. */
+		int log_pages = 0, done = 0;
+		int rc = sqlite3_wal_checkpoint_v2(s->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_pages, &done);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			log_warn("store: checkpoint failed: %s", sqlite3_errmsg(s->cdb));
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
 static void *writer_main(void *arg)
 {
 	store *s = arg;
@@ -309,8 +357,13 @@ int store_open(const char *dir, store **out, char *err, int errlen)
 	store *s = xcalloc(1, sizeof(*s));
 	int rc = -EIO;
 	if (open_conn(path, &s->wdb, err, errlen) || migrate(s, err, errlen) ||
-	    open_conn(path, &s->rdb, err, errlen))
+	    open_conn(path, &s->rdb, err, errlen) || open_conn(path, &s->cdb, err, errlen))
 		goto error;
+	/* The writer keeps index pages in memory (64 MB cache) and leaves checkpoints to
+	 * the checkpoint thread. */
+	if (exec_sql(s->wdb, "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=0;", err, errlen))
+		goto error;
+	sqlite3_wal_hook(s->wdb, on_wal_commit, s);
 	for (int i = 0; i < ST__COUNT; i++) {
 		if (sqlite3_prepare_v3(s->wdb, write_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[i],
 				       NULL) != SQLITE_OK) {
@@ -321,9 +374,19 @@ int store_open(const char *dir, store **out, char *err, int errlen)
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	pthread_cond_init(&s->done_cv, NULL);
+	pthread_cond_init(&s->ckpt_cv, NULL);
 	s->next_seq = 1;
 	if (pthread_create(&s->thread, NULL, writer_main, s)) {
 		snprintf(err, (size_t)errlen, "cannot start the store writer thread");
+		goto error;
+	}
+	if (pthread_create(&s->ckpt_thread, NULL, checkpoint_main, s)) {
+		snprintf(err, (size_t)errlen, "cannot start the store checkpoint thread");
+		pthread_mutex_lock(&s->mu);
+		s->stopping = 1;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->thread, NULL);
 		goto error;
 	}
 	free(path);
@@ -334,6 +397,7 @@ error:
 		sqlite3_finalize(s->stmts[i]);
 	sqlite3_close(s->wdb);
 	sqlite3_close(s->rdb);
+	sqlite3_close(s->cdb);
 	free(s);
 	free(path);
 	return rc;
@@ -346,15 +410,19 @@ void store_close(store *s)
 	pthread_mutex_lock(&s->mu);
 	s->stopping = 1;
 	pthread_cond_signal(&s->cv);
+	pthread_cond_signal(&s->ckpt_cv);
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->thread, NULL);
+	pthread_join(s->ckpt_thread, NULL);
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
-	sqlite3_close(s->wdb);
 	sqlite3_close(s->rdb);
+	sqlite3_close(s->cdb);
+	sqlite3_close(s->wdb); /* last: it checkpoints the WAL into the database */
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
 	pthread_cond_destroy(&s->done_cv);
+	pthread_cond_destroy(&s->ckpt_cv);
 	free(s);
 }
 
