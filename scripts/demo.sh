@@ -1,18 +1,21 @@
 #!/bin/sh
 # make demo: runs the central system on an embedded SQLite store under ./data,
-# registers a site, five chargers and their id tags through the REST API,
-# connects five simulated chargers that boot, charge and send meter values,
+# then runs the fleet simulator on a named scenario: it registers the
+# scenario's sites, chargers and driver id tags through the REST API itself
+# (--api), connects the chargers, which boot, charge and send meter values,
 # and prints where to look. Ctrl-C stops everything.
 #   DEMO_PORT      HTTP/OCPP port (default 8180)
 #   DEMO_CHARGERS  number of simulated chargers (default 5)
 #   DEMO_SPEED     simulated clock speed-up (default 30: a 30-minute session in a minute)
 #   DEMO_DURATION  stop after this many seconds (default 0 = until Ctrl-C)
+#   DEMO_SCENARIO  scenario file (default scenarios/small-city.json)
 set -eu
 BIN=${1:-build/chargeops}
 PORT=${DEMO_PORT:-8180}
 N=${DEMO_CHARGERS:-5}
 SPEED=${DEMO_SPEED:-30}
 DURATION=${DEMO_DURATION:-0}
+SCENARIO=${DEMO_SCENARIO:-scenarios/small-city.json}
 DATA=./data
 BASE=http://127.0.0.1:$PORT
 PASSWORD=demo-charger-secret
@@ -44,18 +47,10 @@ until curl -fs "$BASE/healthz" >/dev/null 2>&1; do
 	sleep 0.1
 done
 
-api() { curl -fs -o /dev/null -X "$1" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$BASE$2" -d "$3" || true; }
-api POST /api/v1/sites '{"id":"demo-site","name":"Demo car park","address":"1 Example Street","latitude":52.37,"longitude":4.89,"grid_limit_kw":100,"timezone":"Europe/Amsterdam"}'
-n=1
-while [ $n -le "$N" ]; do
-	id=$(printf 'CP-%03d' $n)
-	api POST /api/v1/chargers "{\"id\":\"$id\",\"password\":\"$PASSWORD\",\"site_id\":\"demo-site\"}"
-	api POST /api/v1/id-tags "{\"id_tag\":\"TAG$n\",\"status\":\"Accepted\"}"
-	n=$((n + 1))
-done
-
-"$BIN" sim --url ws://127.0.0.1:$PORT/ocpp --chargers "$N" --password "$PASSWORD" --speed "$SPEED" \
-	--duration "$DURATION" 2>"$DATA/sim.log" &
+# The simulator registers its sites, chargers and id tags through the API.
+"$BIN" sim --url ws://127.0.0.1:$PORT/ocpp --api "$BASE" --token "$TOKEN" --scenario "$SCENARIO" \
+	--chargers "$N" --password "$PASSWORD" --speed "$SPEED" --duration "$DURATION" \
+	--labels "$DATA/labels.jsonl" 2>"$DATA/sim.log" &
 SIM=$!
 
 cat <<MSG
@@ -71,7 +66,8 @@ ChargeOps demo is running: $N simulated chargers on the embedded SQLite store in
   A command:     curl -X POST -H "Authorization: Bearer $TOKEN" $BASE/api/v1/chargers/CP-001/commands/GetConfiguration -d '{}'
 
   API token (admin): $TOKEN   (also in $DATA/demo-token)
-  Logs: $DATA/server.log, $DATA/sim.log
+  Logs: $DATA/server.log, $DATA/sim.log (fault ground truth: $DATA/labels.jsonl)
+  Scenario: $SCENARIO (see docs/simulator.md)
   OCPP endpoint for your own chargers: ws://127.0.0.1:$PORT/ocpp/{chargePointId} (subprotocol ocpp1.6)
 
 Press Ctrl-C to stop.

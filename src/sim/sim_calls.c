@@ -12,12 +12,15 @@
 #include "sim/sim_internal.h"
 
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
-#define S(x) ((int64_t)(x)*1000)
+#define S(x) SIM_S(x)
 
 /* ---- small helpers ---- */
 
@@ -46,13 +49,14 @@ static json_t *status_reply(const char *status)
 
 static sim_connector *connector_at(sim_charger *ch, int id)
 {
-	return id >= 1 && id <= SIM_CONNECTORS ? &ch->conns[id] : NULL;
+	return id >= 1 && id <= ch->nconn ? &ch->conns[id] : NULL;
 }
 
 static sim_connector *connector_with_tx(sim_charger *ch, int tx_id)
 {
-	for (int i = 1; i <= SIM_CONNECTORS; i++)
-		if (ch->conns[i].phase == PH_CHARGING && ch->conns[i].tx_id == tx_id)
+	for (int i = 1; i <= ch->nconn; i++)
+		if (ch->conns[i].phase == PH_CHARGING && ch->conns[i].tx &&
+		    ch->conns[i].tx->tx_id == tx_id)
 			return &ch->conns[i];
 	return NULL;
 }
@@ -107,7 +111,7 @@ static double schedule_limit_w(const json_t *schedule)
 	double v = json_number_value(limit);
 	const char *unit = str_of(schedule, "chargingRateUnit");
 	if (unit && strcmp(unit, "A") == 0)
-		v *= SIM_VOLTAGE_V * int_of(period, "numberPhases", SIM_PHASES);
+		v *= SIM_VOLTAGE_V * int_of(period, "numberPhases", 3);
 	return v;
 }
 
@@ -148,6 +152,8 @@ static const char *install_profile(sim_charger *ch, int connector_id, const json
 	}
 	if (slot == SIM_MAX_PROFILES)
 		return "Rejected";
+	if (!ch->profiles)
+		ch->profiles = xcalloc(SIM_MAX_PROFILES, sizeof(*ch->profiles));
 	if (slot == ch->nprofiles)
 		ch->nprofiles++;
 	ch->profiles[slot] = p;
@@ -163,9 +169,10 @@ static json_t *on_reset(sim_charger *ch, const json_t *req)
 	const char *type = str_of(req, "type");
 	bool hard = type && strcmp(type, "Hard") == 0;
 	sim_note(ch, "%s reset", hard ? "hard" : "soft");
-	for (int i = 1; i <= SIM_CONNECTORS; i++)
+	for (int i = 1; i <= ch->nconn; i++)
 		sim_session_stop(&ch->conns[i], hard ? "HardReset" : "SoftReset");
-	sim_reboot(ch);
+	sim_fault_on_reset(ch);
+	ch->reboot_after_answer = true;
 	return status_reply("Accepted");
 }
 
@@ -178,7 +185,7 @@ static json_t *on_remote_start(sim_charger *ch, const json_t *req)
 		if (c && !can_start(c, tag))
 			c = NULL;
 	} else {
-		for (int i = 1; i <= SIM_CONNECTORS && !c; i++)
+		for (int i = 1; i <= ch->nconn && !c; i++)
 			if (can_start(&ch->conns[i], tag))
 				c = &ch->conns[i];
 	}
@@ -213,17 +220,17 @@ static json_t *on_change_availability(sim_charger *ch, const json_t *req)
 {
 	int id = int_of(req, "connectorId", -1);
 	const char *type = str_of(req, "type");
-	if (id < 0 || id > SIM_CONNECTORS || !type)
+	if (id < 0 || id > ch->nconn || !type)
 		return status_reply("Rejected");
 	bool inoperative = strcmp(type, "Inoperative") == 0;
 	bool scheduled = false;
 	if (id == 0)
 		ch->conns[0].unavailable = inoperative;
-	for (int i = 1; i <= SIM_CONNECTORS; i++) {
+	for (int i = 1; i <= ch->nconn; i++) {
 		sim_connector *c = &ch->conns[i];
 		if (id != 0 && id != i)
 			continue;
-		bool busy = c->phase != PH_IDLE;
+		bool busy = c->phase != PH_IDLE && c->phase != PH_FAULTED;
 		if (id != 0) {
 			c->unavailable = inoperative && !busy;
 			c->unavailable_scheduled = inoperative && busy;
@@ -231,11 +238,12 @@ static json_t *on_change_availability(sim_charger *ch, const json_t *req)
 			c->unavailable = c->unavailable_scheduled = false;
 		}
 		scheduled |= inoperative && busy;
-		if (!busy)
-			sim_send_status(c, sim_idle_status(c), false);
+		if (!busy && c->phase != PH_FAULTED)
+			sim_send_status(c, sim_idle_status(c), NULL, false);
 	}
 	if (id == 0)
-		sim_send_status(&ch->conns[0], sim_idle_status(&ch->conns[0]), false);
+		sim_send_status(&ch->conns[0], sim_idle_status(&ch->conns[0]),
+				ch->conns[0].error_code, false);
 	return status_reply(scheduled ? "Scheduled" : "Accepted");
 }
 
@@ -264,25 +272,27 @@ static json_t *on_trigger(sim_charger *ch, const json_t *req)
 	const char *what = str_of(req, "requestedMessage");
 	int id = int_of(req, "connectorId", -1);
 	bool all = !has(req, "connectorId");
-	if (!what || (!all && (id < 0 || id > SIM_CONNECTORS)))
+	if (!what || (!all && (id < 0 || id > ch->nconn)))
 		return status_reply("Rejected");
 
 	if (strcmp(what, "BootNotification") == 0) {
 		sim_send_boot(ch);
 	} else if (strcmp(what, "Heartbeat") == 0) {
-		sim_send_call(ch, "Heartbeat", sim_msg_heartbeat(), 0, false);
+		sim_send_call(ch, "Heartbeat", sim_msg_heartbeat(), 0, false, NULL);
 	} else if (strcmp(what, "StatusNotification") == 0) {
-		for (int i = 0; i <= SIM_CONNECTORS; i++)
+		for (int i = 0; i <= ch->nconn; i++)
 			if (all || i == id)
-				sim_send_status(&ch->conns[i], ch->conns[i].status, true);
+				sim_send_status(&ch->conns[i], ch->conns[i].status,
+						ch->conns[i].error_code, true);
 	} else if (strcmp(what, "MeterValues") == 0) {
-		for (int i = 1; i <= SIM_CONNECTORS; i++)
+		for (int i = 1; i <= ch->nconn; i++)
 			if (all || id == 0 || i == id)
 				sim_send_meter_values(&ch->conns[i], "Trigger");
 	} else if (strcmp(what, "DiagnosticsStatusNotification") == 0) {
-		sim_send_call(ch, what, sim_msg_diagnostics_status(ch->diag_status), 0, false);
+		sim_send_call(ch, what, sim_msg_diagnostics_status(ch->diag_status), 0, false,
+			      NULL);
 	} else if (strcmp(what, "FirmwareStatusNotification") == 0) {
-		sim_send_call(ch, what, sim_msg_firmware_status(ch->fw_status), 0, false);
+		sim_send_call(ch, what, sim_msg_firmware_status(ch->fw_status), 0, false, NULL);
 	} else {
 		return status_reply("NotImplemented");
 	}
@@ -295,9 +305,9 @@ static const struct {
 	int next_s; /* simulated seconds to the next step */
 } fw_steps[] = {{"Downloading", 10}, {"Downloaded", 5}, {"Installing", 10}, {"Installed", 0}};
 
-void sim_calls_fw_step(void *arg)
+void sim_calls_fw_step(sim_event *ev)
 {
-	sim_charger *ch = arg;
+	sim_charger *ch = (sim_charger *)((char *)ev - offsetof(sim_charger, fw_ev));
 	int n = (int)(sizeof(fw_steps) / sizeof(fw_steps[0]));
 	if (ch->fw_step < 1 || ch->fw_step > n)
 		return;
@@ -305,11 +315,19 @@ void sim_calls_fw_step(void *arg)
 	ch->fw_status = fw_steps[i].status;
 	sim_note(ch, "firmware %s", ch->fw_status);
 	sim_send_call(ch, "FirmwareStatusNotification", sim_msg_firmware_status(ch->fw_status), 0,
-		      false);
+		      false, NULL);
 	ch->fw_step = ch->fw_step < n ? ch->fw_step + 1 : 0;
-	if (ch->fw_step)
-		wsclient_timer_start(ch->fw_timer,
-				     sim_wall_delay(ch->w, sim_now(ch->w) + S(fw_steps[i].next_s)));
+	if (ch->fw_step) {
+		sim_event_at(ch->w, &ch->fw_ev, sim_now(ch->w) + S(fw_steps[i].next_s));
+		return;
+	}
+	/* Installed: the new firmware runs after a reboot; it may boot-loop. */
+	snprintf(ch->firmware, sizeof(ch->firmware), "%.40s-u%u", ch->type->firmware,
+		 (unsigned)(sim_rng_next(&ch->rng) % 1000));
+	for (int k = 1; k <= ch->nconn; k++)
+		sim_session_stop(&ch->conns[k], "Reboot");
+	sim_fault_on_firmware(ch);
+	sim_reboot(ch);
 }
 
 static json_t *on_update_firmware(sim_charger *ch, const json_t *req)
@@ -317,17 +335,17 @@ static json_t *on_update_firmware(sim_charger *ch, const json_t *req)
 	int64_t now = sim_now(ch->w);
 	int64_t at = time_of(req, "retrieveDate", now);
 	ch->fw_step = 1;
-	wsclient_timer_start(ch->fw_timer, sim_wall_delay(ch->w, at > now ? at : now));
+	sim_event_at(ch->w, &ch->fw_ev, at > now ? at : now);
 	return json_object();
 }
 
-void sim_calls_diag_step(void *arg)
+void sim_calls_diag_step(sim_event *ev)
 {
-	sim_charger *ch = arg;
+	sim_charger *ch = (sim_charger *)((char *)ev - offsetof(sim_charger, diag_ev));
 	if (ch->diag_step == 1) {
 		ch->diag_status = "Uploading";
 		ch->diag_step = 2;
-		wsclient_timer_start(ch->diag_timer, sim_wall_delay(ch->w, sim_now(ch->w) + S(10)));
+		sim_event_at(ch->w, &ch->diag_ev, sim_now(ch->w) + S(10));
 	} else if (ch->diag_step == 2) {
 		ch->diag_status = "Uploaded";
 		ch->diag_step = 0;
@@ -336,7 +354,7 @@ void sim_calls_diag_step(void *arg)
 	}
 	sim_note(ch, "diagnostics %s", ch->diag_status);
 	sim_send_call(ch, "DiagnosticsStatusNotification",
-		      sim_msg_diagnostics_status(ch->diag_status), 0, false);
+		      sim_msg_diagnostics_status(ch->diag_status), 0, false, NULL);
 }
 
 static json_t *on_get_diagnostics(sim_charger *ch, const json_t *req)
@@ -350,7 +368,7 @@ static json_t *on_get_diagnostics(sim_charger *ch, const json_t *req)
 			*p = '-';
 	snprintf(name, sizeof(name), "diagnostics-%s-%s.log", ch->id, ts);
 	ch->diag_step = 1;
-	wsclient_timer_start(ch->diag_timer, sim_wall_delay(ch->w, sim_now(ch->w) + S(2)));
+	sim_event_at(ch->w, &ch->diag_ev, sim_now(ch->w) + S(2));
 	json_t *o = json_object();
 	json_object_set_new(o, "fileName", json_string(name));
 	return o;
@@ -372,7 +390,7 @@ static json_t *on_reserve_now(sim_charger *ch, const json_t *req)
 	c->reservation_id = rid;
 	snprintf(c->reserved_tag, sizeof(c->reserved_tag), "%s", tag);
 	c->reserve_expiry = time_of(req, "expiryDate", now + S(3600));
-	sim_send_status(c, "Reserved", false);
+	sim_send_status(c, "Reserved", NULL, false);
 	/* The driver who reserved turns up halfway to the expiry (at most a minute). */
 	int64_t wait = (c->reserve_expiry - now) / 2;
 	sim_connector_schedule(c, now + (wait < 0 ? 0 : wait > S(60) ? S(60) : wait));
@@ -382,12 +400,12 @@ static json_t *on_reserve_now(sim_charger *ch, const json_t *req)
 static json_t *on_cancel_reservation(sim_charger *ch, const json_t *req)
 {
 	int rid = int_of(req, "reservationId", -1);
-	for (int i = 1; i <= SIM_CONNECTORS; i++) {
+	for (int i = 1; i <= ch->nconn; i++) {
 		sim_connector *c = &ch->conns[i];
 		if (c->reserved && c->reservation_id == rid) {
 			c->reserved = false;
 			if (c->phase == PH_IDLE)
-				sim_send_status(c, sim_idle_status(c), false);
+				sim_send_status(c, sim_idle_status(c), NULL, false);
 			return status_reply("Accepted");
 		}
 	}
@@ -397,10 +415,10 @@ static json_t *on_cancel_reservation(sim_charger *ch, const json_t *req)
 static json_t *on_set_charging_profile(sim_charger *ch, const json_t *req)
 {
 	int id = int_of(req, "connectorId", -1);
-	if (id < 0 || id > SIM_CONNECTORS)
+	if (id < 0 || id > ch->nconn)
 		return status_reply("Rejected");
 	const json_t *profile = json_object_get(req, "csChargingProfiles");
-	int tx = id > 0 ? ch->conns[id].tx_id : -1;
+	int tx = id > 0 && ch->conns[id].tx ? ch->conns[id].tx->tx_id : -1;
 	return status_reply(install_profile(ch, id, profile, tx));
 }
 
@@ -436,20 +454,21 @@ static json_t *on_clear_charging_profile(sim_charger *ch, const json_t *req)
 static json_t *on_get_composite_schedule(sim_charger *ch, const json_t *req)
 {
 	int id = int_of(req, "connectorId", -1);
-	if (id < 0 || id > SIM_CONNECTORS)
+	if (id < 0 || id > ch->nconn)
 		return status_reply("Rejected");
 	double limit_w = 0;
-	for (int i = 1; i <= SIM_CONNECTORS; i++)
+	for (int i = 1; i <= ch->nconn; i++)
 		if (id == 0 || id == i)
-			limit_w += ch->conns[i].meter.limit_w;
+			limit_w += fmin(ch->conns[i].meter.limit_w, ch->conns[i].meter.rated_w);
 	const char *unit = str_of(req, "chargingRateUnit");
 	bool amps = unit && strcmp(unit, "A") == 0;
-	double limit = amps ? limit_w / (SIM_VOLTAGE_V * SIM_PHASES) : limit_w;
+	int phases = ch->type->kind == SIM_AC ? ch->type->phases : 3;
+	double limit = amps ? limit_w / (SIM_VOLTAGE_V * phases) : limit_w;
 
 	json_t *period = json_object();
 	json_object_set_new(period, "startPeriod", json_integer(0));
 	json_object_set_new(period, "limit", json_real(round(limit * 10) / 10));
-	json_object_set_new(period, "numberPhases", json_integer(SIM_PHASES));
+	json_object_set_new(period, "numberPhases", json_integer(phases));
 	json_t *periods = json_array();
 	json_array_append_new(periods, period);
 	json_t *schedule = json_object();
@@ -514,6 +533,11 @@ static const struct call_row {
 
 static void send_text(sim_charger *ch, char *text)
 {
+	if (ch->w->sink) {
+		ch->w->sink->send(ch, text, strlen(text), ch->w->sink->arg);
+		free(text);
+		return;
+	}
 	int rc = wsclient_send(ch->conn, text, strlen(text));
 	if (rc < 0)
 		log_warn("%s: cannot answer: %s", ch->id, wsclient_strerror(rc));
@@ -549,5 +573,9 @@ void sim_calls_dispatch(sim_charger *ch, const ocpp_frame *call)
 		log_error("%s: own %s answer is invalid: %s", ch->id, call->action, v.detail);
 	send_text(ch, ocpp_build_result(call->unique_id, reply));
 	json_decref(reply);
+	if (ch->reboot_after_answer) {
+		ch->reboot_after_answer = false;
+		sim_reboot(ch);
+	}
 	sim_pump(ch);
 }

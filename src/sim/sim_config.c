@@ -10,6 +10,7 @@
 #include "util/xalloc.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,11 @@ enum kind { K_INT, K_BOOL, K_MEASURANDS, K_TEXT };
 static void apply_heartbeat(sim_charger *ch)
 {
 	sim_restart_heartbeat(ch);
+}
+
+static void apply_interval(sim_charger *ch)
+{
+	sim_session_interval_changed(ch);
 }
 
 static void apply_sampled(sim_charger *ch)
@@ -51,10 +57,11 @@ static const struct key_row {
     {"LocalAuthorizeOffline", false, K_BOOL, "true", NULL},
     {"LocalPreAuthorize", false, K_BOOL, "false", NULL},
     {"MaxChargingProfilesInstalled", true, K_INT, "16", NULL},
-    {"MeterValueSampleInterval", false, K_INT, "10", NULL},
+    {"MeterValueSampleInterval", false, K_INT, "10", apply_interval},
     {"MeterValuesAlignedData", false, K_MEASURANDS, "Energy.Active.Import.Register", NULL},
     {"MeterValuesSampledData", false, K_MEASURANDS,
-     "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,Temperature,SoC",
+     "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,Temperature,SoC,"
+     "Frequency",
      apply_sampled},
     {"NumberOfConnectors", true, K_INT, "2", NULL},
     {"ReserveConnectorZeroSupported", true, K_BOOL, "false", NULL},
@@ -86,6 +93,15 @@ void sim_cfg_init(sim_charger *ch)
 {
 	ch->cfg = xcalloc(N_KEYS, sizeof(*ch->cfg));
 	apply_sampled(ch);
+	char buf[16];
+	if (ch->nconn != 2) {
+		snprintf(buf, sizeof(buf), "%d", ch->nconn);
+		sim_cfg_store(ch, "NumberOfConnectors", buf);
+	}
+	if (ch->w->sc && ch->w->sc->sample_s != 10) {
+		snprintf(buf, sizeof(buf), "%d", ch->w->sc->sample_s);
+		sim_cfg_store(ch, "MeterValueSampleInterval", buf);
+	}
 }
 
 void sim_cfg_release(sim_charger *ch)

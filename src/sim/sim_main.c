@@ -1,10 +1,11 @@
 /*
- * sim_main.c - `chargeops sim`: the command line of the built-in charger
- * simulator. It parses the options, raises the open-file limit, starts the
+ * sim_main.c - `chargeops sim`: the command line of the fleet simulator. It
+ * parses the options, loads the scenario, lays out the fleet, registers it
+ * through the REST API if asked, raises the open-file limit, starts the
  * chargers at a steady rate (no thundering herd unless asked for), runs the
  * event loop until --duration or a signal, then stops every charger cleanly
- * (running transactions are ended and answered, connections closed) and
- * prints a summary.
+ * (running transactions are ended and answered, connections closed, open
+ * faults labelled) and prints a summary.
  */
 #include "sim/sim_internal.h"
 
@@ -36,13 +37,22 @@ static void usage(FILE *f)
 {
 	fputs("usage: chargeops sim --url ws://HOST:PORT/ocpp --chargers N [options]\n"
 	      "  --url URL          central system base URL; the charger id is appended\n"
-	      "  --chargers N       number of simulated chargers (ids PREFIX001...)\n"
+	      "  --chargers N       number of simulated chargers (ids PREFIX001...;\n"
+	      "                     default: the scenario's)\n"
+	      "  --scenario FILE    scenario (JSON, see docs/simulator.md; default: 5 AC chargers)\n"
+	      "  --labels FILE      append ground truth of faults as JSON lines\n"
+	      "  --api URL          register sites, chargers and id tags through the REST API\n"
+	      "                     at URL (http://HOST:PORT) first; needs --token\n"
+	      "  --token TOKEN      API token (operator or admin) for --api\n"
 	      "  --prefix P         charger id prefix (default CP-)\n"
-	      "  --password PW      HTTP Basic auth password (user = charger id)\n"
+	      "  --password PW      HTTP Basic auth password (user = charger id); with --api\n"
+	      "                     and no --password each charger gets its own, derived\n"
+	      "                     from the seed and its id\n"
 	      "  --speed X          simulated clock runs X times faster (default 1)\n"
 	      "  --duration S       stop after S wall seconds (default 0 = until a signal)\n"
 	      "  --seed S           random seed (default 1)\n"
-	      "  --id-tag TAG       idTag for every session (default TAG1, TAG2, ... per charger)\n"
+	      "  --id-tag TAG       idTag for every session (default: the scenario's drivers, or\n"
+	      "                     TAG1, TAG2, ... per charger)\n"
 	      "  --rate R           connections started per second (default 200)\n"
 	      "  --source-ips K     spread chargers over source addresses 127.0.0.1..K\n"
 	      "  --insecure         wss: accept self-signed certificates\n"
@@ -87,7 +97,11 @@ static int parse_args(int argc, char **argv, sim_opts *o)
 		O_RATE,
 		O_SOURCE_IPS,
 		O_INSECURE,
-		O_LOG_LEVEL
+		O_LOG_LEVEL,
+		O_SCENARIO,
+		O_LABELS,
+		O_API,
+		O_TOKEN
 	};
 	static const struct option longopts[] = {
 	    {"url", required_argument, NULL, O_URL},
@@ -103,6 +117,10 @@ static int parse_args(int argc, char **argv, sim_opts *o)
 	    {"insecure", no_argument, NULL, O_INSECURE},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"log-level", required_argument, NULL, O_LOG_LEVEL},
+	    {"scenario", required_argument, NULL, O_SCENARIO},
+	    {"labels", required_argument, NULL, O_LABELS},
+	    {"api", required_argument, NULL, O_API},
+	    {"token", required_argument, NULL, O_TOKEN},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -168,6 +186,20 @@ static int parse_args(int argc, char **argv, sim_opts *o)
 			log_set_level(lvl);
 			break;
 		}
+		case O_SCENARIO:
+			o->scenario = optarg;
+			break;
+		case O_LABELS:
+			o->labels = optarg;
+			break;
+		case O_API:
+			if (strncmp(optarg, "http://", 7) != 0)
+				goto bad;
+			o->api_url = optarg;
+			break;
+		case O_TOKEN:
+			o->token = optarg;
+			break;
 		case 'h':
 			return 1;
 		default:
@@ -182,8 +214,8 @@ static int parse_args(int argc, char **argv, sim_opts *o)
 		fprintf(stderr, "sim: --url ws://HOST:PORT/PATH (or wss://) is required\n");
 		return -1;
 	}
-	if (o->chargers < 1) {
-		fprintf(stderr, "sim: --chargers N (1..100000) is required\n");
+	if (o->api_url && !o->token) {
+		fprintf(stderr, "sim: --api needs --token\n");
 		return -1;
 	}
 	if (strlen(o->prefix) + 6 > 48) {
@@ -251,6 +283,21 @@ static void drain(sim_world *w, sim_charger **chargers, int n, int64_t grace_ms)
 		wsclient_loop_run(w->loop, 50);
 }
 
+/* VmHWM of this process in KB, or -1. */
+static long peak_rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	char line[256];
+	long kb = -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kb = strtol(line + 6, NULL, 10);
+	fclose(f);
+	return kb;
+}
+
 static void summary(const sim_world *w, int n, int64_t wall_ms)
 {
 	const sim_stats *s = &w->stats;
@@ -269,6 +316,13 @@ static void summary(const sim_world *w, int n, int64_t wall_ms)
 	log_info("sim: transactions started %llu, completed %llu, %.3f kWh delivered",
 		 (unsigned long long)s->sessions_started, (unsigned long long)s->sessions_done,
 		 s->energy_wh / 1000.0);
+	log_info("sim: true energy %.3f kWh, link outages %llu, failures %llu, labels %llu",
+		 s->true_energy_wh / 1000.0, (unsigned long long)s->outages,
+		 (unsigned long long)s->faults, (unsigned long long)s->labels);
+	long peak_kb = peak_rss_kb();
+	if (peak_kb > 0)
+		log_info("sim: peak RSS %.1f MB, %.1f KB per charger", (double)peak_kb / 1024.0,
+			 (double)peak_kb / n);
 }
 
 int sim_main(int argc, char **argv)
@@ -283,16 +337,41 @@ int sim_main(int argc, char **argv)
 		fputs("sim: see `chargeops sim --help`\n", stderr);
 		return 2;
 	}
+	sim_scenario *sc = xcalloc(1, sizeof(*sc));
+	sim_scenario_default(sc);
+	char err[256];
+	if (opts.scenario && sim_scenario_load(sc, opts.scenario, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sim: %s\n", err);
+		free(sc);
+		return 2;
+	}
+	if (opts.chargers < 1)
+		opts.chargers = sc->chargers;
 	raise_fd_limit(opts.chargers);
 
-	sim_world w = {.opts = &opts};
+	sim_world w = {.opts = &opts, .sc = sc};
 	w.loop = wsclient_loop_new();
 	if (!w.loop) {
 		log_error("sim: cannot create the WebSocket client context");
+		free(sc);
 		return 1;
 	}
-	w.epoch0_ms = clock_now_ms();
+	w.epoch0_ms = sc->start_ms > 0 ? sc->start_ms : clock_now_ms();
 	w.mono0_ms = wsclient_now_ms();
+	w.horizon_ms = w.epoch0_ms + (opts.duration_s > 0
+					  ? (int64_t)((double)opts.duration_s * opts.speed * 1000.0)
+					  : 365 * SIM_DAY_MS);
+	sim_sched_init(&w);
+	if (opts.labels) {
+		w.labels = fopen(opts.labels, "a");
+		if (!w.labels) {
+			log_error("sim: cannot open %s: %s", opts.labels, strerror(errno));
+			sim_sched_release(&w);
+			wsclient_loop_free(w.loop);
+			free(sc);
+			return 1;
+		}
+	}
 
 	struct sigaction sa, old_int, old_term;
 	memset(&sa, 0, sizeof(sa));
@@ -302,11 +381,17 @@ int sim_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 
-	sim_charger **chargers = xcalloc((size_t)opts.chargers, sizeof(sim_charger *));
-	for (int i = 0; i < opts.chargers; i++)
-		chargers[i] = sim_charger_new(&w, i + 1);
-	log_info("sim: %d chargers -> %s (speed %gx, seed %llu)", opts.chargers, opts.url,
-		 opts.speed, (unsigned long long)opts.seed);
+	sim_charger **chargers = sim_world_build(&w, opts.chargers);
+	log_info("sim: %d chargers in %d sites (scenario %s) -> %s (speed %gx, seed %llu)",
+		 opts.chargers, w.n_sites, sc->name, opts.url, opts.speed,
+		 (unsigned long long)opts.seed);
+	int exit_code = 0;
+	if (opts.api_url && sim_api_register(&w, chargers, opts.chargers) < 0) {
+		exit_code = 1;
+		goto out;
+	}
+	/* The simulated clock starts now, after any registration. */
+	w.mono0_ms = wsclient_now_ms();
 
 	starter st = {.w = &w, .chargers = chargers, .t0 = wsclient_now_ms()};
 	st.timer = wsclient_timer_new(w.loop, starter_fire, &st);
@@ -333,16 +418,19 @@ int sim_main(int argc, char **argv)
 		sim_charger_abort(chargers[i]);
 	drain(&w, chargers, opts.chargers, CLOSE_GRACE_MS);
 	summary(&w, opts.chargers, wsclient_now_ms() - t0);
-
-	bool never_connected = w.stats.connects == 0;
-	for (int i = 0; i < opts.chargers; i++)
-		sim_charger_free(chargers[i]);
-	free(chargers);
 	wsclient_timer_free(st.timer);
+	if (w.stats.connects == 0) {
+		log_error("sim: no charger could connect to %s", opts.url);
+		exit_code = 1;
+	}
+
+out:
+	sim_world_release(&w, chargers, opts.chargers);
 	wsclient_loop_free(w.loop);
+	if (w.labels)
+		fclose(w.labels);
+	free(sc);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	if (never_connected)
-		log_error("sim: no charger could connect to %s", opts.url);
-	return never_connected ? 1 : 0;
+	return exit_code;
 }

@@ -1,7 +1,6 @@
 /*
- * sim_msg.c - the deterministic half of the simulator: the meter physics of
- * one connector (constant-power AC charging, energy as the integral of power)
- * and the builders of the OCPP 1.6 request payloads a charger sends. Nothing
+ * sim_msg.c - the builders of the OCPP 1.6 request payloads a simulated
+ * charger sends, and the measurand list of MeterValuesSampledData. Nothing
  * here does I/O or reads a clock, so tests can check it directly.
  */
 #include "sim/sim.h"
@@ -13,80 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define AMBIENT_C 25.0
-#define FULL_LOAD_RISE_C 15.0
-#define THERMAL_TAU_MS (10.0 * 60 * 1000) /* connector body time constant */
-#define CHARGE_EFFICIENCY 0.92		  /* grid energy that reaches the battery */
-#define MS_PER_HOUR 3600000.0
-
-/* ---- physics ---- */
-
-void sim_meter_init(sim_meter *m, double register_wh)
-{
-	assert(m && register_wh >= 0);
-	memset(m, 0, sizeof(*m));
-	m->energy_wh = register_wh;
-	m->limit_w = SIM_MAX_POWER_W;
-	m->soc = 50.0;
-	m->capacity_wh = 60000.0;
-	m->temp_c = AMBIENT_C;
-}
-
-static void update_power(sim_meter *m)
-{
-	double p = SIM_MAX_POWER_W;
-	if (m->limit_w < p)
-		p = m->limit_w;
-	if (p < 0 || !m->charging || m->soc >= 100.0)
-		p = 0;
-	m->power_w = p;
-}
-
-void sim_meter_set_charging(sim_meter *m, bool on)
-{
-	m->charging = on;
-	update_power(m);
-}
-
-void sim_meter_set_limit(sim_meter *m, double limit_w)
-{
-	m->limit_w = limit_w;
-	update_power(m);
-}
-
-void sim_meter_advance(sim_meter *m, int64_t dt_ms)
-{
-	if (dt_ms <= 0)
-		return;
-	double dt = (double)dt_ms;
-	/* Power is constant over the step unless the battery fills inside it:
-	 * then only the energy that fits is drawn. */
-	double wh = m->power_w * dt / MS_PER_HOUR;
-	if (wh > 0 && m->capacity_wh > 0) {
-		double room_wh = (100.0 - m->soc) / 100.0 * m->capacity_wh / CHARGE_EFFICIENCY;
-		if (wh >= room_wh) {
-			wh = room_wh > 0 ? room_wh : 0;
-			m->soc = 100.0;
-		} else {
-			m->soc += wh * CHARGE_EFFICIENCY / m->capacity_wh * 100.0;
-		}
-	}
-	m->energy_wh += wh;
-	update_power(m);
-
-	double target = AMBIENT_C + FULL_LOAD_RISE_C * m->power_w / SIM_MAX_POWER_W;
-	m->temp_c += (target - m->temp_c) * (1.0 - exp(-dt / THERMAL_TAU_MS));
-}
-
-double sim_meter_current_a(const sim_meter *m)
-{
-	return m->power_w / (SIM_PHASES * SIM_VOLTAGE_V);
-}
-
-int64_t sim_meter_register_wh(const sim_meter *m)
-{
-	return (int64_t)floor(m->energy_wh);
-}
 
 /* ---- measurands ---- */
 
@@ -100,6 +25,7 @@ static const struct measurand_row {
     {SIM_MV_VOLTAGE, "Voltage"},
     {SIM_MV_TEMP, "Temperature"},
     {SIM_MV_SOC, "SoC"},
+    {SIM_MV_FREQ, "Frequency"},
 };
 #define N_MEASURANDS (sizeof(measurands) / sizeof(measurands[0]))
 
@@ -144,7 +70,7 @@ static json_t *time_value(int64_t ts_ms)
 	return json_string(buf);
 }
 
-/* Appends one SampledValue to arr. phase and location may be NULL. */
+/* Appends one SampledValue to arr. phase, location and unit may be NULL. */
 static void add_sample(json_t *arr, const char *value, const char *context, const char *measurand,
 		       const char *phase, const char *location, const char *unit)
 {
@@ -157,20 +83,28 @@ static void add_sample(json_t *arr, const char *value, const char *context, cons
 		json_object_set_new(sv, "phase", json_string(phase));
 	if (location)
 		json_object_set_new(sv, "location", json_string(location));
-	json_object_set_new(sv, "unit", json_string(unit));
+	if (unit) /* OCPP 1.6 has no unit for Frequency */
+		json_object_set_new(sv, "unit", json_string(unit));
 	json_array_append_new(arr, sv);
 }
 
-/* One MeterValue object: timestamp plus the selected samples. */
-static json_t *meter_value(const sim_meter *m, unsigned mask, const char *context, int64_t ts_ms)
+/* One MeterValue object: timestamp plus the selected samples. r may be NULL. */
+static json_t *meter_value(const sim_meter *m, const sim_reading *r, unsigned mask,
+			   const char *context, int64_t ts_ms)
 {
-	static const char *const phases[SIM_PHASES] = {"L1", "L2", "L3"};
-	static const char *const phases_n[SIM_PHASES] = {"L1-N", "L2-N", "L3-N"};
+	static const char *const phases[3] = {"L1", "L2", "L3"};
+	static const char *const phases_n[3] = {"L1-N", "L2-N", "L3-N"};
 	char v[32];
 	json_t *samples = json_array();
+	double reg = r ? r->register_wh : m->energy_wh;
+	bool ac = m->kind == SIM_AC;
+	int nph = ac ? m->phases : 0;
+	if (nph > 3) /* the meter model has at most three phases */
+		nph = 3;
+	int active = sim_meter_active_phases(m);
 
 	if (mask & SIM_MV_ENERGY) {
-		snprintf(v, sizeof(v), "%lld", (long long)sim_meter_register_wh(m));
+		snprintf(v, sizeof(v), "%lld", (long long)floor(reg < 0 ? 0 : reg));
 		add_sample(samples, v, context, "Energy.Active.Import.Register", NULL, "Outlet",
 			   "Wh");
 	}
@@ -179,22 +113,37 @@ static json_t *meter_value(const sim_meter *m, unsigned mask, const char *contex
 		add_sample(samples, v, context, "Power.Active.Import", NULL, "Outlet", "W");
 	}
 	if (mask & SIM_MV_CURRENT) {
-		snprintf(v, sizeof(v), "%.2f", sim_meter_current_a(m));
-		for (int i = 0; i < SIM_PHASES; i++)
-			add_sample(samples, v, context, "Current.Import", phases[i], "Outlet", "A");
+		double i = sim_meter_current_a(m);
+		if (!ac) {
+			snprintf(v, sizeof(v), "%.2f", i);
+			add_sample(samples, v, context, "Current.Import", NULL, "Outlet", "A");
+		}
+		for (int p = 0; p < nph; p++) {
+			snprintf(v, sizeof(v), "%.2f", p < active ? i : 0.0);
+			add_sample(samples, v, context, "Current.Import", phases[p], "Outlet", "A");
+		}
 	}
 	if (mask & SIM_MV_VOLTAGE) {
-		snprintf(v, sizeof(v), "%.1f", SIM_VOLTAGE_V);
-		for (int i = 0; i < SIM_PHASES; i++)
-			add_sample(samples, v, context, "Voltage", phases_n[i], "Outlet", "V");
+		double u = sim_meter_voltage_v(m) + (r ? r->volt_noise : 0);
+		snprintf(v, sizeof(v), "%.1f", u);
+		if (!ac)
+			add_sample(samples, v, context, "Voltage", NULL, "Outlet", "V");
+		for (int p = 0; p < nph; p++)
+			add_sample(samples, v, context, "Voltage", phases_n[p], "Outlet", "V");
 	}
 	if (mask & SIM_MV_TEMP) {
 		snprintf(v, sizeof(v), "%.1f", m->temp_c);
+		add_sample(samples, v, context, "Temperature", NULL, "Outlet", "Celsius");
+		snprintf(v, sizeof(v), "%.1f", m->cabinet_c);
 		add_sample(samples, v, context, "Temperature", NULL, "Body", "Celsius");
 	}
-	if (mask & SIM_MV_SOC) {
+	if ((mask & SIM_MV_SOC) && !ac) {
 		snprintf(v, sizeof(v), "%.0f", floor(m->soc));
 		add_sample(samples, v, context, "SoC", NULL, "EV", "Percent");
+	}
+	if (mask & SIM_MV_FREQ) {
+		snprintf(v, sizeof(v), "%.2f", r ? r->freq_hz : 50.0);
+		add_sample(samples, v, context, "Frequency", NULL, "Inlet", NULL);
 	}
 
 	json_t *mv = json_object();
@@ -203,18 +152,21 @@ static json_t *meter_value(const sim_meter *m, unsigned mask, const char *contex
 	return mv;
 }
 
-/* serial is copied (truncated to the schema's 25 characters). */
-json_t *sim_msg_boot(const char *serial)
+/* Strings are copied, each cut to its schema length (CiString20/25/50). */
+json_t *sim_msg_boot(const sim_identity *id)
 {
-	char sn[26], meter_sn[26];
-	snprintf(sn, sizeof(sn), "%s", serial);
-	snprintf(meter_sn, sizeof(meter_sn), "M%s", serial);
+	char vendor[21], model[21], sn[26], meter_sn[26], fw[51];
+	snprintf(vendor, sizeof(vendor), "%s", id->vendor);
+	snprintf(model, sizeof(model), "%s", id->model);
+	snprintf(sn, sizeof(sn), "%s", id->serial);
+	snprintf(meter_sn, sizeof(meter_sn), "M%s", id->serial);
+	snprintf(fw, sizeof(fw), "%s", id->firmware);
 	json_t *o = json_object();
-	json_object_set_new(o, "chargePointVendor", json_string("ChargeOps"));
-	json_object_set_new(o, "chargePointModel", json_string("SimAC22"));
+	json_object_set_new(o, "chargePointVendor", json_string(vendor));
+	json_object_set_new(o, "chargePointModel", json_string(model));
 	json_object_set_new(o, "chargePointSerialNumber", json_string(sn));
-	json_object_set_new(o, "firmwareVersion", json_string("chargeops-sim-0.1"));
-	json_object_set_new(o, "meterType", json_string("SimMeter 3P"));
+	json_object_set_new(o, "firmwareVersion", json_string(fw));
+	json_object_set_new(o, "meterType", json_string("SimMeter"));
 	json_object_set_new(o, "meterSerialNumber", json_string(meter_sn));
 	return o;
 }
@@ -255,8 +207,8 @@ json_t *sim_msg_start(int connector_id, const char *id_tag, int64_t meter_start,
 	return o;
 }
 
-/* m is borrowed. */
-json_t *sim_msg_meter_values(int connector_id, int tx_id, const sim_meter *m,
+/* m and r are borrowed. */
+json_t *sim_msg_meter_values(int connector_id, int tx_id, const sim_meter *m, const sim_reading *r,
 			     unsigned measurands_mask, const char *context, int64_t ts_ms)
 {
 	json_t *o = json_object();
@@ -264,25 +216,33 @@ json_t *sim_msg_meter_values(int connector_id, int tx_id, const sim_meter *m,
 	if (tx_id >= 0)
 		json_object_set_new(o, "transactionId", json_integer(tx_id));
 	json_t *arr = json_array();
-	json_array_append_new(arr, meter_value(m, measurands_mask, context, ts_ms));
+	json_array_append_new(arr, meter_value(m, r, measurands_mask, context, ts_ms));
 	json_object_set_new(o, "meterValue", arr);
 	return o;
 }
 
-/* m is borrowed; id_tag and reason are copied (NULL: left out). */
-json_t *sim_msg_stop(int tx_id, const char *id_tag, const sim_meter *m, const char *reason,
+/* id_tag and reason are copied (NULL: left out). */
+json_t *sim_msg_stop(int tx_id, const char *id_tag, int64_t meter_stop, const char *reason,
 		     int64_t ts_ms)
 {
 	json_t *o = json_object();
 	if (id_tag)
 		json_object_set_new(o, "idTag", json_string(id_tag));
-	json_object_set_new(o, "meterStop", json_integer(sim_meter_register_wh(m)));
+	json_object_set_new(o, "meterStop", json_integer(meter_stop));
 	json_object_set_new(o, "timestamp", time_value(ts_ms));
 	json_object_set_new(o, "transactionId", json_integer(tx_id));
 	if (reason)
 		json_object_set_new(o, "reason", json_string(reason));
+	char v[32];
+	snprintf(v, sizeof(v), "%lld", (long long)meter_stop);
+	json_t *samples = json_array();
+	add_sample(samples, v, "Transaction.End", "Energy.Active.Import.Register", NULL, "Outlet",
+		   "Wh");
+	json_t *mv = json_object();
+	json_object_set_new(mv, "timestamp", time_value(ts_ms));
+	json_object_set_new(mv, "sampledValue", samples);
 	json_t *data = json_array();
-	json_array_append_new(data, meter_value(m, SIM_MV_ENERGY, "Transaction.End", ts_ms));
+	json_array_append_new(data, mv);
 	json_object_set_new(o, "transactionData", data);
 	return o;
 }
