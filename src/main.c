@@ -142,8 +142,6 @@ static int cmd_serve(int argc, char **argv)
 		.listen = cfg.listen,
 		.tls_cert = cfg.tls_cert,
 		.tls_key = cfg.tls_key,
-		.ping_interval = cfg.ping_interval,
-		.ping_timeout = cfg.ping_timeout,
 		.max_message = (size_t)cfg.max_frame_bytes,
 		.libuv = strcmp(cfg.event_loop, "libuv") == 0,
 		.ws = &csms_ws_handlers,

@@ -497,6 +497,33 @@ static void expire_commands(session *s, int64_t now)
 	pump(s);
 }
 
+/*
+ * WebSocket keepalive: a link silent for ping_interval gets a ping; if nothing at
+ * all (pong or data) comes back within ping_timeout, the link is dropped and the
+ * charger marked offline.
+ */
+static void keepalive(csms *cs, session *s, int64_t now)
+{
+	if (cs->cfg.ping_interval <= 0)
+		return;
+	int64_t rx = net_conn_last_rx(s->conn);
+	if (s->ping_sent_mono) {
+		if (rx >= s->ping_sent_mono) {
+			s->ping_sent_mono = 0; /* answered */
+		} else if (now - s->ping_sent_mono > 1000LL * cs->cfg.ping_timeout) {
+			log_warn("ocpp: %s did not answer a WebSocket ping; marking offline", s->id);
+			net_conn_close(s->conn, 1001, "ping timeout");
+			s->ping_sent_mono = 0;
+			s->last_rx_mono = now;
+		}
+		return;
+	}
+	if (now - rx >= 1000LL * cs->cfg.ping_interval) {
+		s->ping_sent_mono = now;
+		net_conn_ping(s->conn);
+	}
+}
+
 void csms_tick(void *ctx)
 {
 	csms *cs = ctx;
@@ -507,12 +534,16 @@ void csms_tick(void *ctx)
 	for (size_t i = 0; hmap_next(&cs->sessions, &i, &k, &v);) {
 		session *s = v;
 		expire_commands(s, now);
-		if (now - s->last_rx_mono > silent_max && s->conn) {
+		if (!s->conn)
+			continue;
+		if (now - s->last_rx_mono > silent_max) {
 			log_warn("ocpp: %s missed %d heartbeats; marking offline", s->id,
 				 cs->cfg.offline_missed_heartbeats);
 			net_conn_close(s->conn, 1001, "missed heartbeats");
 			s->last_rx_mono = now; /* close once */
+			continue;
 		}
+		keepalive(cs, s, now);
 	}
 	if (cs->cfg.frame_retention_days > 0 && now - cs->last_prune_mono > 3600 * 1000LL) {
 		cs->last_prune_mono = now;

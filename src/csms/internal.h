@@ -22,7 +22,8 @@ typedef struct session {
 	int replaced;      /* a newer connection of the same charger took over */
 	int pending;       /* registration pending (accepted-unknown charger) */
 	int64_t connected_at;
-	int64_t last_rx_mono;
+	int64_t last_rx_mono;  /* last OCPP message */
+	int64_t ping_sent_mono; /* 0 = no ping outstanding */
 	int flagged_no_tz; /* anomaly already recorded on this connection */
 	int flagged_skew;
 	struct cmd *inflight;

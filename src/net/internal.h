@@ -38,6 +38,8 @@ struct net_conn {
 	int close_code;
 	char close_reason[100];
 	int blocked; /* on the server's list of connections waiting for a commit */
+	int ping_due;         /* send a WebSocket ping at the next writable callback */
+	int64_t last_rx_mono; /* any frame, pong included */
 	struct net_conn *bprev, *bnext;
 };
 
@@ -64,7 +66,6 @@ struct net_server {
 	struct lws_context *ctx;
 	struct lws_vhost *vh;
 	net_server_opts o;
-	lws_retry_bo_t retry;
 	lws_sorted_usec_list_t tick_sul;
 	atomic_int stop;
 	struct net_conn *blocked_head;

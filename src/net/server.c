@@ -77,9 +77,6 @@ int net_server_new(const net_server_opts *o, net_server **out, char *err, size_t
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_ours);
 	net_server *s = xcalloc(1, sizeof(*s));
 	s->o = *o;
-	s->retry.secs_since_valid_ping = (uint16_t)(o->ping_interval > 0 ? o->ping_interval : 0);
-	s->retry.secs_since_valid_hangup =
-		(uint16_t)(o->ping_interval > 0 ? o->ping_interval + o->ping_timeout : 0);
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof(info));
 	info.port = port;
@@ -87,8 +84,9 @@ int net_server_new(const net_server_opts *o, net_server **out, char *err, size_t
 	info.protocols = protocols;
 	info.user = s;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
-	if (o->ping_interval > 0)
-		info.retry_and_idle_policy = &s->retry;
+	/* No lws validity timers (its default would ping every 300 s): keepalive is csms'. */
+	static const lws_retry_bo_t no_validity = {.secs_since_valid_ping = 0, .secs_since_valid_hangup = 0};
+	info.retry_and_idle_policy = &no_validity;
 	info.timeout_secs = 30;
 	info.fd_limit_per_thread = 0;
 	if (o->tls_cert && *o->tls_cert) {

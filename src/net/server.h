@@ -46,7 +46,6 @@ typedef struct net_http_handlers {
 typedef struct net_server_opts {
 	const char *listen; /* HOST:PORT, [v6]:PORT */
 	const char *tls_cert, *tls_key;
-	int ping_interval, ping_timeout; /* seconds */
 	size_t max_message;              /* bytes; larger messages close with 1009 */
 	int libuv;                       /* 1: libuv event loop (epoll), 0: lws' poll() loop */
 	const net_ws_handlers *ws;
@@ -81,6 +80,14 @@ void net_conn_send(net_conn *c, char *text, size_t len, uint64_t need_seq);
 void net_conn_close(net_conn *c, int code, const char *reason);
 /* Messages queued and not yet written. */
 size_t net_conn_queued(net_conn *c);
+/*
+ * Sends a WebSocket ping soon. Keepalive is driven from above (csms' tick) rather
+ * than by libwebsockets' per-connection validity timers, which lws 4.1 keeps in
+ * one sorted list: re-arming them on every received frame costs O(connections).
+ */
+void net_conn_ping(net_conn *c);
+/* Monotonic milliseconds of the last frame received (data, ping or pong). */
+int64_t net_conn_last_rx(const net_conn *c);
 
 /* Request accessors; valid until the response is written or the request is aborted. */
 enum net_method net_http_method(const net_http_req *r);

@@ -4,6 +4,7 @@
  * and ordered sending where a frame may wait for the store commit it depends on.
  */
 #include "net/internal.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/secret.h"
 #include "util/xalloc.h"
@@ -215,6 +216,18 @@ static int ws_writable(net_server *s, struct net_conn *c)
 				 (unsigned char *)c->close_reason, strlen(c->close_reason));
 		return -1;
 	}
+	if (c->ping_due) {
+		/* A payload, because lws 4.1 does not report an empty pong to the protocol. */
+		unsigned char ping[LWS_PRE + 2];
+		ping[LWS_PRE] = 'k';
+		ping[LWS_PRE + 1] = 'a';
+		c->ping_due = 0;
+		if (lws_write(c->wsi, ping + LWS_PRE, 2, LWS_WRITE_PING) < 0)
+			return -1;
+		if (c->out_head)
+			lws_callback_on_writable(c->wsi);
+		return 0;
+	}
 	struct outmsg *m = c->out_head;
 	if (!m)
 		return 0;
@@ -254,9 +267,14 @@ int net__cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 	case LWS_CALLBACK_ESTABLISHED:
 		c->wsi = wsi;
 		c->srv = s;
+		c->last_rx_mono = clock_mono_ms();
 		c->session = s->o.ws->open(s->o.ctx, c, c->charger_id, c->peer);
 		break;
+	case LWS_CALLBACK_RECEIVE_PONG:
+		c->last_rx_mono = clock_mono_ms();
+		break;
 	case LWS_CALLBACK_RECEIVE: {
+		c->last_rx_mono = clock_mono_ms();
 		if (lws_frame_is_binary(wsi)) {
 			lws_close_reason(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
 					 (unsigned char *)"OCPP-J uses text frames", 23);
@@ -355,6 +373,19 @@ void net_conn_close(net_conn *c, int code, const char *reason)
 size_t net_conn_queued(net_conn *c)
 {
 	return c->queued;
+}
+
+void net_conn_ping(net_conn *c)
+{
+	if (!c->wsi || c->closing)
+		return;
+	c->ping_due = 1;
+	lws_callback_on_writable(c->wsi);
+}
+
+int64_t net_conn_last_rx(const net_conn *c)
+{
+	return c->last_rx_mono;
 }
 
 void net__release_blocked(net_server *s)
