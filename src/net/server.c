@@ -107,6 +107,7 @@ int net_server_new(const net_server_opts *o, net_server **out, char *err, size_t
 		s->uv = 1;
 		info.options |= LWS_SERVER_OPTION_LIBUV;
 		info.foreign_loops = loops;
+		info.pcontext = &s->ctx;
 	}
 	s->ctx = lws_create_context(&info);
 	if (!s->ctx) {
@@ -157,7 +158,12 @@ void net_server_free(net_server *s)
 	lws_sul_cancel(&s->tick_sul);
 	lws_context_destroy(s->ctx);
 	if (s->uv) {
-		/* lws closes its handles on our loop; let those closes run, then end the loop. */
+		/* On a foreign loop the first destroy only starts closing lws' handles; run the
+		 * loop so the closes complete, then destroy again to free what remains (lws
+		 * clears s->ctx through info.pcontext once it is all gone). */
+		uv_run(&s->loop, UV_RUN_DEFAULT);
+		if (s->ctx)
+			lws_context_destroy(s->ctx);
 		uv_run(&s->loop, UV_RUN_DEFAULT);
 		uv_loop_close(&s->loop);
 	}
