@@ -54,7 +54,7 @@ $(BIN): $(BUILD)/src/main.o $(BUILD)/libchargeops.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libchargeops.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) $(LDFLAGS) -o $@ $< $(BUILD)/libchargeops.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(CFLAGS) -Itests/unit $(shell pkg-config --cflags cmocka) $(LDFLAGS) -o $@ $< $(BUILD)/libchargeops.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

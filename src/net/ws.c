@@ -257,8 +257,8 @@ int net__cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 	net_server *s = lws_context_user(lws_get_context(wsi));
 	assert(s);
 	if (!c && (reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION || reason == LWS_CALLBACK_ESTABLISHED ||
-		   reason == LWS_CALLBACK_RECEIVE || reason == LWS_CALLBACK_SERVER_WRITEABLE ||
-		   reason == LWS_CALLBACK_CLOSED))
+		   reason == LWS_CALLBACK_RECEIVE || reason == LWS_CALLBACK_RECEIVE_PONG ||
+		   reason == LWS_CALLBACK_SERVER_WRITEABLE || reason == LWS_CALLBACK_CLOSED))
 		return reason == LWS_CALLBACK_CLOSED ? 0 : -1;
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
