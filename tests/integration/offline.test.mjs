@@ -44,9 +44,14 @@ describe('offline after missed heartbeats', () => {
 		}, { timeout: 3000, what: 'quiet charger offline' });
 		assert.equal(off.online, false);
 
-		const hist = (await srv.getOk(`/api/v1/chargers/${encodeURIComponent(quiet.id)}/status-history`)).items.filter(
-			(h) => h.kind === 'connectivity',
-		);
+		// The charger's live state changes at once; the history row is written through the
+		// store queue and is readable once committed (milliseconds later).
+		const hist = await waitFor(async () => {
+			const h = (await srv.getOk(`/api/v1/chargers/${encodeURIComponent(quiet.id)}/status-history`)).items.filter(
+				(x) => x.kind === 'connectivity',
+			);
+			return h.length >= 2 ? h : null;
+		}, { timeout: 3000, what: 'quiet charger Offline row' });
 		assert.deepEqual(hist.map((h) => h.status), ['Online', 'Offline']);
 		const tOn = Date.parse(hist[0].time);
 		const tOff = Date.parse(hist[1].time);
@@ -105,9 +110,14 @@ describe('offline after unanswered WebSocket pings', () => {
 			timeout: 3000,
 			what: 'deaf charger offline',
 		});
-		const hist = (await srv.getOk(`/api/v1/chargers/${encodeURIComponent(deaf.id)}/status-history`)).items.filter(
-			(h) => h.kind === 'connectivity',
-		);
+		// The charger's live state changes at once; the history row is written through the
+		// store queue and is readable once committed (milliseconds later).
+		const hist = await waitFor(async () => {
+			const h = (await srv.getOk(`/api/v1/chargers/${encodeURIComponent(deaf.id)}/status-history`)).items.filter(
+				(x) => x.kind === 'connectivity',
+			);
+			return h.length >= 2 ? h : null;
+		}, { timeout: 3000, what: 'deaf charger Offline row' });
 		assert.deepEqual(hist.map((h) => h.status), ['Online', 'Offline']);
 		assert.equal(f.closeInfo, null, 'the charger answering pings is still connected');
 		assert.equal((await srv.getOk(`/api/v1/chargers/${encodeURIComponent(fine.id)}`)).online, true);
