@@ -67,6 +67,7 @@ integration: $(BIN)
 test: unit integration
 
 demo: $(BIN)
+	@scripts/deps.sh build
 	scripts/demo.sh $(BIN)
 
 lint:
