@@ -49,21 +49,25 @@ static void cmd_timeout(struct cmd *c)
 /* ---- frame log ---- */
 
 /* Logs one frame. text is NUL-terminated (the transport terminates what it receives). */
-static uint64_t log_frame(csms *cs, const char *charger, const char *dir, int type,
-			  const char *uid, const char *action, const char *text, size_t len)
+static void log_frame(csms *cs, const char *charger, const char *dir, int type, const char *uid,
+		      const char *action, const char *text)
 {
-	(void)len;
-	return store_write(cs->st, ST_FRAME, "sisiss" "s", charger, clock_now_ms(), dir, (int64_t)type,
-			   uid, action, text);
+	store_write(cs->st, ST_FRAME, "sisiss" "s", charger, clock_now_ms(), dir, (int64_t)type, uid,
+		    action, text);
 }
 
-/* Sends a frame to the charger and logs it. Takes ownership of text. */
+/* Sends a frame to the charger and logs it. Takes ownership of text (NULL: the
+ * builder refused its input, which is logged and nothing is sent). */
 static void send_frame(session *s, char *text, int type, const char *uid, const char *action,
 		       uint64_t need_seq)
 {
-	size_t len = strlen(text);
-	log_frame(s->cs, s->id, "out", type, uid, action, text, len);
-	net_conn_send(s->conn, text, len, need_seq);
+	if (!text) {
+		log_error("ocpp: %s: could not build the %s frame for %s", s->id, action ? action : "?",
+			  uid ? uid : "?");
+		return;
+	}
+	log_frame(s->cs, s->id, "out", type, uid, action, text);
+	net_conn_send(s->conn, text, strlen(text), need_seq);
 }
 
 static void send_callerror(session *s, const char *uid, const char *code, const char *desc,
@@ -311,12 +315,12 @@ static void ws_text(void *ctx, void *sess, const char *text, size_t len)
 		action = f.action;
 	else if (rc == 0 && s->inflight && strcmp(s->inflight->unique_id, f.unique_id) == 0)
 		action = s->inflight->action;
-	uint64_t seq = log_frame(cs, s->id, "in", rc ? 0 : (int)f.type, f.unique_id[0] ? f.unique_id : NULL,
-				 action, text, len);
+	log_frame(cs, s->id, "in", rc ? 0 : (int)f.type, f.unique_id[0] ? f.unique_id : NULL, action,
+		  text);
 	if (rc) {
-		/* Answer what can be answered; an id we could not read is "-1". */
-		/* Not JSON, or not an OCPP-J array: the PDU is malformed. An unknown
-		 * messageTypeId is a protocol error. */
+		/* Answer what can be answered; an id we could not read is "-1". Not JSON, or
+		 * not an OCPP-J array: the PDU is malformed. An unknown messageTypeId is a
+		 * protocol error. */
 		const char *code = rc == OCPP_ETYPE ? "ProtocolError" : "FormationViolation";
 		char desc[200];
 		snprintf(desc, sizeof(desc), "%s", why ? why : ocpp_strerror(rc));
@@ -324,7 +328,6 @@ static void ws_text(void *ctx, void *sess, const char *text, size_t len)
 		send_callerror(s, f.unique_id[0] ? f.unique_id : "-1", code, desc, NULL);
 		return;
 	}
-	(void)seq;
 	switch (f.type) {
 	case OCPP_CALL:
 		handle_call(s, &f, text, len);

@@ -128,7 +128,7 @@ int net__cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		return reason == LWS_CALLBACK_CLOSED_HTTP ? 0 : -1;
 	switch (reason) {
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		return net__confirm_upgrade(s, wsi);
+		return net__confirm_upgrade(wsi);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		/* Not reached for a well-formed offer (confirm_upgrade refuses those without
 		 * ocpp1.6); kept so the default protocol can never accept a WebSocket. */

@@ -80,7 +80,7 @@ int net__cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 /* Checks path, subprotocol and credentials of an upgrade; 0 accepts, -1 after a refusal. */
 int net__filter_upgrade(net_server *s, struct lws *wsi, struct net_conn *c, int on_ocpp_protocol);
 /* Refuses (400) an upgrade that does not offer ocpp1.6, before lws picks a subprotocol. */
-int net__confirm_upgrade(net_server *s, struct lws *wsi);
+int net__confirm_upgrade(struct lws *wsi);
 /* Lets connections whose next frame waited for a store commit send it now. */
 void net__release_blocked(net_server *s);
 

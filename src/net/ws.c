@@ -132,7 +132,7 @@ static int offers_ocpp16(const char *list)
  * header it has copied and found to be "websocket".
  * Returns 0 to let the upgrade go on, -1 after writing a refusal.
  */
-int net__confirm_upgrade(net_server *s, struct lws *wsi)
+int net__confirm_upgrade(struct lws *wsi)
 {
 	char up[16], proto[256] = "", uri[256] = "", peer[64] = "?";
 	if (lws_hdr_copy(wsi, up, sizeof(up), WSI_TOKEN_UPGRADE) <= 0 || strcasecmp(up, "websocket") != 0)
@@ -146,7 +146,6 @@ int net__confirm_upgrade(net_server *s, struct lws *wsi)
 		uri[0] = '\0';
 	log_warn("ocpp: refused upgrade of %s from %s: subprotocols '%s' do not include %s", uri, peer,
 		 proto, OCPP_SUBPROTOCOL);
-	(void)s;
 	return write_plain_status(wsi, 400,
 				  "unsupported WebSocket subprotocol: this endpoint speaks OCPP 1.6J "
 				  "only; offer Sec-WebSocket-Protocol: ocpp1.6",
