@@ -569,6 +569,7 @@ int csms_new(const config *cfg, store *st, csms **out, char *err, size_t errlen)
 	hmap_init(&cs->txns);
 	hmap_init(&cs->txn_keys);
 	hmap_init(&cs->memos);
+	hmap_init(&cs->on_connector);
 	if (txn_load_active(cs, err, errlen)) {
 		csms_free(cs);
 		return -1;

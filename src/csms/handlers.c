@@ -252,6 +252,15 @@ static int h_start(HANDLER_ARGS)
 			snprintf(err_desc, err_len, "timestamp: not a date-time");
 			return -1;
 		}
+		/* A new start while the connector still has an active transaction: that one's
+		 * stop was lost (or never sent). Both are kept; the old one is pointed out. */
+		txn *open_tx = txn_on_connector(cs, s->id, connector);
+		if (open_tx) {
+			char d[128];
+			snprintf(d, sizeof(d), "connector %d started a transaction while %lld is still active",
+				 connector, (long long)open_tx->id);
+			csms_anomaly(cs, s->id, "overlapping_transaction", d, NULL);
+		}
 		t = xcalloc(1, sizeof(*t));
 		t->id = cs->next_txn_id++;
 		snprintf(t->charger_id, sizeof(t->charger_id), "%s", s->id);
@@ -331,9 +340,7 @@ static int h_stop(HANDLER_ARGS)
 				 (long long)id, (long long)energy, t->reg_min, t->reg_max);
 			csms_anomaly(cs, s->id, energy < 0 ? "meter_decreasing" : "energy_mismatch", d, NULL);
 		}
-		t->completed = 1;
-		t->completed_mono = clock_mono_ms();
-		t->meter_stop = meter_stop;
+		txn_complete(cs, t, meter_stop);
 		store_write(cs->st, ST_TXN_STOP, "iiisssssp" "i", ts, meter_stop, energy,
 			    reason ? reason : "Local", tag, "charger", (const char *)NULL, t->flags,
 			    t->reg_count ? &reg_energy : NULL, id);

@@ -69,6 +69,7 @@ struct csms {
 	hmap txns;        /* decimal id -> txn */
 	hmap txn_keys;    /* start dedup key -> txn */
 	hmap memos;       /* charger id -> call_memo */
+	hmap on_connector; /* "charger\x1fconnector" -> its active txn */
 	int64_t next_txn_id;
 	uint64_t next_call;
 	int64_t last_prune_mono;
@@ -104,5 +105,9 @@ void txn_expire(csms *cs);
 void txn_free_all(csms *cs);
 /* Adds a flag word to t->flags once. */
 void txn_flag(txn *t, const char *flag);
+/* The active transaction on a connector, or NULL. */
+txn *txn_on_connector(csms *cs, const char *charger, int connector);
+/* Marks t completed and forgets it as its connector's active transaction. */
+void txn_complete(csms *cs, txn *t, int64_t meter_stop);
 
 #endif

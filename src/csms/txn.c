@@ -27,6 +27,11 @@ void txn_start_key(char *buf, size_t size, const char *charger, int connector, c
 		 (long long)meter_start, timestamp);
 }
 
+static void conn_key(char *buf, size_t size, const char *charger, int connector)
+{
+	snprintf(buf, size, "%s\x1f%d", charger, connector);
+}
+
 static void id_key(char *buf, size_t size, int64_t id)
 {
 	snprintf(buf, size, "%lld", (long long)id);
@@ -42,6 +47,31 @@ void txn_index_add(csms *cs, txn *t)
 	txn_start_key(sk, sizeof(sk), t->charger_id, t->connector_id, t->id_tag, t->meter_start,
 		      t->start_raw);
 	hmap_put(&cs->txn_keys, sk, t);
+	if (!t->completed) {
+		char ck[96];
+		conn_key(ck, sizeof(ck), t->charger_id, t->connector_id);
+		txn *prev = hmap_get(&cs->on_connector, ck);
+		if (!prev || prev->id < t->id)
+			hmap_put(&cs->on_connector, ck, t);
+	}
+}
+
+txn *txn_on_connector(csms *cs, const char *charger, int connector)
+{
+	char k[96];
+	conn_key(k, sizeof(k), charger, connector);
+	return hmap_get(&cs->on_connector, k);
+}
+
+void txn_complete(csms *cs, txn *t, int64_t meter_stop)
+{
+	char k[96];
+	t->completed = 1;
+	t->completed_mono = clock_mono_ms();
+	t->meter_stop = meter_stop;
+	conn_key(k, sizeof(k), t->charger_id, t->connector_id);
+	if (hmap_get(&cs->on_connector, k) == t)
+		hmap_del(&cs->on_connector, k);
 }
 
 txn *txn_find(csms *cs, int64_t id)
@@ -123,9 +153,12 @@ int txn_load_active(csms *cs, char *err, size_t errlen)
 
 static void txn_remove(csms *cs, txn *t)
 {
-	char k[32], sk[256];
+	char k[32], sk[256], ck[96];
 	id_key(k, sizeof(k), t->id);
 	hmap_del(&cs->txns, k);
+	conn_key(ck, sizeof(ck), t->charger_id, t->connector_id);
+	if (hmap_get(&cs->on_connector, ck) == t)
+		hmap_del(&cs->on_connector, ck);
 	txn_start_key(sk, sizeof(sk), t->charger_id, t->connector_id, t->id_tag, t->meter_start,
 		      t->start_raw);
 	if (hmap_get(&cs->txn_keys, sk) == t)
@@ -157,6 +190,7 @@ void txn_free_all(csms *cs)
 		free(v);
 	hmap_release(&cs->txns);
 	hmap_release(&cs->txn_keys);
+	hmap_release(&cs->on_connector);
 }
 
 int csms_close_transaction(csms *cs, int64_t id, const int64_t *meter_stop, const char *reason,
@@ -183,9 +217,7 @@ int csms_close_transaction(csms *cs, int64_t id, const int64_t *meter_stop, cons
 	if (energy < 0)
 		return -EINVAL;
 	txn_flag(t, "closed_by_operator");
-	t->completed = 1;
-	t->completed_mono = clock_mono_ms();
-	t->meter_stop = stop;
+	txn_complete(cs, t, stop);
 	int64_t reg_energy = t->reg_count ? llround(t->reg_max - (double)t->meter_start) : 0;
 	store_write(cs->st, ST_TXN_STOP, "iiisssssp" "i", clock_now_ms(), stop, energy, "Other", (const char *)NULL,
 		    "operator", reason, t->flags, t->reg_count ? &reg_energy : NULL, id);

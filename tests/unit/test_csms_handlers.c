@@ -295,6 +295,34 @@ static void test_data_transfer_and_notifications(void **state)
 	assert_int_equal(scalar(f, "SELECT COUNT(*) FROM events"), 3);
 }
 
+static void test_overlapping_transaction_flagged(void **state)
+{
+	struct fx *f = *state;
+	json_t *r = call(f, "StartTransaction",
+			 "{\"connectorId\":1,\"idTag\":\"GOOD\",\"meterStart\":0,\"timestamp\":\"2026-01-01T10:00:00Z\"}");
+	json_int_t first = json_integer_value(json_object_get(r, "transactionId"));
+	json_decref(r);
+	/* The first one's stop never came: a new start on the same connector is pointed out. */
+	r = call(f, "StartTransaction",
+		 "{\"connectorId\":1,\"idTag\":\"GOOD\",\"meterStart\":50,\"timestamp\":\"2026-01-01T11:00:00Z\"}");
+	json_int_t second = json_integer_value(json_object_get(r, "transactionId"));
+	json_decref(r);
+	assert_true(second != first);
+	assert_int_equal(scalar(f, "SELECT COUNT(*) FROM anomalies WHERE kind='overlapping_transaction'"), 1);
+	/* Another connector, and a start after a proper stop, are not overlaps. */
+	json_decref(call(f, "StartTransaction",
+			 "{\"connectorId\":2,\"idTag\":\"GOOD\",\"meterStart\":0,\"timestamp\":\"2026-01-01T11:00:00Z\"}"));
+	char req[200];
+	snprintf(req, sizeof(req),
+		 "{\"transactionId\":%lld,\"meterStop\":90,\"timestamp\":\"2026-01-01T12:00:00Z\"}",
+		 (long long)second);
+	json_decref(call(f, "StopTransaction", req));
+	json_decref(call(f, "StartTransaction",
+			 "{\"connectorId\":1,\"idTag\":\"GOOD\",\"meterStart\":90,\"timestamp\":\"2026-01-01T13:00:00Z\"}"));
+	assert_int_equal(scalar(f, "SELECT COUNT(*) FROM anomalies WHERE kind='overlapping_transaction'"), 1);
+	assert_int_equal(scalar(f, "SELECT COUNT(*) FROM transactions WHERE status='active'"), 3);
+}
+
 static void test_clock_skew_flagged_once(void **state)
 {
 	struct fx *f = *state;
@@ -319,6 +347,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_unknown_transaction_is_flagged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_energy_mismatch_lifetime_register, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_data_transfer_and_notifications, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlapping_transaction_flagged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_skew_flagged_once, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
