@@ -7,7 +7,7 @@
 #
 #   bench/run.sh [--runs 3] [--storm 10000] [--hold 15000] [--ramp-rate 2500] [--meter-at 10000,1000]
 #                [--meter-secs 10] [--meter-warmup 2] [--values 4] [--commands 2000]
-#                [--command-at 10000] [--build /tmp/benchbuild] [--out DIR]
+#                [--command-at 10000] [--build DIR (default build-bench)] [--out DIR]
 #                [--only chargeops|baseline] [--source tree|head] [--quick]
 #
 # --quick is a smoke test (small counts, one run). Results: DIR/results.jsonl
@@ -17,7 +17,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=3 STORM=10000 HOLD=15000 METER_AT=10000,1000 METER_SECS=10 METER_WARMUP=2 VALUES=4
-COMMANDS=2000 COMMAND_AT=10000 BUILD=/tmp/benchbuild OUT="" ONLY="" PASSWORD=bench-password-0001
+COMMANDS=2000 COMMAND_AT=10000 BUILD="$ROOT/build-bench" OUT="" ONLY="" PASSWORD=bench-password-0001
 RAMP=2500 HOLD_SECS=5 PHASE_TIMEOUT=90 SOURCE=tree
 while [ $# -gt 0 ]; do
 	case "$1" in

@@ -562,7 +562,7 @@ void sim_calls_dispatch(sim_charger *ch, const ocpp_frame *call)
 			row = &calls[i];
 	if (!row) {
 		send_text(ch, ocpp_build_error(call->unique_id, "NotImplemented",
-					       "not implemented by the simulator", NULL));
+					       "action not known to this charge point", NULL));
 		return;
 	}
 
