@@ -538,9 +538,9 @@ static enum role token_role(api *a, const char *auth)
 		tok++;
 	char hash[65];
 	secret_sha256_hex(tok, strlen(tok), hash);
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = store_query(a->st, SQ_TOKEN_ROLE);
 	enum role r = ROLE_NONE;
-	if (sqlite3_prepare_v2(a->db, "SELECT role FROM tokens WHERE hash = ?", -1, &st, NULL) == SQLITE_OK) {
+	if (st) {
 		sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			const char *role = (const char *)sqlite3_column_text(st, 0);
@@ -551,8 +551,8 @@ static enum role token_role(api *a, const char *auth)
 			else
 				r = ROLE_VIEWER;
 		}
+		sqlite3_reset(st);
 	}
-	sqlite3_finalize(st);
 	return r;
 }
 

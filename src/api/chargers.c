@@ -88,13 +88,7 @@ static int site_ok(api_ctx *c, const json_t *body)
 	const char *site = json_string_value(json_object_get(body, "site_id"));
 	if (!site)
 		return 1;
-	sqlite3_stmt *st = NULL;
-	int ok = 0;
-	if (sqlite3_prepare_v2(c->a->db, "SELECT 1 FROM sites WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, site, -1, SQLITE_STATIC);
-		ok = sqlite3_step(st) == SQLITE_ROW;
-	}
-	sqlite3_finalize(st);
+	int ok = store_exists(c->a->st, SQ_SITE_EXISTS, site);
 	if (!ok)
 		api_error(c, 400, "invalid_payload", "site_id: no site '%s'", site);
 	return ok;
@@ -107,39 +101,49 @@ static const struct field_rule charger_rules[] = {
 	{"registration", "registration", 'e', registrations, 0, 1},
 };
 
+/*
+ * Writes a charger's fields from body (borrowed): the table rules for the plain
+ * fields, the password hashed on its own. A new charger must have a password.
+ * Returns 0, or -1 after answering the error.
+ */
+static int write_charger(api_ctx *c, const char *id, const json_t *body, int insert)
+{
+	json_t *pw = json_object_get(body, "password");
+	char hash[SECRET_HASH_MAX];
+	if (((pw || insert) && !password_ok(c, pw)) || !site_ok(c, body))
+		return -1;
+	if (pw && secret_hash_password(json_string_value(pw), hash, sizeof(hash))) {
+		api_error(c, 500, "internal", "cannot hash the password");
+		return -1;
+	}
+	json_t *rest = json_deep_copy(body);
+	json_object_del(rest, "password");
+	int rc = api_apply_fields(c, "chargers", "charger", "id", id, rest, charger_rules,
+				  sizeof(charger_rules) / sizeof(charger_rules[0]), insert);
+	json_decref(rest);
+	if (rc)
+		return -1;
+	if (pw) {
+		api_exec(c, "UPDATE chargers SET password_hash = ? WHERE id = ?", "ss", hash, id);
+		csms_forget_credentials(c->a->cs, id);
+	}
+	return 0;
+}
+
 void api_chargers_create(api_ctx *c)
 {
 	json_t *body = api_body_object(c);
 	if (!body)
 		return;
 	const char *id = json_string_value(json_object_get(body, "id"));
-	json_t *pw = json_object_get(body, "password");
-	char hash[SECRET_HASH_MAX];
 	if (!id || !valid_charger_id(id)) {
 		api_error(c, 400, "invalid_payload",
 			  "id: 1 to 48 characters of letters, digits and - _ . :");
-		goto out;
+	} else if (write_charger(c, id, body, 1) == 0) {
+		log_info("api: charger %s registered", id);
+		c->ok_status = 201;
+		api_one(c, CHARGER_SELECT " WHERE c.id = ?", id, "charger", fix_charger);
 	}
-	if (!password_ok(c, pw) || !site_ok(c, body))
-		goto out;
-	if (secret_hash_password(json_string_value(pw), hash, sizeof(hash))) {
-		api_error(c, 500, "internal", "cannot hash the password");
-		goto out;
-	}
-	json_t *rest = json_deep_copy(body);
-	json_object_del(rest, "password");
-	int rc = api_apply_fields(c, "chargers", "charger", "id", id, rest, charger_rules,
-				  sizeof(charger_rules) / sizeof(charger_rules[0]), 1);
-	json_decref(rest);
-	if (rc)
-		goto out;
-	api_exec(c, "UPDATE chargers SET password_hash = ? WHERE id = ?", "ss", hash, id);
-	log_info("api: charger %s registered", id);
-	c->ok_status = 201;
-	api_one(c, CHARGER_SELECT " WHERE c.id = ?", id, "charger", fix_charger);
-	json_decref(body);
-	return;
-out:
 	json_decref(body);
 }
 
@@ -149,30 +153,12 @@ void api_chargers_patch(api_ctx *c)
 	if (!body)
 		return;
 	const char *id = c->params[0];
-	json_t *pw = json_object_get(body, "password");
-	char hash[SECRET_HASH_MAX];
-	if ((pw && !password_ok(c, pw)) || !site_ok(c, body))
-		goto out;
-	if (pw && secret_hash_password(json_string_value(pw), hash, sizeof(hash))) {
-		api_error(c, 500, "internal", "cannot hash the password");
-		goto out;
+	if (write_charger(c, id, body, 0) == 0) {
+		const char *reg = json_string_value(json_object_get(body, "registration"));
+		if (reg && strcmp(reg, "rejected") == 0)
+			csms_disconnect(c->a->cs, id, "charger rejected by an operator");
+		api_chargers_get(c);
 	}
-	json_t *rest = json_deep_copy(body);
-	json_object_del(rest, "password");
-	int rc = api_apply_fields(c, "chargers", "charger", "id", id, rest, charger_rules,
-				  sizeof(charger_rules) / sizeof(charger_rules[0]), 0);
-	json_decref(rest);
-	if (rc)
-		goto out;
-	if (pw) {
-		api_exec(c, "UPDATE chargers SET password_hash = ? WHERE id = ?", "ss", hash, id);
-		csms_forget_credentials(c->a->cs, id);
-	}
-	const char *reg = json_string_value(json_object_get(body, "registration"));
-	if (reg && strcmp(reg, "rejected") == 0)
-		csms_disconnect(c->a->cs, id, "charger rejected by an operator");
-	api_chargers_get(c);
-out:
 	json_decref(body);
 }
 
@@ -243,14 +229,7 @@ void api_command_aborted(net_http_req *req)
 void api_command(api_ctx *c)
 {
 	const char *id = c->params[0], *action = c->params[1];
-	sqlite3_stmt *st = NULL;
-	int exists = 0;
-	if (sqlite3_prepare_v2(c->a->db, "SELECT 1 FROM chargers WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		exists = sqlite3_step(st) == SQLITE_ROW;
-	}
-	sqlite3_finalize(st);
-	if (!exists && !csms_is_online(c->a->cs, id)) {
+	if (!store_exists(c->a->st, SQ_CHARGER_EXISTS, id) && !csms_is_online(c->a->cs, id)) {
 		api_error(c, 404, "not_found", "no charger '%s'", id);
 		return;
 	}

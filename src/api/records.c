@@ -180,13 +180,7 @@ struct listing {
 
 static int charger_exists(api_ctx *c)
 {
-	sqlite3_stmt *st = NULL;
-	int ok = 0;
-	if (sqlite3_prepare_v2(c->a->db, "SELECT 1 FROM chargers WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, c->params[0], -1, SQLITE_STATIC);
-		ok = sqlite3_step(st) == SQLITE_ROW;
-	}
-	sqlite3_finalize(st);
+	int ok = store_exists(c->a->st, SQ_CHARGER_EXISTS, c->params[0]);
 	if (!ok)
 		api_error(c, 404, "not_found", "no charger '%s'", c->params[0]);
 	return ok;

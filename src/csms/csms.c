@@ -345,11 +345,9 @@ static void ws_text(void *ctx, void *sess, const char *text, size_t len)
 static int ws_authorize(void *ctx, const net_upgrade *u, char *why, size_t whylen)
 {
 	csms *cs = ctx;
-	sqlite3 *db = store_db(cs->st);
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = store_query(cs->st, SQ_CHARGER_AUTH);
 	int status = 401;
-	if (sqlite3_prepare_v2(db, "SELECT password_hash, registration FROM chargers WHERE id=?", -1, &st,
-			       NULL) != SQLITE_OK) {
+	if (!st) {
 		snprintf(why, whylen, "store unavailable");
 		status = 503;
 		goto out;
@@ -395,7 +393,8 @@ static int ws_authorize(void *ctx, const net_upgrade *u, char *why, size_t whyle
 	free(hmap_put(&cs->cred_cache, u->charger_id, xstrdup(fp)));
 	status = 0;
 out:
-	sqlite3_finalize(st);
+	if (st)
+		sqlite3_reset(st);
 	if (status)
 		metrics_count_refused_upgrade(status);
 	return status;
@@ -403,19 +402,18 @@ out:
 
 int csms_charger_pending(csms *cs, const char *id)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = store_query(cs->st, SQ_CHARGER_AUTH);
 	int pending = 0;
-	if (sqlite3_prepare_v2(store_db(cs->st), "SELECT registration FROM chargers WHERE id=?", -1, &st,
-			       NULL) == SQLITE_OK) {
+	if (st) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW) {
-			const char *r = (const char *)sqlite3_column_text(st, 0);
+			const char *r = (const char *)sqlite3_column_text(st, 1);
 			pending = r && strcmp(r, "pending") == 0;
 		} else {
 			pending = 1; /* just recorded by ws_authorize, not yet committed */
 		}
+		sqlite3_reset(st);
 	}
-	sqlite3_finalize(st);
 	return pending;
 }
 

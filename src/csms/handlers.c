@@ -36,34 +36,33 @@ static json_t *now_json(void)
 /* Builds idTagInfo for tag from the id_tags table. Returns a new reference. */
 static json_t *id_tag_info(csms *cs, const char *tag)
 {
-	sqlite3_stmt *st = NULL;
 	json_t *info = json_object();
-	const char *status = "Invalid";
-	if (sqlite3_prepare_v2(store_db(cs->st),
-			       "SELECT status, expiry_date, parent_id_tag FROM id_tags WHERE id_tag = ?",
-			       -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, tag, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			status = (const char *)sqlite3_column_text(st, 0);
-			int has_expiry = sqlite3_column_type(st, 1) != SQLITE_NULL;
-			int64_t expiry = sqlite3_column_int64(st, 1);
-			if (has_expiry && strcmp(status, "Accepted") == 0 && expiry < clock_now_ms())
-				status = "Expired";
-			json_object_set_new(info, "status", json_string(status));
-			if (has_expiry) {
-				char buf[32];
-				ocpp_time_format(expiry, buf, sizeof(buf));
-				json_object_set_new(info, "expiryDate", json_string(buf));
-			}
-			const unsigned char *parent = sqlite3_column_text(st, 2);
-			if (parent)
-				json_object_set_new(info, "parentIdTag", json_string((const char *)parent));
-			sqlite3_finalize(st);
-			return info;
-		}
+	sqlite3_stmt *st = store_query(cs->st, SQ_ID_TAG);
+	if (!st)
+		goto unknown;
+	sqlite3_bind_text(st, 1, tag, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		goto unknown;
 	}
-	sqlite3_finalize(st);
+	const char *status = (const char *)sqlite3_column_text(st, 0);
+	int has_expiry = sqlite3_column_type(st, 1) != SQLITE_NULL;
+	int64_t expiry = sqlite3_column_int64(st, 1);
+	if (has_expiry && strcmp(status, "Accepted") == 0 && expiry < clock_now_ms())
+		status = "Expired";
 	json_object_set_new(info, "status", json_string(status));
+	if (has_expiry) {
+		char buf[32];
+		ocpp_time_format(expiry, buf, sizeof(buf));
+		json_object_set_new(info, "expiryDate", json_string(buf));
+	}
+	const unsigned char *parent = sqlite3_column_text(st, 2);
+	if (parent)
+		json_object_set_new(info, "parentIdTag", json_string((const char *)parent));
+	sqlite3_reset(st);
+	return info;
+unknown:
+	json_object_set_new(info, "status", json_string("Invalid"));
 	return info;
 }
 
@@ -296,14 +295,9 @@ static int h_stop(HANDLER_ARGS)
 	txn *t = txn_find(cs, id);
 	if (!t) {
 		/* Maybe completed long ago (not indexed any more): look in the store. */
-		sqlite3_stmt *st = NULL;
-		int known = 0;
-		if (sqlite3_prepare_v2(store_db(cs->st), "SELECT 1 FROM transactions WHERE id = ?", -1,
-				       &st, NULL) == SQLITE_OK) {
-			sqlite3_bind_int64(st, 1, id);
-			known = sqlite3_step(st) == SQLITE_ROW;
-		}
-		sqlite3_finalize(st);
+		char key[24];
+		snprintf(key, sizeof(key), "%lld", (long long)id);
+		int known = store_exists(cs->st, SQ_TXN_EXISTS, key);
 		char *detail = json_dumps(req, JSON_COMPACT);
 		csms_anomaly(cs, s->id, known ? "duplicate_stop" : "unknown_transaction", detail, NULL);
 		free(detail);

@@ -198,16 +198,9 @@ int csms_close_transaction(csms *cs, int64_t id, const int64_t *meter_stop, cons
 {
 	txn *t = txn_find(cs, id);
 	if (!t) {
-		sqlite3_stmt *st = NULL;
-		int rc = -ENOENT;
-		if (sqlite3_prepare_v2(store_db(cs->st), "SELECT status FROM transactions WHERE id = ?", -1,
-				       &st, NULL) == SQLITE_OK) {
-			sqlite3_bind_int64(st, 1, id);
-			if (sqlite3_step(st) == SQLITE_ROW)
-				rc = -EALREADY;
-		}
-		sqlite3_finalize(st);
-		return rc;
+		char key[24];
+		snprintf(key, sizeof(key), "%lld", (long long)id);
+		return store_exists(cs->st, SQ_TXN_EXISTS, key) ? -EALREADY : -ENOENT;
 	}
 	if (t->completed)
 		return -EALREADY;

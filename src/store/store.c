@@ -57,6 +57,16 @@ static const char *const write_sql[ST__COUNT] = {
 	[ST_FRAME_PRUNE] = "DELETE FROM frames WHERE time < ?",
 };
 
+/* Statement text per enum store_query (network thread's connection). */
+static const char *const query_sql[SQ__COUNT] = {
+	[SQ_CHARGER_AUTH] = "SELECT password_hash, registration FROM chargers WHERE id = ?",
+	[SQ_ID_TAG] = "SELECT status, expiry_date, parent_id_tag FROM id_tags WHERE id_tag = ?",
+	[SQ_TOKEN_ROLE] = "SELECT role FROM tokens WHERE hash = ?",
+	[SQ_CHARGER_EXISTS] = "SELECT 1 FROM chargers WHERE id = ?",
+	[SQ_SITE_EXISTS] = "SELECT 1 FROM sites WHERE id = ?",
+	[SQ_TXN_EXISTS] = "SELECT 1 FROM transactions WHERE id = ?",
+};
+
 enum vtype { V_NULL, V_INT, V_REAL, V_TEXT };
 struct value {
 	enum vtype t;
@@ -82,6 +92,7 @@ struct op {
 struct store {
 	sqlite3 *wdb; /* writer thread's connection */
 	sqlite3 *rdb; /* network thread's connection */
+	sqlite3_stmt *queries[SQ__COUNT]; /* rdb's prepared reads, made on first use */
 	sqlite3_stmt *stmts[ST__COUNT];
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -416,6 +427,8 @@ void store_close(store *s)
 	pthread_join(s->ckpt_thread, NULL);
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
+	for (int i = 0; i < SQ__COUNT; i++)
+		sqlite3_finalize(s->queries[i]);
 	sqlite3_close(s->rdb);
 	sqlite3_close(s->cdb);
 	sqlite3_close(s->wdb); /* last: it checkpoints the WAL into the database */
@@ -563,6 +576,34 @@ uint64_t store_commit_count(store *s)
 sqlite3 *store_db(store *s)
 {
 	return s->rdb;
+}
+
+sqlite3_stmt *store_query(store *s, enum store_query q)
+{
+	assert(q < SQ__COUNT);
+	sqlite3_stmt *st = s->queries[q];
+	if (!st) {
+		if (sqlite3_prepare_v3(s->rdb, query_sql[q], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+		    SQLITE_OK) {
+			log_error("store: cannot prepare query %d: %s", (int)q, sqlite3_errmsg(s->rdb));
+			return NULL;
+		}
+		s->queries[q] = st;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+int store_exists(store *s, enum store_query q, const char *key)
+{
+	sqlite3_stmt *st = store_query(s, q);
+	if (!st)
+		return 0;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return found;
 }
 
 int store_schema_version(store *s)

@@ -75,6 +75,25 @@ uint64_t store_commit_count(store *s);
 /* The network thread's own connection (reads and synchronous API writes). */
 sqlite3 *store_db(store *s);
 
+/* Reads that run per connection, per message or per request, prepared once. */
+enum store_query {
+	SQ_CHARGER_AUTH,   /* id -> password_hash, registration */
+	SQ_ID_TAG,         /* id_tag -> status, expiry_date, parent_id_tag */
+	SQ_TOKEN_ROLE,     /* sha256 hex -> role */
+	SQ_CHARGER_EXISTS, /* id -> 1 */
+	SQ_SITE_EXISTS,    /* id -> 1 */
+	SQ_TXN_EXISTS,     /* id (integer) -> 1 */
+	SQ__COUNT
+};
+/*
+ * The network thread's prepared statement for q, reset and unbound, ready for
+ * sqlite3_bind_*() and sqlite3_step(). The store owns it: call sqlite3_reset()
+ * when done, never sqlite3_finalize(). NULL if it cannot be prepared (logged).
+ */
+sqlite3_stmt *store_query(store *s, enum store_query q);
+/* Whether an existence query (SQ_*_EXISTS, SQ_CHARGER_AUTH) finds key (text). */
+int store_exists(store *s, enum store_query q, const char *key);
+
 /* Schema version after migrations. */
 int store_schema_version(store *s);
 
