@@ -3,6 +3,7 @@
  */
 #include "api/api.h"
 #include "csms/csms.h"
+#include "csms/metrics.h"
 #include "net/server.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -158,7 +159,6 @@ static int cmd_serve(int argc, char **argv)
 	}
 	srv_for_wake = srv;
 	store_set_notify(st, store_committed_wake, &srv_for_wake);
-	csms_attach(cs, srv);
 	running = srv;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -176,6 +176,7 @@ out:
 	csms_free(cs);
 	api_free(a);
 	store_close(st);
+	metrics_reset();
 	return rc;
 }
 

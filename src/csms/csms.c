@@ -75,7 +75,6 @@ static void send_callerror(session *s, const char *uid, const char *code, const 
 {
 	char *t = ocpp_build_error(uid, code, desc, NULL);
 	metrics_count_callerror(code);
-	s->cs->callerrors++;
 	log_info("ocpp: %s: CALLERROR %s to %s: %s", s->id, code, action ? action : "?", desc);
 	send_frame(s, t, OCPP_CALLERROR, uid, action, 0);
 }
@@ -424,7 +423,6 @@ static void *ws_open(void *ctx, net_conn *c, const char *id, const char *peer)
 	s->cs = cs;
 	s->conn = c;
 	snprintf(s->id, sizeof(s->id), "%s", id);
-	snprintf(s->peer, sizeof(s->peer), "%s", peer);
 	s->connected_at = clock_now_ms();
 	s->last_rx_mono = clock_mono_ms();
 	s->pending = csms_charger_pending(cs, id);
@@ -551,7 +549,11 @@ void csms_tick(void *ctx)
 		store_write(cs->st, ST_FRAME_PRUNE, "i",
 			    clock_now_ms() - 86400000LL * cs->cfg.frame_retention_days);
 	}
-	txn_expire(cs);
+	/* Completed transactions are kept for hours; looking for old ones once a minute is enough. */
+	if (now - cs->last_expire_mono >= 60 * 1000LL) {
+		cs->last_expire_mono = now;
+		txn_expire(cs);
+	}
 }
 
 /* ---- lifecycle and queries ---- */
@@ -581,11 +583,6 @@ int csms_new(const config *cfg, store *st, csms **out, char *err, size_t errlen)
 		     NULL, NULL, NULL);
 	*out = cs;
 	return 0;
-}
-
-void csms_attach(csms *cs, net_server *srv)
-{
-	cs->srv = srv;
 }
 
 void csms_free(csms *cs)
@@ -665,7 +662,3 @@ store *csms_store(csms *cs)
 	return cs->st;
 }
 
-const config *csms_config(csms *cs)
-{
-	return &cs->cfg;
-}

@@ -21,8 +21,6 @@ typedef struct csms_cmd csms_cmd;
 /* Creates the central system over an open store. Caller frees with csms_free(). */
 int csms_new(const config *cfg, store *st, csms **out, char *err, size_t errlen);
 void csms_free(csms *cs);
-/* Wires the transport in (for closing replaced connections etc.). */
-void csms_attach(csms *cs, net_server *srv);
 
 /* The net_ws_handlers of the OCPP endpoint (ctx = csms). */
 extern const net_ws_handlers csms_ws_handlers;
@@ -82,6 +80,5 @@ void csms_render_metrics(csms *cs, strbuf *sb);
 int csms_close_transaction(csms *cs, int64_t id, const int64_t *meter_stop, const char *reason,
 			   const char *who);
 store *csms_store(csms *cs);
-const config *csms_config(csms *cs);
 
 #endif

@@ -18,7 +18,6 @@ typedef struct session {
 	csms *cs;
 	net_conn *conn;
 	char id[64];
-	char peer[64];
 	int replaced;      /* a newer connection of the same charger took over */
 	int pending;       /* registration pending (accepted-unknown charger) */
 	int64_t connected_at;
@@ -63,7 +62,6 @@ typedef struct txn {
 struct csms {
 	config cfg;
 	store *st;
-	net_server *srv;
 	hmap sessions;    /* charger id -> session (the current one) */
 	hmap cred_cache;  /* charger id -> sha256 hex of the last verified password */
 	hmap txns;        /* decimal id -> txn */
@@ -73,7 +71,7 @@ struct csms {
 	int64_t next_txn_id;
 	uint64_t next_call;
 	int64_t last_prune_mono;
-	uint64_t callerrors;
+	int64_t last_expire_mono;
 };
 
 /* A handler fills *reply (a new reference) and may raise *need_seq to the

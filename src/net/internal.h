@@ -33,7 +33,6 @@ struct net_conn {
 	size_t rx_len, rx_cap;
 	int rx_overflow;
 	struct outmsg *out_head, *out_tail;
-	size_t queued;
 	int closing;
 	int close_code;
 	char close_reason[100];

@@ -78,8 +78,6 @@ int net_server_port(net_server *s);
 void net_conn_send(net_conn *c, char *text, size_t len, uint64_t need_seq);
 /* Closes the connection soon with a WebSocket close code and reason. */
 void net_conn_close(net_conn *c, int code, const char *reason);
-/* Messages queued and not yet written. */
-size_t net_conn_queued(net_conn *c);
 /*
  * Sends a WebSocket ping soon. Keepalive is driven from above (csms' tick) rather
  * than by libwebsockets' per-connection validity timers, which lws 4.1 keeps in

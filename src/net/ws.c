@@ -49,7 +49,6 @@ static void out_free_all(struct net_conn *c)
 		free(m);
 	}
 	c->out_tail = NULL;
-	c->queued = 0;
 }
 
 /* Percent-decodes src into dst (size bytes); returns -1 on bad escapes or overflow. */
@@ -242,7 +241,6 @@ static int ws_writable(net_server *s, struct net_conn *c)
 	c->out_head = m->next;
 	if (!c->out_head)
 		c->out_tail = NULL;
-	c->queued--;
 	free(m->buf);
 	free(m);
 	if (c->out_head || c->closing)
@@ -352,7 +350,6 @@ void net_conn_send(net_conn *c, char *text, size_t len, uint64_t need_seq)
 	else
 		c->out_head = m;
 	c->out_tail = m;
-	c->queued++;
 	if (c->out_head == m && !c->blocked)
 		lws_callback_on_writable(c->wsi);
 }
@@ -367,11 +364,6 @@ void net_conn_close(net_conn *c, int code, const char *reason)
 	lws_callback_on_writable(c->wsi);
 	/* A peer that stops reading must still go away. */
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
-}
-
-size_t net_conn_queued(net_conn *c)
-{
-	return c->queued;
 }
 
 void net_conn_ping(net_conn *c)

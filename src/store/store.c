@@ -108,7 +108,6 @@ struct store {
 	_Atomic uint64_t commits;
 	void (*notify)(void *);
 	void *notify_arg;
-	int schema_version;
 	/* WAL checkpoints run on their own thread and connection, so the fsync they do
 	 * is not part of any commit the chargers wait for. */
 	sqlite3 *cdb;
@@ -174,7 +173,6 @@ static int migrate(store *s, char *err, int errlen)
 			return -1;
 		log_info("store: applied migration %zu", i + 1);
 	}
-	s->schema_version = (int)n;
 	return 0;
 }
 
@@ -606,7 +604,3 @@ int store_exists(store *s, enum store_query q, const char *key)
 	return found;
 }
 
-int store_schema_version(store *s)
-{
-	return s->schema_version;
-}

@@ -94,7 +94,5 @@ sqlite3_stmt *store_query(store *s, enum store_query q);
 /* Whether an existence query (SQ_*_EXISTS, SQ_CHARGER_AUTH) finds key (text). */
 int store_exists(store *s, enum store_query q, const char *key);
 
-/* Schema version after migrations. */
-int store_schema_version(store *s);
 
 #endif
