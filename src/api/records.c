@@ -119,7 +119,7 @@ void api_transactions_get(api_ctx *c)
 	if (sqlite3_prepare_v2(c->a->db,
 			       "SELECT time, received_at, connector_id, measurand, phase, location, context,"
 			       " format, unit, value, raw_value, raw_unit FROM meter_values"
-			       " WHERE transaction_id = ? ORDER BY time, id",
+			       " WHERE transaction_id = ? ORDER BY time, reading_id, sample",
 			       -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, id);
 		while (sqlite3_step(st) == SQLITE_ROW)
@@ -215,9 +215,9 @@ out:
 }
 
 static const struct listing meter_values = {
-	"SELECT id, time, received_at, connector_id, transaction_id, measurand, phase, location,"
-	" context, format, unit, value, raw_value, raw_unit FROM meter_values",
-	"charger_id = ?", "time", "time, id",
+	"SELECT reading_id, sample, time, received_at, connector_id, transaction_id, measurand, phase,"
+	" location, context, format, unit, value, raw_value, raw_unit FROM meter_values",
+	"charger_id = ?", "time", "time, reading_id, sample",
 	{{"measurand", "measurand = ?", 0}, {"transaction", "transaction_id = ?", 1},
 	 {"connector", "connector_id = ?", 1}, {NULL, NULL, 0}},
 };

@@ -544,7 +544,8 @@ void csms_tick(void *ctx)
 		}
 		keepalive(cs, s, now);
 	}
-	if (cs->cfg.frame_retention_days > 0 && now - cs->last_prune_mono > 3600 * 1000LL) {
+	/* Each prune deletes at most 50,000 frames, so it runs every second. */
+	if (cs->cfg.frame_retention_days > 0 && now - cs->last_prune_mono >= 1000) {
 		cs->last_prune_mono = now;
 		store_write(cs->st, ST_FRAME_PRUNE, "i",
 			    clock_now_ms() - 86400000LL * cs->cfg.frame_retention_days);

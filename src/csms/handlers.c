@@ -8,6 +8,7 @@
 #include "csms/internal.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/strbuf.h"
 #include "util/xalloc.h"
 
 #include <math.h>
@@ -102,7 +103,69 @@ static const char *default_unit(const char *measurand)
 	return NULL;
 }
 
-/* Stores every sampledValue of a meterValue array. t may be NULL. Returns the last seq. */
+/* Appends one sampledValue, normalised, to a reading's samples array (see schema.c). */
+static void add_sample(strbuf *sb, const json_t *sv, txn *t)
+{
+	const char *raw = str(sv, "value");
+	const char *measurand = str(sv, "measurand");
+	const char *raw_unit = str(sv, "unit");
+	const char *context = str(sv, "context");
+	const char *format = str(sv, "format");
+	const char *location = str(sv, "location");
+	const char *phase = str(sv, "phase");
+	if (!measurand)
+		measurand = "Energy.Active.Import.Register";
+	const char *unit = raw_unit ? raw_unit : default_unit(measurand);
+	const char *si = unit;
+	double value = NAN;
+	if (!format || strcmp(format, "Raw") == 0) {
+		char *end;
+		double v = strtod(raw, &end);
+		if (end != raw && *end == '\0' && isfinite(v)) {
+			value = v;
+			for (size_t u = 0; unit && u < sizeof(units) / sizeof(units[0]); u++) {
+				if (strcmp(units[u].unit, unit) == 0) {
+					value = v * units[u].scale + units[u].offset;
+					si = units[u].si;
+					break;
+				}
+			}
+		}
+	}
+	if (t && !phase && !isnan(value) && strcmp(measurand, "Energy.Active.Import.Register") == 0 && si &&
+	    strcmp(si, "Wh") == 0) {
+		if (!t->reg_count || value < t->reg_min)
+			t->reg_min = value;
+		if (!t->reg_count || value > t->reg_max)
+			t->reg_max = value;
+		t->reg_last = value;
+		t->reg_count++;
+	}
+	sb_adds(sb, sb->len > 1 ? ",{\"measurand\":" : "{\"measurand\":");
+	sb_add_json_str(sb, measurand);
+	sb_adds(sb, ",\"phase\":");
+	sb_add_json_str(sb, phase);
+	sb_adds(sb, ",\"location\":");
+	sb_add_json_str(sb, location ? location : "Outlet");
+	sb_adds(sb, ",\"context\":");
+	sb_add_json_str(sb, context ? context : "Sample.Periodic");
+	sb_adds(sb, ",\"format\":");
+	sb_add_json_str(sb, format ? format : "Raw");
+	sb_adds(sb, ",\"unit\":");
+	sb_add_json_str(sb, si);
+	if (isnan(value))
+		sb_adds(sb, ",\"value\":null");
+	else
+		sb_addf(sb, ",\"value\":%.15g", value);
+	sb_adds(sb, ",\"raw_value\":");
+	sb_add_json_str(sb, raw);
+	sb_adds(sb, ",\"raw_unit\":");
+	sb_add_json_str(sb, raw_unit);
+	sb_add(sb, "}", 1);
+}
+
+/* Stores a meterValue array: one row per meterValue, its sampled values as JSON.
+ * t may be NULL. Returns the last seq. */
 static uint64_t store_meter_values(session *s, int connector, const int64_t *txid, txn *t,
 				   const json_t *meter_values)
 {
@@ -111,63 +174,22 @@ static uint64_t store_meter_values(session *s, int connector, const int64_t *txi
 	uint64_t seq = 0;
 	size_t i, j;
 	json_t *mv, *sv;
+	strbuf sb;
+	sb_init(&sb);
 	json_array_foreach(meter_values, i, mv)
 	{
 		int64_t ts;
 		if (csms_charger_time(s, str(mv, "timestamp"), &ts, NULL))
 			ts = received;
+		sb.len = 0;
+		sb_add(&sb, "[", 1);
 		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv)
-		{
-			const char *raw = str(sv, "value");
-			const char *measurand = str(sv, "measurand");
-			const char *raw_unit = str(sv, "unit");
-			const char *context = str(sv, "context");
-			const char *format = str(sv, "format");
-			const char *location = str(sv, "location");
-			const char *phase = str(sv, "phase");
-			if (!measurand)
-				measurand = "Energy.Active.Import.Register";
-			const char *unit = raw_unit ? raw_unit : default_unit(measurand);
-			const char *si = unit;
-			double value = NAN;
-			if (!format || strcmp(format, "Raw") == 0) {
-				char *end;
-				double v = strtod(raw, &end);
-				if (end != raw && *end == '\0' && isfinite(v)) {
-					value = v;
-					for (size_t u = 0; unit && u < sizeof(units) / sizeof(units[0]); u++) {
-						if (strcmp(units[u].unit, unit) == 0) {
-							value = v * units[u].scale + units[u].offset;
-							si = units[u].si;
-							break;
-						}
-					}
-				}
-			}
-			if (t && !phase && !isnan(value) &&
-			    strcmp(measurand, "Energy.Active.Import.Register") == 0 && si &&
-			    strcmp(si, "Wh") == 0) {
-				if (!t->reg_count || value < t->reg_min)
-					t->reg_min = value;
-				if (!t->reg_count || value > t->reg_max)
-					t->reg_max = value;
-				t->reg_last = value;
-				t->reg_count++;
-			}
-			if (isnan(value))
-				seq = store_write(cs->st, ST_METER_VALUE, "sipiis" "sssss" "nss", s->id,
-						  (int64_t)connector, txid, ts, received, measurand, phase,
-						  location ? location : "Outlet",
-						  context ? context : "Sample.Periodic", format ? format : "Raw",
-						  si, raw, raw_unit);
-			else
-				seq = store_write(cs->st, ST_METER_VALUE, "sipiis" "sssss" "dss", s->id,
-						  (int64_t)connector, txid, ts, received, measurand, phase,
-						  location ? location : "Outlet",
-						  context ? context : "Sample.Periodic", format ? format : "Raw",
-						  si, value, raw, raw_unit);
-		}
+			add_sample(&sb, sv, t);
+		sb_add(&sb, "]", 1);
+		seq = store_write(cs->st, ST_METER_READING, "sipiis", s->id, (int64_t)connector, txid, ts, received,
+				  sb.buf);
 	}
+	sb_release(&sb);
 	return seq;
 }
 

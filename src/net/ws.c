@@ -207,6 +207,39 @@ int net__filter_upgrade(net_server *s, struct lws *wsi, struct net_conn *c, int 
 	return 0;
 }
 
+/*
+ * Writes c's queued frames that may go now (no store write to wait for, or it is
+ * committed) straight to the socket, without waiting for a writable callback: a
+ * writable request costs two epoll_ctl calls and a loop turn per frame. What the
+ * socket does not take, lws keeps (and appends later frames to) and sends when the
+ * socket drains. A frame that must wait puts c on the blocked list. On a write
+ * error the connection is dropped asynchronously and -1 is returned.
+ */
+static int conn_flush(net_server *s, struct net_conn *c)
+{
+	uint64_t committed = s->o.committed(s->o.ctx);
+	struct outmsg *m;
+	while ((m = c->out_head) && (!m->need_seq || m->need_seq <= committed)) {
+		int n = lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+		if (n < (int)m->len) {
+			log_warn("ocpp: write to %s failed", c->charger_id);
+			c->closing = 1;
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+			return -1;
+		}
+		c->out_head = m->next;
+		if (!c->out_head)
+			c->out_tail = NULL;
+		free(m->buf);
+		free(m);
+	}
+	if (c->out_head)
+		blocked_add(s, c);
+	else if (c->closing)
+		lws_callback_on_writable(c->wsi); /* the close frame goes next */
+	return 0;
+}
+
 static int ws_writable(net_server *s, struct net_conn *c)
 {
 	if (c->closing && !c->out_head) {
@@ -222,30 +255,10 @@ static int ws_writable(net_server *s, struct net_conn *c)
 		c->ping_due = 0;
 		if (lws_write(c->wsi, ping + LWS_PRE, 2, LWS_WRITE_PING) < 0)
 			return -1;
-		if (c->out_head)
-			lws_callback_on_writable(c->wsi);
-		return 0;
 	}
-	struct outmsg *m = c->out_head;
-	if (!m)
+	if (c->blocked)
 		return 0;
-	if (m->need_seq && m->need_seq > s->o.committed(s->o.ctx)) {
-		blocked_add(s, c);
-		return 0;
-	}
-	int n = lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
-	if (n < (int)m->len) {
-		log_warn("ocpp: write to %s failed", c->charger_id);
-		return -1;
-	}
-	c->out_head = m->next;
-	if (!c->out_head)
-		c->out_tail = NULL;
-	free(m->buf);
-	free(m);
-	if (c->out_head || c->closing)
-		lws_callback_on_writable(c->wsi);
-	return 0;
+	return conn_flush(s, c);
 }
 
 int net__cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -351,7 +364,7 @@ void net_conn_send(net_conn *c, char *text, size_t len, uint64_t need_seq)
 		c->out_head = m;
 	c->out_tail = m;
 	if (c->out_head == m && !c->blocked)
-		lws_callback_on_writable(c->wsi);
+		conn_flush(c->srv, c);
 }
 
 void net_conn_close(net_conn *c, int code, const char *reason)
@@ -381,11 +394,12 @@ int64_t net_conn_last_rx(const net_conn *c)
 
 void net__release_blocked(net_server *s)
 {
+	uint64_t committed = s->o.committed(s->o.ctx);
 	for (struct net_conn *c = s->blocked_head, *next; c; c = next) {
 		next = c->bnext;
-		if (!c->out_head || c->out_head->need_seq <= s->o.committed(s->o.ctx)) {
+		if (!c->out_head || c->out_head->need_seq <= committed) {
 			blocked_del(s, c);
-			lws_callback_on_writable(c->wsi);
+			conn_flush(s, c);
 		}
 	}
 }

@@ -65,6 +65,31 @@ static const char *const migrations[] = {
 	"CREATE INDEX anomalies_charger ON anomalies(charger_id, time);"
 	"CREATE TABLE tokens("
 	"  hash TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, created_at INTEGER NOT NULL);",
+
+	/* 2: fewer, cheaper rows per message. A meterValue (one timestamp, all its
+	 * sampled values) is one row whose samples are a JSON array; meter_values stays
+	 * readable as a view with one row per sampled value. Frames lose their time
+	 * index: retention deletes by id, which grows with time. */
+	"CREATE TABLE meter_readings("
+	"  id INTEGER PRIMARY KEY, charger_id TEXT NOT NULL, connector_id INTEGER NOT NULL, transaction_id INTEGER,"
+	"  time INTEGER NOT NULL, received_at INTEGER NOT NULL, samples TEXT NOT NULL);"
+	"INSERT INTO meter_readings(charger_id, connector_id, transaction_id, time, received_at, samples)"
+	"  SELECT charger_id, connector_id, transaction_id, time, received_at,"
+	"    json_group_array(json_object('measurand', measurand, 'phase', phase, 'location', location,"
+	"      'context', context, 'format', format, 'unit', unit, 'value', value, 'raw_value', raw_value,"
+	"      'raw_unit', raw_unit))"
+	"  FROM (SELECT * FROM meter_values ORDER BY id)"
+	"  GROUP BY charger_id, connector_id, transaction_id, time, received_at ORDER BY min(id);"
+	"DROP TABLE meter_values;"
+	"CREATE INDEX meter_readings_charger ON meter_readings(charger_id, time);"
+	"CREATE INDEX meter_readings_txn ON meter_readings(transaction_id) WHERE transaction_id IS NOT NULL;"
+	"CREATE VIEW meter_values AS SELECT r.id AS reading_id, j.key AS sample, r.charger_id, r.connector_id,"
+	"  r.transaction_id, r.time, r.received_at, j.value ->> 'measurand' AS measurand,"
+	"  j.value ->> 'phase' AS phase, j.value ->> 'location' AS location, j.value ->> 'context' AS context,"
+	"  j.value ->> 'format' AS format, j.value ->> 'unit' AS unit, j.value ->> 'value' AS value,"
+	"  j.value ->> 'raw_value' AS raw_value, j.value ->> 'raw_unit' AS raw_unit"
+	"  FROM meter_readings r, json_each(r.samples) j;"
+	"DROP INDEX frames_time;",
 };
 
 size_t schema_migration_count(void)

@@ -49,12 +49,13 @@ static const char *const write_sql[ST__COUNT] = {
 			 " VALUES(?,?,?,?,?,?,?,?,'active',?,?)",
 	[ST_TXN_STOP] = "UPDATE transactions SET stop_time=?, meter_stop=?, energy_wh=?, stop_reason=?, stop_id_tag=?,"
 			" closed_by=?, close_reason=?, flags=?, register_energy_wh=?, status='completed' WHERE id=?",
-	[ST_METER_VALUE] = "INSERT INTO meter_values(charger_id, connector_id, transaction_id, time, received_at,"
-			   " measurand, phase, location, context, format, unit, value, raw_value, raw_unit)"
-			   " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_METER_READING] = "INSERT INTO meter_readings(charger_id, connector_id, transaction_id, time, received_at,"
+			     " samples) VALUES(?,?,?,?,?,?)",
 	[ST_EVENT] = "INSERT INTO events(charger_id, time, kind, status, detail) VALUES(?,?,?,?,?)",
 	[ST_ANOMALY] = "INSERT INTO anomalies(charger_id, time, kind, detail, unique_id) VALUES(?,?,?,?,?)",
-	[ST_FRAME_PRUNE] = "DELETE FROM frames WHERE time < ?",
+	/* At most 50,000 rows a time, so the writer never stalls long; ids grow with time. */
+	[ST_FRAME_PRUNE] = "DELETE FROM frames WHERE id < (SELECT min(id) + 50000 FROM frames)"
+			   " AND id < (SELECT id FROM frames WHERE time >= ? ORDER BY id LIMIT 1)",
 };
 
 /* Statement text per enum store_query (network thread's connection). */

@@ -33,10 +33,10 @@ enum store_stmt {
 	ST_CONNECTIVITY,      /* charger_id, time, online, reason */
 	ST_TXN_START,         /* id, charger_id, connector_id, id_tag, reservation_id, start_time, start_raw, meter_start, flags, created_at */
 	ST_TXN_STOP,          /* stop_time, meter_stop, energy_wh, stop_reason, stop_id_tag, closed_by, close_reason, flags, register_energy_wh, id */
-	ST_METER_VALUE,       /* charger_id, connector_id, transaction_id, time, received_at, measurand, phase, location, context, format, unit, value, raw_value, raw_unit */
+	ST_METER_READING,     /* charger_id, connector_id, transaction_id, time, received_at, samples (JSON array) */
 	ST_EVENT,             /* charger_id, time, kind, status, detail */
 	ST_ANOMALY,           /* charger_id, time, kind, detail, unique_id */
-	ST_FRAME_PRUNE,       /* older_than */
+	ST_FRAME_PRUNE,       /* older_than: deletes up to 50,000 of the oldest frames before it */
 	ST__COUNT
 };
 

@@ -70,3 +70,33 @@ void sb_addf(strbuf *sb, const char *fmt, ...)
 	va_end(ap);
 	sb->len += (size_t)n;
 }
+
+void sb_add_json_str(strbuf *sb, const char *s)
+{
+	if (!s) {
+		sb_add(sb, "null", 4);
+		return;
+	}
+	static const char hex[] = "0123456789abcdef";
+	sb_add(sb, "\"", 1);
+	const char *run = s;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p >= 0x20 && *p != '"' && *p != '\\')
+			continue;
+		sb_add(sb, run, (size_t)((const char *)p - run));
+		char esc[6] = {'\\', (char)*p, 0, 0, 0, 0};
+		size_t n = 2;
+		if (*p < 0x20) {
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 15];
+			n = 6;
+		}
+		sb_add(sb, esc, n);
+		run = (const char *)p + 1;
+	}
+	sb_adds(sb, run);
+	sb_add(sb, "\"", 1);
+}

@@ -17,6 +17,8 @@ void sb_release(strbuf *sb);
 char *sb_detach(strbuf *sb, size_t *len);
 void sb_add(strbuf *sb, const char *data, size_t len);
 void sb_adds(strbuf *sb, const char *s);
+/* Appends s as a JSON string literal, quoted and escaped (NULL appends null). */
+void sb_add_json_str(strbuf *sb, const char *s);
 void sb_addf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif
