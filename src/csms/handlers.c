@@ -141,26 +141,25 @@ static void add_sample(strbuf *sb, const json_t *sv, txn *t)
 		t->reg_last = value;
 		t->reg_count++;
 	}
+	/* Defaults (Outlet, Sample.Periodic, Raw) and nulls are left out; the meter_values
+	 * view puts them back. A register is written once per sample, so bytes count. */
+	static const struct {
+		const char *key, *dflt;
+	} optional[] = {{"phase", NULL}, {"location", "Outlet"}, {"context", "Sample.Periodic"},
+			{"format", "Raw"}, {"unit", NULL}, {"raw_unit", NULL}};
+	const char *vals[] = {phase, location, context, format, si, raw_unit};
 	sb_adds(sb, sb->len > 1 ? ",{\"measurand\":" : "{\"measurand\":");
 	sb_add_json_str(sb, measurand);
-	sb_adds(sb, ",\"phase\":");
-	sb_add_json_str(sb, phase);
-	sb_adds(sb, ",\"location\":");
-	sb_add_json_str(sb, location ? location : "Outlet");
-	sb_adds(sb, ",\"context\":");
-	sb_add_json_str(sb, context ? context : "Sample.Periodic");
-	sb_adds(sb, ",\"format\":");
-	sb_add_json_str(sb, format ? format : "Raw");
-	sb_adds(sb, ",\"unit\":");
-	sb_add_json_str(sb, si);
-	if (isnan(value))
-		sb_adds(sb, ",\"value\":null");
-	else
+	for (size_t k = 0; k < sizeof(optional) / sizeof(optional[0]); k++) {
+		if (!vals[k] || (optional[k].dflt && strcmp(vals[k], optional[k].dflt) == 0))
+			continue;
+		sb_addf(sb, ",\"%s\":", optional[k].key);
+		sb_add_json_str(sb, vals[k]);
+	}
+	if (!isnan(value))
 		sb_addf(sb, ",\"value\":%.15g", value);
 	sb_adds(sb, ",\"raw_value\":");
 	sb_add_json_str(sb, raw);
-	sb_adds(sb, ",\"raw_unit\":");
-	sb_add_json_str(sb, raw_unit);
 	sb_add(sb, "}", 1);
 }
 

@@ -67,7 +67,10 @@ static const char *const migrations[] = {
 	"  hash TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, created_at INTEGER NOT NULL);",
 
 	/* 2: fewer, cheaper rows per message. A meterValue (one timestamp, all its
-	 * sampled values) is one row whose samples are a JSON array; meter_values stays
+	 * sampled values) is one row whose samples are a JSON array of objects with
+	 * measurand, phase, location, context, format, unit (normalised), value
+	 * (normalised), raw_value and raw_unit; location, context and format may be left
+	 * out for their OCPP defaults and null members may be left out. meter_values stays
 	 * readable as a view with one row per sampled value. Frames lose their time
 	 * index: retention deletes by id, which grows with time. */
 	"CREATE TABLE meter_readings("
@@ -85,8 +88,9 @@ static const char *const migrations[] = {
 	"CREATE INDEX meter_readings_txn ON meter_readings(transaction_id) WHERE transaction_id IS NOT NULL;"
 	"CREATE VIEW meter_values AS SELECT r.id AS reading_id, j.key AS sample, r.charger_id, r.connector_id,"
 	"  r.transaction_id, r.time, r.received_at, j.value ->> 'measurand' AS measurand,"
-	"  j.value ->> 'phase' AS phase, j.value ->> 'location' AS location, j.value ->> 'context' AS context,"
-	"  j.value ->> 'format' AS format, j.value ->> 'unit' AS unit, j.value ->> 'value' AS value,"
+	"  j.value ->> 'phase' AS phase, coalesce(j.value ->> 'location', 'Outlet') AS location,"
+	"  coalesce(j.value ->> 'context', 'Sample.Periodic') AS context,"
+	"  coalesce(j.value ->> 'format', 'Raw') AS format, j.value ->> 'unit' AS unit, j.value ->> 'value' AS value,"
 	"  j.value ->> 'raw_value' AS raw_value, j.value ->> 'raw_unit' AS raw_unit"
 	"  FROM meter_readings r, json_each(r.samples) j;"
 	"DROP INDEX frames_time;",
