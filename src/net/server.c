@@ -88,6 +88,10 @@ int net_server_new(const net_server_opts *o, net_server **out, char *err, size_t
 	static const lws_retry_bo_t no_validity = {.secs_since_valid_ping = 0, .secs_since_valid_hangup = 0};
 	info.retry_and_idle_policy = &no_validity;
 	info.timeout_secs = 30;
+	/* Header tables for connections still in their HTTP upgrade. lws' default is a
+	 * handful; the rest wait on a list lws walks for every release, which made a
+	 * 10,000-charger boot storm quadratic. 256 tables are about 1.1 MB. */
+	info.max_http_header_pool = 256;
 	info.fd_limit_per_thread = 0;
 	if (o->tls_cert && *o->tls_cert) {
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;

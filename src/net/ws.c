@@ -4,6 +4,7 @@
  * and ordered sending where a frame may wait for the store commit it depends on.
  */
 #include "net/internal.h"
+#include "net/wsclose.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -243,8 +244,7 @@ static int conn_flush(net_server *s, struct net_conn *c)
 static int ws_writable(net_server *s, struct net_conn *c)
 {
 	if (c->closing && !c->out_head) {
-		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-				 (unsigned char *)c->close_reason, strlen(c->close_reason));
+		net_ws_write_close(c->wsi, c->close_code, c->close_reason, strlen(c->close_reason));
 		return -1;
 	}
 	if (c->ping_due) {

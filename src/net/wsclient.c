@@ -15,6 +15,7 @@
  * wsclient_connect() has returned the handle.
  */
 #include "net/wsclient.h"
+#include "net/wsclose.h"
 
 #include "util/xalloc.h"
 
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <uv.h>
 
 #define DEFAULT_SUBPROTOCOL "ocpp1.6"
 #define DEFAULT_MAX_MESSAGE (1u << 20)
@@ -45,10 +47,14 @@ struct out_msg {
 
 struct wsclient_loop {
 	struct lws_context *ctx;
+	/* lws runs on this libuv (epoll) loop: lws' own poll() loop scans every
+	 * connection at each wake-up, which at thousands of connections was most of
+	 * the client's CPU. */
+	uv_loop_t uv;
+	uv_timer_t wake_timer; /* bounds the wait of one wsclient_loop_run() */
 	wsclient_conn *conns; /* doubly linked list of live handles */
 	size_t nconns;
 	size_t ntimers;
-	lws_sorted_usec_list_t wake; /* bounds the wait of one wsclient_loop_run() */
 	bool destroying;
 
 	/* Timers: a min-heap, its earliest entry scheduled as timer_sul. */
@@ -393,7 +399,7 @@ static int on_writeable(wsclient_conn *c, struct lws *wsi)
 	}
 	if (c->close_requested) {
 		c->close_code = LWS_CLOSE_STATUS_NORMAL;
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"bye", 3);
+		net_ws_write_close(wsi, LWS_CLOSE_STATUS_NORMAL, "bye", 3);
 		return -1;
 	}
 	return 0;
@@ -484,7 +490,7 @@ wsclient_loop *wsclient_loop_new(void)
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_LIBUV;
 	info.gid = -1;
 	info.uid = -1;
 
@@ -492,32 +498,41 @@ wsclient_loop *wsclient_loop_new(void)
 	lws_set_log_level(LLL_ERR, NULL);
 	wsclient_loop *loop = xcalloc(1, sizeof(*loop));
 	loop->sul_due = INT64_MAX;
+	if (uv_loop_init(&loop->uv)) {
+		free(loop);
+		return NULL;
+	}
+	uv_timer_init(&loop->uv, &loop->wake_timer);
+	void *loops[1] = {&loop->uv};
+	info.foreign_loops = loops;
+	info.pcontext = &loop->ctx;
 	loop->ctx = lws_create_context(&info);
 	if (!loop->ctx) {
+		uv_close((uv_handle_t *)&loop->wake_timer, NULL);
+		uv_run(&loop->uv, UV_RUN_DEFAULT);
+		uv_loop_close(&loop->uv);
 		free(loop);
 		return NULL;
 	}
 	return loop;
 }
 
-static void wake_cb(lws_sorted_usec_list_t *sul)
+static void wake_cb(uv_timer_t *t)
 {
-	(void)sul; /* only there to end the poll wait */
+	(void)t; /* only there to end the wait */
 }
 
 int wsclient_loop_run(wsclient_loop *loop, int timeout_ms)
 {
 	assert(loop && !loop->destroying);
-	int n;
 	if (timeout_ms <= 0) {
-		n = lws_service(loop->ctx, -1); /* lws 4.1: negative = do not wait */
+		uv_run(&loop->uv, UV_RUN_NOWAIT);
 	} else {
-		lws_sul_schedule(loop->ctx, 0, &loop->wake, wake_cb,
-				 (lws_usec_t)timeout_ms * LWS_US_PER_MS);
-		n = lws_service(loop->ctx, 0);
-		lws_sul_cancel(&loop->wake);
+		uv_timer_start(&loop->wake_timer, wake_cb, (uint64_t)timeout_ms, 0);
+		uv_run(&loop->uv, UV_RUN_ONCE);
+		uv_timer_stop(&loop->wake_timer);
 	}
-	return n < 0 ? WSCLIENT_ELWS : 0;
+	return loop->ctx ? 0 : WSCLIENT_ELWS;
 }
 
 void wsclient_loop_free(wsclient_loop *loop)
@@ -527,8 +542,17 @@ void wsclient_loop_free(wsclient_loop *loop)
 	assert(loop->ntimers == 0);
 	loop->destroying = true;
 	/* CLIENT_CLOSED/WSI_DESTROY (or a due deferred report) free most
-	 * handles; the rest, deferred reports among them, go here. */
+	 * handles; the rest, deferred reports among them, go here. On a foreign
+	 * loop the first destroy only starts closing lws' handles: run the loop so
+	 * the closes complete, then destroy again (lws clears loop->ctx through
+	 * info.pcontext once everything is gone). */
 	lws_context_destroy(loop->ctx);
+	uv_run(&loop->uv, UV_RUN_DEFAULT);
+	if (loop->ctx)
+		lws_context_destroy(loop->ctx);
+	uv_close((uv_handle_t *)&loop->wake_timer, NULL);
+	uv_run(&loop->uv, UV_RUN_DEFAULT);
+	uv_loop_close(&loop->uv);
 	for (wsclient_conn *c; (c = conn_pop_head(loop)) != NULL;)
 		conn_free(c);
 	free(loop->heap);
