@@ -111,6 +111,10 @@ static int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "chargeops: event_loop: libuv or poll\n");
 		return 2;
 	}
+	if (strcmp(cfg.clock, "wall") != 0 && strcmp(cfg.clock, "charger") != 0) {
+		fprintf(stderr, "chargeops: clock: wall or charger\n");
+		return 2;
+	}
 	if ((cfg.tls_cert[0] != 0) != (cfg.tls_key[0] != 0)) {
 		fprintf(stderr, "chargeops: --tls-cert and --tls-key go together\n");
 		return 2;

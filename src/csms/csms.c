@@ -52,7 +52,7 @@ static void cmd_timeout(struct cmd *c)
 static void log_frame(csms *cs, const char *charger, const char *dir, int type, const char *uid,
 		      const char *action, const char *text)
 {
-	store_write(cs->st, ST_FRAME, "sisiss" "s", charger, clock_now_ms(), dir, (int64_t)type, uid,
+	store_write(cs->st, ST_FRAME, "sisiss" "s", charger, csms_now(cs, charger), dir, (int64_t)type, uid,
 		    action, text);
 }
 
@@ -203,7 +203,7 @@ uint64_t csms_anomaly(csms *cs, const char *charger_id, const char *kind, const 
 		      const char *unique_id)
 {
 	metrics_count_anomaly(kind);
-	return store_write(cs->st, ST_ANOMALY, "siss" "s", charger_id, clock_now_ms(), kind, detail,
+	return store_write(cs->st, ST_ANOMALY, "siss" "s", charger_id, csms_now(cs, charger_id), kind, detail,
 			   unique_id);
 }
 
@@ -219,6 +219,10 @@ int csms_charger_time(session *s, const char *text, int64_t *ms, unsigned *flags
 		char d[128];
 		snprintf(d, sizeof(d), "timestamp without time zone read as UTC: %s", text);
 		csms_anomaly(s->cs, s->id, "timestamp_no_tz", d, NULL);
+	}
+	if (csms_charger_clock_on(s->cs)) {
+		csms_clock_observe(s, *ms); /* the charger's clock is the clock: no skew */
+		return 0;
 	}
 	int64_t skew = *ms - clock_now_ms();
 	if ((skew > 1000LL * s->cs->cfg.clock_skew_max || -skew > 1000LL * s->cs->cfg.clock_skew_max) &&
@@ -423,7 +427,7 @@ static void *ws_open(void *ctx, net_conn *c, const char *id, const char *peer)
 	s->cs = cs;
 	s->conn = c;
 	snprintf(s->id, sizeof(s->id), "%s", id);
-	s->connected_at = clock_now_ms();
+	s->connected_at = csms_now(cs, id);
 	s->last_rx_mono = clock_mono_ms();
 	s->pending = csms_charger_pending(cs, id);
 	session *old = hmap_put(&cs->sessions, id, s);
@@ -433,12 +437,15 @@ static void *ws_open(void *ctx, net_conn *c, const char *id, const char *peer)
 		fail_all_commands(old);
 		net_conn_close(old->conn, 1000, "replaced by a newer connection");
 		log_info("ocpp: %s reconnected from %s; previous connection replaced", id, peer);
-		store_write(cs->st, ST_CONNECTIVITY, "siis", id, s->connected_at, (int64_t)1,
-			    "reconnected; previous connection replaced");
+		snprintf(s->connect_reason, sizeof(s->connect_reason), "reconnected; previous connection replaced");
 	} else {
 		log_info("ocpp: %s connected from %s", id, peer);
-		store_write(cs->st, ST_CONNECTIVITY, "siis", id, s->connected_at, (int64_t)1, "connected");
+		snprintf(s->connect_reason, sizeof(s->connect_reason), "connected");
 	}
+	if (csms_charger_clock_on(cs) && !hmap_get(&cs->clocks, id))
+		s->connect_pending = 1; /* written when the charger's clock is known */
+	else
+		store_write(cs->st, ST_CONNECTIVITY, "siis", id, s->connected_at, (int64_t)1, s->connect_reason);
 	store_write(cs->st, ST_CHARGER_ONLINE, "iis", (int64_t)1, s->connected_at, id);
 	return s;
 }
@@ -456,7 +463,10 @@ static void ws_closed(void *ctx, void *sess, const char *reason)
 	s->conn = NULL;
 	if (!s->replaced && hmap_get(&cs->sessions, s->id) == s) {
 		hmap_del(&cs->sessions, s->id);
-		int64_t now = clock_now_ms();
+		if (s->connect_pending) /* no clock ever came: the wall clock it is */
+			store_write(cs->st, ST_CONNECTIVITY, "siis", s->id, s->connected_at, (int64_t)1,
+				    s->connect_reason);
+		int64_t now = csms_now(cs, s->id);
 		log_info("ocpp: %s disconnected: %s", s->id, reason);
 		store_write(cs->st, ST_CONNECTIVITY, "siis", s->id, now, (int64_t)0, reason);
 		store_write(cs->st, ST_CHARGER_ONLINE, "iis", (int64_t)0, now, s->id);
@@ -545,7 +555,8 @@ void csms_tick(void *ctx)
 		keepalive(cs, s, now);
 	}
 	/* Each prune deletes at most 50,000 frames, so it runs every second. */
-	if (cs->cfg.frame_retention_days > 0 && now - cs->last_prune_mono >= 1000) {
+	/* Not on charger clocks: a simulated history may lie months before the wall clock. */
+	if (cs->cfg.frame_retention_days > 0 && !csms_charger_clock_on(cs) && now - cs->last_prune_mono >= 1000) {
 		cs->last_prune_mono = now;
 		store_write(cs->st, ST_FRAME_PRUNE, "i",
 			    clock_now_ms() - 86400000LL * cs->cfg.frame_retention_days);
@@ -571,6 +582,7 @@ int csms_new(const config *cfg, store *st, csms **out, char *err, size_t errlen)
 	hmap_init(&cs->txn_keys);
 	hmap_init(&cs->memos);
 	hmap_init(&cs->on_connector);
+	hmap_init(&cs->clocks);
 	if (txn_load_active(cs, err, errlen)) {
 		csms_free(cs);
 		return -1;
@@ -603,6 +615,7 @@ void csms_free(csms *cs)
 		free(v);
 	}
 	hmap_release(&cs->memos);
+	csms_clock_free_all(cs);
 	txn_free_all(cs);
 	free(cs);
 }

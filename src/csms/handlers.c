@@ -25,18 +25,21 @@ static const char *str(const json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
-static json_t *now_json(void)
+/* The current time for s's charger (see clock.c), as OCPP text. */
+static json_t *now_json(session *s)
 {
 	char buf[32];
-	ocpp_time_format(clock_now_ms(), buf, sizeof(buf));
+	ocpp_time_format(csms_now(s->cs, s->id), buf, sizeof(buf));
 	return json_string(buf);
 }
 
 /* ---- id tags ---- */
 
-/* Builds idTagInfo for tag from the id_tags table. Returns a new reference. */
-static json_t *id_tag_info(csms *cs, const char *tag)
+/* Builds idTagInfo for tag from the id_tags table, expiry judged at s's charger's
+ * time. Returns a new reference. */
+static json_t *id_tag_info(session *s, const char *tag)
 {
+	csms *cs = s->cs;
 	json_t *info = json_object();
 	sqlite3_stmt *st = store_query(cs->st, SQ_ID_TAG);
 	if (!st)
@@ -49,7 +52,7 @@ static json_t *id_tag_info(csms *cs, const char *tag)
 	const char *status = (const char *)sqlite3_column_text(st, 0);
 	int has_expiry = sqlite3_column_type(st, 1) != SQLITE_NULL;
 	int64_t expiry = sqlite3_column_int64(st, 1);
-	if (has_expiry && strcmp(status, "Accepted") == 0 && expiry < clock_now_ms())
+	if (has_expiry && strcmp(status, "Accepted") == 0 && expiry < csms_now(cs, s->id))
 		status = "Expired";
 	json_object_set_new(info, "status", json_string(status));
 	if (has_expiry) {
@@ -169,7 +172,7 @@ static uint64_t store_meter_values(session *s, int connector, const int64_t *txi
 				   const json_t *meter_values)
 {
 	csms *cs = s->cs;
-	int64_t received = clock_now_ms();
+	int64_t received = csms_now(cs, s->id);
 	uint64_t seq = 0;
 	size_t i, j;
 	json_t *mv, *sv;
@@ -183,7 +186,9 @@ static uint64_t store_meter_values(session *s, int connector, const int64_t *txi
 		sb.len = 0;
 		sb_add(&sb, "[", 1);
 		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv)
+		{
 			add_sample(&sb, sv, t);
+		}
 		sb_add(&sb, "]", 1);
 		seq = store_write(cs->st, ST_METER_READING, "sipiis", s->id, (int64_t)connector, txid, ts, received,
 				  sb.buf);
@@ -197,7 +202,7 @@ static uint64_t store_meter_values(session *s, int connector, const int64_t *txi
 static int h_boot(HANDLER_ARGS)
 {
 	csms *cs = s->cs;
-	int64_t now = clock_now_ms();
+	int64_t now = csms_now(cs, s->id);
 	/* An operator may have accepted (or put back) the charger since it connected. */
 	s->pending = csms_charger_pending(cs, s->id);
 	store_write(cs->st, ST_CHARGER_BOOT, "sssssssss" "is", str(req, "chargePointVendor"),
@@ -209,7 +214,7 @@ static int h_boot(HANDLER_ARGS)
 				s->pending ? "Pending" : "Accepted", detail);
 	free(detail);
 	*reply = json_pack("{s:s, s:o, s:i}", "status", s->pending ? "Pending" : "Accepted",
-			   "currentTime", now_json(), "interval",
+			   "currentTime", now_json(s), "interval",
 			   s->pending ? cs->cfg.pending_interval : cs->cfg.heartbeat_interval);
 	log_info("ocpp: %s booted (%s %s, firmware %s): %s", s->id, str(req, "chargePointVendor"),
 		 str(req, "chargePointModel"),
@@ -220,17 +225,18 @@ static int h_boot(HANDLER_ARGS)
 
 static int h_heartbeat(HANDLER_ARGS)
 {
-	*need_seq = store_write(s->cs->st, ST_CHARGER_SEEN, "is", clock_now_ms(), s->id);
-	*reply = json_pack("{s:o}", "currentTime", now_json());
+	*need_seq = store_write(s->cs->st, ST_CHARGER_SEEN, "is", csms_now(s->cs, s->id), s->id);
+	*reply = json_pack("{s:o}", "currentTime", now_json(s));
 	return 0;
 }
 
 static int h_status(HANDLER_ARGS)
 {
 	csms *cs = s->cs;
-	int64_t received = clock_now_ms(), ts = 0;
+	int64_t ts = 0;
 	const char *tstext = str(req, "timestamp");
 	int has_ts = tstext && csms_charger_time(s, tstext, &ts, NULL) == 0;
+	int64_t received = csms_now(s->cs, s->id); /* after the timestamp may have moved the charger's clock */
 	int64_t conn = json_integer_value(json_object_get(req, "connectorId"));
 	const char *fmt = "sisssss" "pi";
 	store_write(cs->st, ST_CONNECTOR_STATUS, fmt, s->id, conn, str(req, "status"),
@@ -245,7 +251,7 @@ static int h_status(HANDLER_ARGS)
 
 static int h_authorize(HANDLER_ARGS)
 {
-	*reply = json_pack("{s:o}", "idTagInfo", id_tag_info(s->cs, str(req, "idTag")));
+	*reply = json_pack("{s:o}", "idTagInfo", id_tag_info(s, str(req, "idTag")));
 	return 0;
 }
 
@@ -299,7 +305,7 @@ static int h_start(HANDLER_ARGS)
 		log_info("ocpp: %s started transaction %lld on connector %d for %s", s->id,
 			 (long long)t->id, connector, tag);
 	}
-	*reply = json_pack("{s:o, s:I}", "idTagInfo", id_tag_info(cs, tag), "transactionId",
+	*reply = json_pack("{s:o, s:I}", "idTagInfo", id_tag_info(s, tag), "transactionId",
 			   (json_int_t)t->id);
 	return 0;
 }
@@ -333,7 +339,7 @@ static int h_stop(HANDLER_ARGS)
 		int64_t ts;
 		unsigned tflags = 0;
 		if (csms_charger_time(s, tstext, &ts, &tflags))
-			ts = clock_now_ms();
+			ts = csms_now(cs, s->id);
 		if (tflags & OCPP_TIME_NO_TZ)
 			txn_flag(t, "timestamp_no_tz");
 		if (data)
@@ -362,7 +368,7 @@ static int h_stop(HANDLER_ARGS)
 		log_info("ocpp: %s stopped transaction %lld: %lld Wh (%s)", s->id, (long long)id,
 			 (long long)energy, reason ? reason : "Local");
 	}
-	*reply = tag ? json_pack("{s:o}", "idTagInfo", id_tag_info(cs, tag)) : json_object();
+	*reply = tag ? json_pack("{s:o}", "idTagInfo", id_tag_info(s, tag)) : json_object();
 	return 0;
 }
 
@@ -390,14 +396,37 @@ static int h_meter_values(HANDLER_ARGS)
 	return 0;
 }
 
+/* DataTransfer extensions the central system understands: vendorId, messageId,
+ * and what handles the data (0 = taken). */
+static const struct {
+	const char *vendor, *message;
+	int (*take)(session *s, const char *data);
+} vendor_messages[] = {
+    {"org.chargeops.sim", "clock", csms_clock_declare},
+};
+
 static int h_data_transfer(HANDLER_ARGS)
 {
+	const char *vendor = str(req, "vendorId");
+	const char *message = str(req, "messageId");
 	char *detail = json_dumps(req, JSON_COMPACT);
-	store_write(s->cs->st, ST_EVENT, "sisss", s->id, clock_now_ms(), "data_transfer",
-		    str(req, "vendorId"), detail);
+	store_write(s->cs->st, ST_EVENT, "sisss", s->id, csms_now(s->cs, s->id), "data_transfer", vendor,
+		    detail);
 	free(detail);
-	/* No vendor extensions are registered: the answer the specification gives for that. */
-	*reply = json_pack("{s:s}", "status", "UnknownVendorId");
+	const char *status = "UnknownVendorId";
+	for (size_t i = 0; i < sizeof(vendor_messages) / sizeof(vendor_messages[0]); i++) {
+		if (strcmp(vendor, vendor_messages[i].vendor) != 0)
+			continue;
+		status = "UnknownMessageId";
+		if (message && strcmp(message, vendor_messages[i].message) == 0) {
+			status = vendor_messages[i].take(s, str(req, "data")) == 0 ? "Accepted" : "Rejected";
+			break;
+		}
+	}
+	/* The clock declaration is a simulator's; a server on wall time does not know it. */
+	if (!csms_charger_clock_on(s->cs) && strcmp(status, "Rejected") == 0)
+		status = "UnknownVendorId";
+	*reply = json_pack("{s:s}", "status", status);
 	return 0;
 }
 
@@ -405,7 +434,7 @@ static int h_diagnostics_status(HANDLER_ARGS)
 {
 	const char *st = str(req, "status");
 	store_write(s->cs->st, ST_CHARGER_DIAG, "ss", st, s->id);
-	store_write(s->cs->st, ST_EVENT, "sisss", s->id, clock_now_ms(), "diagnostics", st,
+	store_write(s->cs->st, ST_EVENT, "sisss", s->id, csms_now(s->cs, s->id), "diagnostics", st,
 		    (const char *)NULL);
 	*reply = json_object();
 	return 0;
@@ -415,7 +444,7 @@ static int h_firmware_status(HANDLER_ARGS)
 {
 	const char *st = str(req, "status");
 	store_write(s->cs->st, ST_CHARGER_FIRMWARE, "ss", st, s->id);
-	store_write(s->cs->st, ST_EVENT, "sisss", s->id, clock_now_ms(), "firmware", st,
+	store_write(s->cs->st, ST_EVENT, "sisss", s->id, csms_now(s->cs, s->id), "firmware", st,
 		    (const char *)NULL);
 	*reply = json_object();
 	return 0;

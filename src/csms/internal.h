@@ -25,6 +25,9 @@ typedef struct session {
 	int64_t ping_sent_mono; /* 0 = no ping outstanding */
 	int flagged_no_tz; /* anomaly already recorded on this connection */
 	int flagged_skew;
+	/* clock = charger: the connectivity row waits for the charger's clock (clock.c) */
+	int connect_pending;
+	char connect_reason[64];
 	struct cmd *inflight;
 	struct cmd *q_head, *q_tail;
 } session;
@@ -68,6 +71,7 @@ struct csms {
 	hmap txn_keys;    /* start dedup key -> txn */
 	hmap memos;       /* charger id -> call_memo */
 	hmap on_connector; /* "charger\x1fconnector" -> its active txn */
+	hmap clocks;      /* charger id -> charger_clock (clock = charger only) */
 	int64_t next_txn_id;
 	uint64_t next_call;
 	int64_t last_prune_mono;
@@ -91,6 +95,19 @@ uint64_t csms_anomaly(csms *cs, const char *charger_id, const char *kind, const 
 /* Parses a charger timestamp, flagging zone-less and skewed ones (anomaly once per
  * connection). *flags (may be NULL) gets OCPP_TIME_* bits. Returns 0 or -1. */
 int csms_charger_time(session *s, const char *text, int64_t *ms, unsigned *flags);
+
+/* Charger clocks (clock.c). */
+/* Whether records take each charger's own clock (setting clock = charger). */
+int csms_charger_clock_on(const csms *cs);
+/* The time for a record of charger_id (NULL: the server's): the wall clock, or in
+ * charger-clock mode that charger's clock when it is known. */
+int64_t csms_now(csms *cs, const char *charger_id);
+/* A timestamp t from s's charger: moves its clock forward to t (charger-clock mode). */
+void csms_clock_observe(session *s, int64_t t);
+/* A simulator's clock declaration (DataTransfer data text). 0 if taken, -1 if not
+ * (wall-clock mode, or malformed). */
+int csms_clock_declare(session *s, const char *data);
+void csms_clock_free_all(csms *cs);
 
 /* Transactions (txn.c). */
 void txn_index_add(csms *cs, txn *t);

@@ -212,7 +212,7 @@ int csms_close_transaction(csms *cs, int64_t id, const int64_t *meter_stop, cons
 	txn_flag(t, "closed_by_operator");
 	txn_complete(cs, t, stop);
 	int64_t reg_energy = t->reg_count ? llround(t->reg_max - (double)t->meter_start) : 0;
-	store_write(cs->st, ST_TXN_STOP, "iiisssssp" "i", clock_now_ms(), stop, energy, "Other", (const char *)NULL,
+	store_write(cs->st, ST_TXN_STOP, "iiisssssp" "i", csms_now(cs, t->charger_id), stop, energy, "Other", (const char *)NULL,
 		    "operator", reason, t->flags, t->reg_count ? &reg_energy : NULL, id);
 	log_info("csms: transaction %lld closed by %s: %s", (long long)id, who ? who : "an operator",
 		 reason ? reason : "");

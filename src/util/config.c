@@ -41,6 +41,7 @@ static const struct setting settings[] = {
 	I("pending_interval", pending_interval, 1, 86400),
 	S("log_level", log_level),
 	S("event_loop", event_loop),
+	S("clock", clock),
 };
 
 void config_defaults(config *c)
@@ -59,6 +60,7 @@ void config_defaults(config *c)
 	c->pending_interval = 60;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 	snprintf(c->event_loop, sizeof(c->event_loop), "libuv");
+	snprintf(c->clock, sizeof(c->clock), "wall");
 }
 
 int config_set(config *c, const char *key, const char *value, char *err, int errlen)

@@ -27,7 +27,7 @@ struct fx {
 	session s;
 };
 
-static int setup(void **state)
+static int setup_clock(void **state, const char *clock)
 {
 	log_set_level(LOG_WARN);
 	struct fx *f = calloc(1, sizeof(*f));
@@ -38,6 +38,7 @@ static int setup(void **state)
 	config cfg;
 	config_defaults(&cfg);
 	cfg.heartbeat_interval = 123;
+	snprintf(cfg.clock, sizeof(cfg.clock), "%s", clock);
 	assert_int_equal(csms_new(&cfg, f->st, &f->cs, err, sizeof(err)), 0);
 	sqlite3_exec(store_db(f->st),
 		     "INSERT INTO chargers(id, created_at) VALUES('CP-1', 0);"
@@ -50,6 +51,16 @@ static int setup(void **state)
 	snprintf(f->s.id, sizeof(f->s.id), "CP-1");
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_clock(state, "wall");
+}
+
+static int setup_charger_clock(void **state)
+{
+	return setup_clock(state, "charger");
 }
 
 static int teardown(void **state)
@@ -334,6 +345,73 @@ static void test_clock_skew_flagged_once(void **state)
 	assert_int_equal(scalar(f, "SELECT COUNT(*) FROM status_history"), 2);
 }
 
+/* Milliseconds since the epoch of an RFC 3339 text. */
+static int64_t at(const char *text)
+{
+	int64_t ms;
+	unsigned flags;
+	assert_int_equal(ocpp_time_parse(text, &ms, &flags), 0);
+	return ms;
+}
+
+/* On charger clocks, a simulator's declared time and speed become the time of the
+ * charger's records and answers; older timestamps do not move it back, and no
+ * clock skew is flagged. */
+static void test_charger_clock_declared(void **state)
+{
+	struct fx *f = *state;
+	json_t *r = call(f, "DataTransfer",
+			 "{\"vendorId\":\"org.chargeops.sim\",\"messageId\":\"clock\","
+			 "\"data\":\"{\\\"time\\\":\\\"2025-03-01T10:00:00.000Z\\\",\\\"speed\\\":3600}\"}");
+	assert_string_equal(json_string_value(json_object_get(r, "status")), "Accepted");
+	json_decref(r);
+	int64_t t0 = at("2025-03-01T10:00:00Z");
+	usleep(50 * 1000); /* 50 ms of wall time = 180 s of charger time */
+	int64_t now = csms_now(f->cs, "CP-1");
+	assert_true(now >= t0 + 150 * 1000);
+	assert_true(now < t0 + 3600 * 1000);
+	r = call(f, "Heartbeat", "{}");
+	int64_t hb = at(json_string_value(json_object_get(r, "currentTime")));
+	json_decref(r);
+	assert_true(hb >= now && hb < t0 + 3600 * 1000);
+	/* A sample queued offline an hour earlier is stored at its time, received "now". */
+	json_decref(call(f, "MeterValues",
+			 "{\"connectorId\":1,\"meterValue\":[{\"timestamp\":\"2025-03-01T09:00:00Z\","
+			 "\"sampledValue\":[{\"value\":\"10\"}]}]}"));
+	assert_int_equal(scalar(f, "SELECT time FROM meter_readings"), at("2025-03-01T09:00:00Z"));
+	long long received = scalar(f, "SELECT received_at FROM meter_readings");
+	assert_true(received >= now && received < t0 + 3600 * 1000);
+	/* A newer timestamp moves the clock forward. */
+	json_decref(call(f, "StatusNotification",
+			 "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Available\","
+			 "\"timestamp\":\"2025-03-02T00:00:00Z\"}"));
+	assert_true(csms_now(f->cs, "CP-1") >= at("2025-03-02T00:00:00Z"));
+	assert_true(scalar(f, "SELECT received_at FROM status_history") >= at("2025-03-02T00:00:00Z"));
+	assert_int_equal(scalar(f, "SELECT COUNT(*) FROM anomalies WHERE kind='clock_skew'"), 0);
+	/* Other chargers keep the wall clock until they say otherwise. */
+	assert_true(csms_now(f->cs, "CP-2") > at("2026-01-01T00:00:00Z"));
+	/* A malformed declaration is refused. */
+	r = call(f, "DataTransfer",
+		 "{\"vendorId\":\"org.chargeops.sim\",\"messageId\":\"clock\",\"data\":\"{}\"}");
+	assert_string_equal(json_string_value(json_object_get(r, "status")), "Rejected");
+	json_decref(r);
+}
+
+/* On the wall clock (the default) the declaration is an unknown vendor's message. */
+static void test_wall_clock_ignores_declaration(void **state)
+{
+	struct fx *f = *state;
+	json_t *r = call(f, "DataTransfer",
+			 "{\"vendorId\":\"org.chargeops.sim\",\"messageId\":\"clock\","
+			 "\"data\":\"{\\\"time\\\":\\\"2025-03-01T10:00:00.000Z\\\",\\\"speed\\\":3600}\"}");
+	assert_string_equal(json_string_value(json_object_get(r, "status")), "UnknownVendorId");
+	json_decref(r);
+	assert_true(csms_now(f->cs, "CP-1") > at("2026-01-01T00:00:00Z"));
+	r = call(f, "DataTransfer", "{\"vendorId\":\"org.chargeops.sim\",\"messageId\":\"other\"}");
+	assert_string_equal(json_string_value(json_object_get(r, "status")), "UnknownMessageId");
+	json_decref(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +427,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_data_transfer_and_notifications, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overlapping_transaction_flagged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_skew_flagged_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_charger_clock_declared, setup_charger_clock, teardown),
+		cmocka_unit_test_setup_teardown(test_wall_clock_ignores_declaration, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
