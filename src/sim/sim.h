@@ -155,4 +155,12 @@ json_t *sim_msg_stop(int tx_id, const char *id_tag, int64_t meter_stop, const ch
 json_t *sim_msg_firmware_status(const char *status);
 json_t *sim_msg_diagnostics_status(const char *status);
 
+/* The clock declaration a simulated charger sends after every accepted boot:
+ * a DataTransfer from SIM_CLOCK_VENDOR with messageId SIM_CLOCK_MESSAGE and
+ * data the JSON text {"time":"<now_ms, RFC 3339 with ms, Z>","speed":X}, so
+ * that a central system can tell simulated time from its own clock. */
+#define SIM_CLOCK_VENDOR "org.chargeops.sim"
+#define SIM_CLOCK_MESSAGE "clock"
+json_t *sim_msg_clock(int64_t now_ms, double speed);
+
 #endif

@@ -61,12 +61,6 @@ static sim_connector *connector_with_tx(sim_charger *ch, int tx_id)
 	return NULL;
 }
 
-static bool can_start(const sim_connector *c, const char *id_tag)
-{
-	return c->phase == PH_IDLE && strcmp(sim_idle_status(c), "Unavailable") != 0 &&
-	       (!c->reserved || strcmp(c->reserved_tag, id_tag) == 0);
-}
-
 /* Simulated epoch ms of a request's date-time field, or fallback. */
 static int64_t time_of(const json_t *o, const char *key, int64_t fallback)
 {
@@ -182,16 +176,16 @@ static json_t *on_remote_start(sim_charger *ch, const json_t *req)
 	sim_connector *c = NULL;
 	if (has(req, "connectorId")) {
 		c = connector_at(ch, int_of(req, "connectorId", -1));
-		if (c && !can_start(c, tag))
+		if (c && (!tag || !sim_session_can_start(c, tag)))
 			c = NULL;
 	} else {
 		for (int i = 1; i <= ch->nconn && !c; i++)
-			if (can_start(&ch->conns[i], tag))
+			if (tag && sim_session_can_start(&ch->conns[i], tag))
 				c = &ch->conns[i];
 	}
 	if (!c || !tag)
 		return status_reply("Rejected");
-	sim_session_begin(c, tag, true);
+	sim_session_remote_start(c, tag);
 	const json_t *profile = json_object_get(req, "chargingProfile");
 	if (profile)
 		install_profile(ch, c->id, profile, -1);
@@ -330,12 +324,17 @@ void sim_calls_fw_step(sim_event *ev)
 	sim_reboot(ch);
 }
 
+void sim_firmware_update(sim_charger *ch, int64_t at)
+{
+	int64_t now = sim_now(ch->w);
+	ch->fw_step = 1;
+	sim_event_at(ch->w, &ch->fw_ev, at > now ? at : now);
+}
+
 static json_t *on_update_firmware(sim_charger *ch, const json_t *req)
 {
 	int64_t now = sim_now(ch->w);
-	int64_t at = time_of(req, "retrieveDate", now);
-	ch->fw_step = 1;
-	sim_event_at(ch->w, &ch->fw_ev, at > now ? at : now);
+	sim_firmware_update(ch, time_of(req, "retrieveDate", now));
 	return json_object();
 }
 

@@ -65,15 +65,20 @@ sim_fault *sim_fault_start(sim_charger *ch, enum sim_fault_type type, int connec
 	return f;
 }
 
-/* Draws the next occurrence of (type, connector) after `from`. */
+/* Draws the next occurrence of (type, connector) after `from`. A boot loop
+ * occurs at its rate only: its onset is the vendor pushing a firmware update
+ * (sim_fault_fire), its failure the install of that update. */
 static void draw(sim_charger *ch, int type, int connector, int64_t from, bool initial)
 {
 	const sim_fault_param *p = param(ch, type);
-	if (type == SIM_F_BOOT_LOOP || (type == SIM_F_DC_MODULE && ch->nmodules == 0))
-		return; /* boot loops follow firmware updates only */
+	if (type == SIM_F_DC_MODULE && ch->nmodules == 0)
+		return;
+	if (type == SIM_F_BOOT_LOOP && p->rate_per_year <= 0)
+		return; /* then boot loops follow server-sent updates only */
 	double span = sim_rng_range(&ch->rng, p->progress_days[0], p->progress_days[1]) * DAY_MS;
 	int64_t onset;
-	if (initial && sim_rng_range(&ch->rng, 0, 1) < p->initial_share) {
+	if (initial && type != SIM_F_BOOT_LOOP &&
+	    sim_rng_range(&ch->rng, 0, 1) < p->initial_share) {
 		onset = from - (int64_t)(sim_rng_range(&ch->rng, 0, 0.95) * span);
 	} else {
 		if (p->rate_per_year <= 0)
@@ -82,8 +87,10 @@ static void draw(sim_charger *ch, int type, int connector, int64_t from, bool in
 	}
 	if (onset > ch->w->horizon_ms)
 		return;
-	/* Contact wear fails when the physics trips it, not on a schedule. */
-	int64_t fail = type == SIM_F_CONTACT_WEAR ? -1 : onset + (int64_t)span;
+	/* Contact wear fails when the physics trips it, a boot loop when the
+	 * pushed firmware is installed: not on a schedule. */
+	bool emergent = type == SIM_F_CONTACT_WEAR || type == SIM_F_BOOT_LOOP;
+	int64_t fail = emergent ? -1 : onset + (int64_t)span;
 	sim_fault *f = sim_fault_start(ch, (enum sim_fault_type)type, connector, onset, fail);
 	if (f)
 		f->span = (int64_t)span;
@@ -200,9 +207,12 @@ static void on_fail(sim_charger *ch, sim_fault *f, int64_t now)
 	}
 }
 
+/* After a repair: the next occurrence, unless one is already planned (a
+ * boot loop from a server-sent update has its rate-drawn successor). */
 static void renew(sim_charger *ch, int type, int connector, int64_t from)
 {
-	draw(ch, type, connector, from, false);
+	if (!find(ch, type, connector, SIM_FS_LATENT))
+		draw(ch, type, connector, from, false);
 }
 
 void sim_fault_repair(sim_charger *ch, sim_fault *f, int64_t at, const char *by)
@@ -221,7 +231,10 @@ void sim_fault_repair(sim_charger *ch, sim_fault *f, int64_t at, const char *by)
 		break;
 	case SIM_F_BOOT_LOOP:
 		ch->boot_loop = false;
-		snprintf(ch->firmware, sizeof(ch->firmware), "%s", ch->type->firmware);
+		/* A technician rolls back to the model's firmware; a later update
+		 * keeps the version it installed. */
+		if (strcmp(by, "firmware_update") != 0)
+			snprintf(ch->firmware, sizeof(ch->firmware), "%s", ch->type->firmware);
 		break;
 	case SIM_F_METER:
 		break; /* a new meter counts on from the old one's last reading */
@@ -279,8 +292,11 @@ void sim_fault_fire(sim_event *ev)
 	int64_t now = sim_now(ch->w);
 	for (int i = 0; i < ch->nfaults; i++) {
 		sim_fault *f = &ch->faults[i];
-		if (f->stage == SIM_FS_LATENT && f->onset <= now)
+		if (f->stage == SIM_FS_LATENT && f->onset <= now) {
 			f->stage = SIM_FS_DEGRADING;
+			if (f->type == SIM_F_BOOT_LOOP) /* the vendor pushes its update */
+				sim_firmware_update(ch, now);
+		}
 		if (f->stage == SIM_FS_DEGRADING && f->type == SIM_F_DC_MODULE && f->span > 0) {
 			double frac = (double)(now - f->onset) / (double)f->span;
 			set_module(ch, f, 1.0 - (1.0 - MODULE_FLOOR) * fmin(frac, 1.0));
@@ -417,18 +433,24 @@ void sim_fault_on_reset(sim_charger *ch)
 			sim_connector_clear(&ch->conns[k]);
 }
 
+/* An install that finished fixes a boot loop in force; the firmware a
+ * vendor pushed (a degrading boot_loop, from the rate) always boot-loops,
+ * a server-sent one with probability boot_loop_share. */
 void sim_fault_on_firmware(sim_charger *ch)
 {
-	sim_fault *old = find(ch, SIM_F_BOOT_LOOP, 0, SIM_FS_LATENT);
+	sim_fault *old = find(ch, SIM_F_BOOT_LOOP, 0, SIM_FS_FAILED);
 	int64_t now = sim_now(ch->w);
 	if (old)
 		sim_fault_repair(ch, old, now, "firmware_update");
-	if (sim_rng_range(&ch->rng, 0, 1) >= ch->w->sc->boot_loop_share)
-		return;
-	sim_fault *f = sim_fault_start(ch, SIM_F_BOOT_LOOP, 0, now, now);
-	if (!f)
-		return;
-	f->stage = SIM_FS_DEGRADING;
+	sim_fault *f = find(ch, SIM_F_BOOT_LOOP, 0, SIM_FS_DEGRADING);
+	if (!f) {
+		if (sim_rng_range(&ch->rng, 0, 1) >= ch->w->sc->boot_loop_share)
+			return;
+		f = sim_fault_start(ch, SIM_F_BOOT_LOOP, 0, now, now);
+		if (!f)
+			return;
+		f->stage = SIM_FS_DEGRADING;
+	}
 	on_fail(ch, f, now);
 	ch->boot_loop = true;
 	sim_fault_reschedule(ch);

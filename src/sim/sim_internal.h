@@ -7,12 +7,16 @@
  *   sim_sched.c     simulated-time event queue (deterministic order)
  *   sim_scenario.c  scenario file, defaults, fleet layout, id tags
  *   sim_physics.c   power, energy, SoC, temperatures (sim.h)
- *   charger.c       connection, outage, outgoing call queue, registration
+ *   sim_charger.c   a charger's lifetime, random streams, transaction refs
+ *   sim_link.c      connection, reconnects, outages, reboots
+ *   sim_boot.c      registration (BootNotification), heartbeat
+ *   sim_queue.c     outgoing call queue and the answers to it
  *   sim_session.c   the session cycle of a connector, site power sharing
  *   sim_fault.c     faults and wear, their effects and ground-truth labels
  *   sim_calls.c     answers to central-system calls
  *   sim_config.c    configuration key table
- *   sim_api.c       registration through the REST API
+ *   sim_api.c       registration and remote starts through the REST API
+ *   sim_app.c       the drivers' app backend: a worker thread for its requests
  */
 #ifndef CHARGEOPS_SIM_INTERNAL_H
 #define CHARGEOPS_SIM_INTERNAL_H
@@ -44,6 +48,7 @@ typedef struct sim_opts {
 	const char *api_url, *token; /* register through the REST API first */
 	double speed;	      /* simulated seconds per wall second */
 	int64_t duration_s;   /* wall seconds; 0 = until a signal */
+	int64_t stop_grace_s; /* wall seconds to wait for the last answers at the end */
 	uint64_t seed;
 	int chargers; /* -1 = the scenario's count */
 	double rate;	/* initial connections per wall second */
@@ -120,7 +125,8 @@ typedef struct sim_scenario {
 	double arrival_soc[2], target_soc[2];
 	int tags;	 /* driver tag pool; 0 = legacy TAG<charger index> */
 	double unknown_share, blocked_share, expired_share;
-	double boot_loop_share; /* firmware updates that end in a boot loop */
+	double app_share;	/* sessions started from the driver's app (remote start) */
+	double boot_loop_share; /* server-sent firmware updates that end in a boot loop */
 	sim_fault_param faults[SIM_F_COUNT];
 } sim_scenario;
 
@@ -173,6 +179,8 @@ typedef struct sim_stats {
 	double energy_wh;      /* meterStop - meterStart of answered StopTransactions */
 	double true_energy_wh; /* what actually flowed in those sessions */
 	uint64_t outages, faults, labels;
+	uint64_t app_starts; /* app sessions whose RemoteStartTransaction arrived */
+	uint64_t app_failed; /* app sessions whose driver gave up waiting */
 } sim_stats;
 
 typedef struct sim_charger sim_charger;
@@ -185,11 +193,17 @@ typedef struct sim_site {
 	int n;
 } sim_site;
 
-/* Test hook: replaces the network. send() gets every outgoing frame. */
+/* Test hook: replaces the network. send() gets every outgoing frame;
+ * app_start (optional) every request of the drivers' app backend, which the
+ * test answers with sim_session_app_answered(). */
 typedef struct sim_sink {
 	void (*send)(sim_charger *ch, const char *text, size_t len, void *arg);
 	void *arg;
+	void (*app_start)(sim_charger *ch, int connector_id, const char *id_tag, uint32_t ticket,
+			  void *arg);
 } sim_sink;
+
+typedef struct sim_app sim_app;
 
 struct sim_world {
 	wsclient_loop *loop; /* NULL with a sink */
@@ -205,6 +219,7 @@ struct sim_world {
 	uint64_t seq;
 	wsclient_timer *sched_timer;
 	const sim_sink *sink;
+	sim_app *app; /* the drivers' app backend with --api, else NULL */
 	FILE *labels;
 	int64_t horizon_ms; /* faults are drawn up to this simulated time */
 	sim_site *sites;
@@ -237,6 +252,7 @@ enum sim_phase {
 	PH_CHARGING,	/* transaction running (event = next sample) */
 	PH_FINISHING,	/* transaction stopped, car still plugged (event = unplug) */
 	PH_FAULTED,	/* faulted, no session (event = fault clears) */
+	PH_APP_WAIT,	/* plugged in, the app asked for a remote start (event = give up) */
 };
 
 /* The transaction id of one session, shared by the calls that need it: it
@@ -267,6 +283,8 @@ typedef struct sim_connector {
 	/* The session. */
 	char id_tag[SIM_ID_TAG_MAX + 1];
 	bool remote, auth_ok, auth_done;
+	bool app;	     /* this driver starts from the app */
+	uint32_t app_ticket; /* numbers the app requests, to drop stale answers */
 	sim_txref *tx;
 	int64_t meter_start_wh;
 	double true_start_wh;
@@ -362,7 +380,7 @@ struct sim_charger {
 	sim_connector conns[SIM_CONNECTORS + 1];
 };
 
-/* ---- charger.c ---- */
+/* ---- sim_charger.c: lifetime and shared helpers ---- */
 
 /* splitmix64 streams: the next value, a uniform double in [lo, hi), a uniform
  * duration in ms between lo_s and hi_s seconds, an exponential variate. */
@@ -385,14 +403,39 @@ void sim_charger_stop(sim_charger *ch);
 bool sim_charger_done(const sim_charger *ch);
 /* Forces the connection closed (end of the stop grace period). */
 void sim_charger_abort(sim_charger *ch);
+/* Logs a state change when --verbose. */
+void sim_note(const sim_charger *ch, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- sim_link.c: connection, reconnects, outages, reboots ---- */
+
+/* Connects now (with a sink: comes up at once). */
+void sim_link_connect(sim_charger *ch);
+/* Closes the connection on our side once everything has been said. */
+void sim_link_leave(sim_charger *ch);
+/* The wall timer ch->boot_timer: reconnect, boot retry, reboot's close. */
+void sim_link_timer_fire(void *arg);
 /* One frame from the central system (also the test entry point). */
 void sim_charger_receive(sim_charger *ch, const char *text, size_t len);
 /* Simulated link outage: drop the connection now and stay away until
  * sim_charger_link_restore(); transaction messages wait in the queue. */
 void sim_charger_link_lose(sim_charger *ch);
 void sim_charger_link_restore(sim_charger *ch);
-/* Calls queued and in flight. */
-uint32_t sim_charger_backlog(const sim_charger *ch);
+/* Disconnects and boots again after a short pause (Reset). */
+void sim_reboot(sim_charger *ch);
+bool sim_online(const sim_charger *ch);
+
+/* ---- sim_boot.c: registration and heartbeat ---- */
+
+/* Queues a BootNotification first in line (unless one is queued). */
+void sim_send_boot(sim_charger *ch);
+/* The BootNotification was answered (payload borrowed), or failed. */
+void sim_boot_answered(sim_charger *ch, const json_t *payload);
+void sim_boot_failed(sim_charger *ch);
+/* The wall timer ch->hb_timer. */
+void sim_heartbeat_fire(void *arg);
+void sim_restart_heartbeat(sim_charger *ch);
+
+/* ---- sim_queue.c: outgoing calls and their answers ---- */
 
 /* Queues a CALL; takes the payload reference. `keep` calls (transaction
  * messages) survive a disconnect and go out after the next boot. tx: the
@@ -400,15 +443,24 @@ uint32_t sim_charger_backlog(const sim_charger *ch);
  * NULL; the call takes its own reference. */
 void sim_send_call(sim_charger *ch, const char *action, json_t *payload, int connector_id,
 		   bool keep, sim_txref *tx);
+/* Queues a CALL ahead of all others (BootNotification, the clock
+ * declaration); takes the payload. */
+void sim_send_call_first(sim_charger *ch, const char *action, json_t *payload);
 /* Sends queued calls if the charger may (no call in flight, registered). */
 void sim_pump(sim_charger *ch);
-void sim_send_boot(sim_charger *ch);
-/* Disconnects and boots again after a short pause (Reset). */
-void sim_reboot(sim_charger *ch);
-void sim_restart_heartbeat(sim_charger *ch);
-bool sim_online(const sim_charger *ch);
-/* Logs a state change when --verbose. */
-void sim_note(const sim_charger *ch, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whether a call of this action is queued or in flight; how many. */
+bool sim_queue_has(const sim_charger *ch, const char *action);
+int sim_queue_count(const sim_charger *ch, const char *action);
+/* Calls queued and in flight. */
+uint32_t sim_charger_backlog(const sim_charger *ch);
+/* An answer (CALLRESULT or CALLERROR, borrowed) to the call in flight. */
+void sim_queue_answer(sim_charger *ch, const ocpp_frame *f);
+/* The wall timer ch->call_timer: the call in flight got no answer. */
+void sim_queue_timeout(void *arg);
+/* After a disconnect: keeps the transaction messages, fails the rest. */
+void sim_queue_requeue(sim_charger *ch);
+/* Frees every call without answers (sim_charger_free). */
+void sim_queue_release(sim_charger *ch);
 
 /* ---- sim_session.c ---- */
 
@@ -422,6 +474,14 @@ void sim_send_status(sim_connector *c, const char *status, const char *error_cod
 void sim_send_meter_values(sim_connector *c, const char *context);
 /* Starts a session on c for id_tag (copied); remote = RemoteStartTransaction. */
 void sim_session_begin(sim_connector *c, const char *id_tag, bool remote);
+/* RemoteStartTransaction for c (idle, or a driver waiting for the app);
+ * id_tag is copied. */
+void sim_session_remote_start(sim_connector *c, const char *id_tag);
+/* Whether c would take a RemoteStartTransaction for id_tag now. */
+bool sim_session_can_start(const sim_connector *c, const char *id_tag);
+/* The app backend's answer to request `ticket` of connector_id: ok = the
+ * charger accepted the remote start; otherwise the driver gives up. */
+void sim_session_app_answered(sim_charger *ch, int connector_id, uint32_t ticket, bool ok);
 /* Ends c's session (any phase) with an OCPP stop reason (static string). */
 void sim_session_stop(sim_connector *c, const char *reason);
 /* Faults c: ends its session (reason "Other") and shows Faulted/error_code. */
@@ -474,6 +534,10 @@ void sim_fault_reschedule(sim_charger *ch);
 
 void sim_calls_dispatch(sim_charger *ch, const ocpp_frame *call);
 void sim_calls_fw_step(sim_event *ev);
+/* Starts a firmware update at simulated time `at` (UpdateFirmware, or the
+ * vendor's own push): Downloading, Downloaded, Installing, Installed, reboot
+ * with a new version. */
+void sim_firmware_update(sim_charger *ch, int64_t at);
 void sim_calls_diag_step(sim_event *ev);
 
 /* ---- sim_config.c ---- */
@@ -487,12 +551,45 @@ void sim_cfg_store(sim_charger *ch, const char *key, const char *value);
 const char *sim_cfg_change(sim_charger *ch, const char *key, const char *value);
 json_t *sim_cfg_get_configuration(const sim_charger *ch, const json_t *keys);
 
+/* ---- sim_app.c ---- */
+
+/* The backend for --api: a worker thread; NULL if it cannot start. w is
+ * borrowed; the caller owns the result. sim_app_free() stops the worker at
+ * once and drops answers not handed back yet. */
+sim_app *sim_app_new(sim_world *w);
+void sim_app_free(sim_app *a);
+/* Whether app sessions can ask a backend (else they tap a card). */
+bool sim_app_available(const sim_world *w);
+/* Asks the backend to have c's session started remotely; the driver waits
+ * patience_ms of simulated time. The answer comes back later, on the loop
+ * thread, through sim_session_app_answered(). */
+void sim_app_request(sim_connector *c, int64_t patience_ms);
+
 /* ---- sim_api.c ---- */
+
+enum {
+	SIM_API_EIO = -5,	  /* connection failed or closed */
+	SIM_API_EHTTP = -22,	  /* an answer we cannot read, or an unexpected status */
+	SIM_API_ETIMEDOUT = -110, /* no answer in time */
+	SIM_API_ESTOPPED = -125,  /* the owner asked us to stop */
+	SIM_API_EREFUSED = -111,  /* RemoteStartTransaction answered, but not Accepted */
+};
+const char *sim_api_strerror(int rc);
 
 /* Registers the world's sites, chargers and driver tags through the REST
  * API at api_url with token. Returns 0 or a negative code (logged). */
 int sim_api_register(sim_world *w, sim_charger **chargers, int n);
 /* The charger's password: --password, or one derived from seed and id. */
 void sim_password(const sim_opts *o, const char *id, char *buf, size_t size);
+
+/* A REST client for one thread (sim_app.c's worker). url and token are
+ * borrowed; once stop_fd (or -1) is readable every wait ends at once. */
+typedef struct sim_api_client sim_api_client;
+sim_api_client *sim_api_client_new(const char *url, const char *token, int stop_fd);
+void sim_api_client_free(sim_api_client *c);
+/* Asks the central system to send RemoteStartTransaction; 0 = the charger
+ * accepted, else a negative code or the HTTP status, explained in why. */
+int sim_api_remote_start(sim_api_client *c, const char *charger_id, int connector_id,
+			 const char *id_tag, int timeout_s, char *why, size_t whylen);
 
 #endif

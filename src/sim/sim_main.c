@@ -1,11 +1,12 @@
 /*
  * sim_main.c - `chargeops sim`: the command line of the fleet simulator. It
  * parses the options, loads the scenario, lays out the fleet, registers it
- * through the REST API if asked, raises the open-file limit, starts the
- * chargers at a steady rate (no thundering herd unless asked for), runs the
- * event loop until --duration or a signal, then stops every charger cleanly
- * (running transactions are ended and answered, connections closed, open
- * faults labelled) and prints a summary.
+ * through the REST API if asked (and then starts the drivers' app backend,
+ * sim_app.c), raises the open-file limit, starts the chargers at a steady
+ * rate (no thundering herd unless asked for), runs the event loop until
+ * --duration or a signal, then stops every charger cleanly (running
+ * transactions are ended, their answers awaited for up to --stop-grace,
+ * connections closed, open faults labelled) and prints a summary.
  */
 #include "sim/sim_internal.h"
 
@@ -22,7 +23,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#define STOP_GRACE_MS 5000  /* wall: for last StopTransactions to be answered */
+#define STOP_GRACE_S 30	    /* wall: default for last StopTransactions to be answered */
 #define CLOSE_GRACE_MS 2000 /* wall: for Close handshakes */
 #define STARTER_TICK_MS 10
 
@@ -42,7 +43,8 @@ static void usage(FILE *f)
 	      "  --scenario FILE    scenario (JSON, see docs/simulator.md; default: 5 AC chargers)\n"
 	      "  --labels FILE      append ground truth of faults as JSON lines\n"
 	      "  --api URL          register sites, chargers and id tags through the REST API\n"
-	      "                     at URL (http://HOST:PORT) first; needs --token\n"
+	      "                     at URL (http://HOST:PORT) first, and start the sessions of\n"
+	      "                     app drivers through it; needs --token\n"
 	      "  --token TOKEN      API token (operator or admin) for --api\n"
 	      "  --prefix P         charger id prefix (default CP-)\n"
 	      "  --password PW      HTTP Basic auth password (user = charger id); with --api\n"
@@ -50,6 +52,9 @@ static void usage(FILE *f)
 	      "                     from the seed and its id\n"
 	      "  --speed X          simulated clock runs X times faster (default 1)\n"
 	      "  --duration S       stop after S wall seconds (default 0 = until a signal)\n"
+      "  --stop-grace S     at the end, wait up to S wall seconds for the answers to\n"
+      "                     the last StopTransactions (default 30; a second signal\n"
+      "                     ends at once)\n"
 	      "  --seed S           random seed (default 1)\n"
 	      "  --id-tag TAG       idTag for every session (default: the scenario's drivers, or\n"
 	      "                     TAG1, TAG2, ... per charger)\n"
@@ -101,7 +106,8 @@ static int parse_args(int argc, char **argv, sim_opts *o)
 		O_SCENARIO,
 		O_LABELS,
 		O_API,
-		O_TOKEN
+		O_TOKEN,
+		O_STOP_GRACE
 	};
 	static const struct option longopts[] = {
 	    {"url", required_argument, NULL, O_URL},
@@ -121,10 +127,16 @@ static int parse_args(int argc, char **argv, sim_opts *o)
 	    {"labels", required_argument, NULL, O_LABELS},
 	    {"api", required_argument, NULL, O_API},
 	    {"token", required_argument, NULL, O_TOKEN},
+	    {"stop-grace", required_argument, NULL, O_STOP_GRACE},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	*o = (sim_opts){.prefix = "CP-", .speed = 1.0, .seed = 1, .rate = 200, .chargers = -1};
+	*o = (sim_opts){.prefix = "CP-",
+			.speed = 1.0,
+			.seed = 1,
+			.rate = 200,
+			.chargers = -1,
+			.stop_grace_s = STOP_GRACE_S};
 	optind = 0; /* GNU: full reset, sim_main may run more than once */
 	opterr = 1;
 	int opt;
@@ -200,6 +212,11 @@ static int parse_args(int argc, char **argv, sim_opts *o)
 		case O_TOKEN:
 			o->token = optarg;
 			break;
+		case O_STOP_GRACE:
+			if (parse_int(optarg, 0, 86400, &n) < 0)
+				goto bad;
+			o->stop_grace_s = n;
+			break;
 		case 'h':
 			return 1;
 		default:
@@ -274,13 +291,56 @@ static int count_done(sim_charger **chargers, int n)
 	return done;
 }
 
-/* Runs the loop until every charger is done, time is up, or a new signal. */
-static void drain(sim_world *w, sim_charger **chargers, int n, int64_t grace_ms)
+/* StopTransactions queued or in flight, i.e. not answered yet. */
+static long pending_stops(sim_charger **chargers, int n)
+{
+	long stops = 0;
+	for (int i = 0; i < n; i++)
+		stops += sim_queue_count(chargers[i], "StopTransaction");
+	return stops;
+}
+
+/* Runs the loop until every charger is done, time is up, or a new signal;
+ * returns true if a signal cut it short. */
+static bool drain(sim_world *w, sim_charger **chargers, int n, int64_t grace_ms)
 {
 	int64_t end = wsclient_now_ms() + grace_ms;
 	got_signal = 0;
 	while (count_done(chargers, n) < n && wsclient_now_ms() < end && !got_signal)
 		wsclient_loop_run(w->loop, 50);
+	return got_signal != 0;
+}
+
+/* The end of a run (by_signal: a signal ended it): every charger ends its
+ * transactions and leaves once its calls are answered; we wait up to
+ * --stop-grace for that (a signal ends the wait at once), report the
+ * StopTransactions still unanswered, then close what is left. */
+static void stop_fleet(sim_world *w, sim_charger **chargers, int n, bool by_signal)
+{
+	for (int i = 0; i < n; i++)
+		sim_charger_stop(chargers[i]);
+	long stops = pending_stops(chargers, n);
+	int64_t t0 = wsclient_now_ms();
+	bool cut = drain(w, chargers, n, w->opts->stop_grace_s * 1000);
+	long left = pending_stops(chargers, n);
+	double waited = (double)(wsclient_now_ms() - t0) / 1000.0;
+	/* Why the wait ended with stops unanswered: a signal, the grace, or
+	 * every charger is done and those stops belong to chargers offline (a
+	 * simulated outage) that will not deliver them. */
+	const char *why = cut			      ? (by_signal ? "second signal" : "signal")
+			  : count_done(chargers, n) < n ? "--stop-grace ran out"
+							: "their chargers are offline";
+	if (left == 0)
+		log_info("sim: stopping: %ld StopTransactions to deliver, all answered in %.1f s",
+			 stops, waited);
+	else
+		log_warn("sim: stopping: %ld of %ld StopTransactions still unanswered after %.1f s "
+			 "(%s)",
+			 left, stops, waited, why);
+	for (int i = 0; i < n; i++)
+		sim_charger_abort(chargers[i]);
+	if (!cut)
+		drain(w, chargers, n, CLOSE_GRACE_MS);
 }
 
 /* VmHWM of this process in KB, or -1. */
@@ -319,6 +379,10 @@ static void summary(const sim_world *w, int n, int64_t wall_ms)
 	log_info("sim: true energy %.3f kWh, link outages %llu, failures %llu, labels %llu",
 		 s->true_energy_wh / 1000.0, (unsigned long long)s->outages,
 		 (unsigned long long)s->faults, (unsigned long long)s->labels);
+	log_info("sim: app starts %llu, app failed %llu%s", (unsigned long long)s->app_starts,
+		 (unsigned long long)s->app_failed,
+		 w->sc->app_share > 0 && !w->opts->api_url ? " (no --api: app drivers tapped cards)"
+							    : "");
 	long peak_kb = peak_rss_kb();
 	if (peak_kb > 0)
 		log_info("sim: peak RSS %.1f MB, %.1f KB per charger", (double)peak_kb / 1024.0,
@@ -390,6 +454,11 @@ int sim_main(int argc, char **argv)
 		exit_code = 1;
 		goto out;
 	}
+	if (opts.api_url && sc->app_share > 0) {
+		w.app = sim_app_new(&w);
+		if (!w.app)
+			log_warn("sim: no app backend: app drivers tap cards instead");
+	}
 	/* The simulated clock starts now, after any registration. */
 	w.mono0_ms = wsclient_now_ms();
 
@@ -405,18 +474,15 @@ int sim_main(int argc, char **argv)
 			break;
 		}
 	}
-	if (got_signal)
+	bool by_signal = got_signal != 0;
+	if (by_signal)
 		log_info("sim: signal %d, stopping", (int)got_signal);
 
-	/* Stop: end transactions and wait for their answers, then close. */
 	w.stopping = true;
 	wsclient_timer_stop(st.timer);
-	for (int i = 0; i < opts.chargers; i++)
-		sim_charger_stop(chargers[i]);
-	drain(&w, chargers, opts.chargers, STOP_GRACE_MS);
-	for (int i = 0; i < opts.chargers; i++)
-		sim_charger_abort(chargers[i]);
-	drain(&w, chargers, opts.chargers, CLOSE_GRACE_MS);
+	stop_fleet(&w, chargers, opts.chargers, by_signal);
+	sim_app_free(w.app);
+	w.app = NULL;
 	summary(&w, opts.chargers, wsclient_now_ms() - t0);
 	wsclient_timer_free(st.timer);
 	if (w.stats.connects == 0) {

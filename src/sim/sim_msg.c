@@ -10,6 +10,7 @@
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 
@@ -258,5 +259,26 @@ json_t *sim_msg_diagnostics_status(const char *status)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "status", json_string(status));
+	return o;
+}
+
+/* The clock declaration: DataTransfer from vendor "org.chargeops.sim", message
+ * "clock", whose data is the JSON text {"time": simulated now, "speed": X}.
+ * A whole speed is written as an integer (60, not 60.0). */
+json_t *sim_msg_clock(int64_t now_ms, double speed)
+{
+	json_t *d = json_object();
+	json_object_set_new(d, "time", time_value(now_ms));
+	if (speed == floor(speed) && speed < 9007199254740992.0)
+		json_object_set_new(d, "speed", json_integer((json_int_t)speed));
+	else
+		json_object_set_new(d, "speed", json_real(speed));
+	char *text = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(d);
+	json_t *o = json_object();
+	json_object_set_new(o, "vendorId", json_string(SIM_CLOCK_VENDOR));
+	json_object_set_new(o, "messageId", json_string(SIM_CLOCK_MESSAGE));
+	json_object_set_new(o, "data", json_string(text));
+	free(text);
 	return o;
 }

@@ -359,6 +359,7 @@ int sim_scenario_from_json(sim_scenario *sc, const json_t *root, char *err, size
 	num(&r, d, "unknown_share", &sc->unknown_share, 0, 1);
 	num(&r, d, "blocked_share", &sc->blocked_share, 0, 1);
 	num(&r, d, "expired_share", &sc->expired_share, 0, 1);
+	num(&r, d, "app_share", &sc->app_share, 0, 1);
 	range(&r, d, "arrival_soc", sc->arrival_soc, 0, 100);
 	range(&r, d, "target_soc", sc->target_soc, 0, 100);
 	num(&r, json_object_get(root, "firmware"), "boot_loop_share", &sc->boot_loop_share, 0, 1);

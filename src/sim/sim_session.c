@@ -3,7 +3,8 @@
  * it, one scheduler event at a time:
  *
  *   Available -> (car plugs in) Preparing -> (card tapped: Authorize, or a
- *   remote start) -> StartTransaction, Charging -> MeterValues every sample
+ *   remote start, or the driver's app asks for one and the remote start
+ *   arrives) -> StartTransaction, Charging -> MeterValues every sample
  *   interval; SuspendedEV once the EV is full (idle time), SuspendedEVSE
  *   while the charger gives nothing -> the driver stops (Local; Finishing,
  *   unplug, Available) or unplugs (EVDisconnected; Available) -> next car.
@@ -214,6 +215,7 @@ void sim_session_begin(sim_connector *c, const char *id_tag, bool remote)
 	assert(c->phase == PH_IDLE);
 	snprintf(c->id_tag, sizeof(c->id_tag), "%s", id_tag);
 	c->remote = remote;
+	c->app = false;
 	c->auth_ok = c->auth_done = false;
 	c->suspended_ev = false;
 	/* A new car: its battery, its wishes, how long the driver stays. */
@@ -362,6 +364,7 @@ void sim_session_stop(sim_connector *c, const char *reason)
 		break;
 	case PH_PREPARING:
 	case PH_AUTHORIZING:
+	case PH_APP_WAIT:
 		if (c->ch->stopping) {
 			c->phase = PH_IDLE;
 			return;
@@ -421,7 +424,11 @@ static void car_arrives(sim_connector *c)
 			tag, sizeof(tag));
 	else
 		snprintf(tag, sizeof(tag), "%s", ch->id_tag);
+	/* Drawn only when the scenario has app drivers: other runs keep their
+	 * random streams. */
+	bool app = sc->app_share > 0 && sim_rng_range(&c->rng, 0, 1) < sc->app_share;
 	sim_session_begin(c, tag, false);
+	c->app = app;
 }
 
 /* Offline, a charger authorises from its cache: tags it has seen accepted
@@ -438,6 +445,18 @@ static bool offline_accepts(const sim_connector *c)
 	return sim_tag(sc, 0, i, buf, sizeof(buf)) != SIM_TAG_UNKNOWN;
 }
 
+/* The driver opens the app and taps "start": the app's backend asks the
+ * central system for a remote start. The driver waits ConnectionTimeOut
+ * (the charger's own limit for Preparing) and then gives up. */
+static void ask_app(sim_connector *c, int64_t now)
+{
+	int64_t patience = S(sim_cfg_int(c->ch, "ConnectionTimeOut", 60));
+	c->phase = PH_APP_WAIT;
+	c->app_ticket++;
+	sim_connector_schedule(c, now + patience);
+	sim_app_request(c, patience);
+}
+
 static void tap(sim_connector *c)
 {
 	sim_charger *ch = c->ch;
@@ -445,6 +464,10 @@ static void tap(sim_connector *c)
 	if (c->remote && !sim_cfg_bool(ch, "AuthorizeRemoteTxRequests")) {
 		start_tx(c, now);
 		return;
+	}
+	if (c->app && !c->remote && sim_app_available(ch->w)) {
+		ask_app(c, now);
+		return; /* without a backend the app driver taps a card instead */
 	}
 	if (!c->remote && !sim_fault_reader_ok(ch)) {
 		/* The reader does not react; the driver gives up and leaves. */
@@ -524,15 +547,62 @@ static void faulted(sim_connector *c)
 	go_idle(c, now);
 }
 
+/* The remote start never came: the driver unplugs and leaves. */
+static void app_gave_up(sim_connector *c)
+{
+	c->ch->w->stats.app_failed++;
+	sim_note(c->ch, "connector %d: no remote start from the app; the driver leaves", c->id);
+	abort_session(c);
+}
+
 static void (*const on_event[])(sim_connector *c) = {
     [PH_IDLE] = car_arrives,	   [PH_PREPARING] = tap,  [PH_AUTHORIZING] = planned_start,
     [PH_CHARGING] = sample,	   [PH_FINISHING] = unplug, [PH_FAULTED] = faulted,
+    [PH_APP_WAIT] = app_gave_up,
 };
 
 void sim_connector_fire(sim_event *ev)
 {
 	sim_connector *c = (sim_connector *)((char *)ev - offsetof(sim_connector, ev));
 	on_event[c->phase](c);
+}
+
+bool sim_session_can_start(const sim_connector *c, const char *id_tag)
+{
+	if (c->ch->stopping)
+		return false; /* the run is ending: no new sessions */
+	if (c->phase == PH_APP_WAIT)
+		return true; /* the car is plugged in and waits for exactly this */
+	return c->phase == PH_IDLE && strcmp(sim_idle_status(c), "Unavailable") != 0 &&
+	       (!c->reserved || strcmp(c->reserved_tag, id_tag) == 0);
+}
+
+void sim_session_remote_start(sim_connector *c, const char *id_tag)
+{
+	sim_charger *ch = c->ch;
+	if (c->phase != PH_APP_WAIT) {
+		sim_session_begin(c, id_tag, true); /* a driver who plugs in next */
+		return;
+	}
+	/* The app's request arrived: the charger starts a few seconds later. */
+	ch->w->stats.app_starts++;
+	sim_note(ch, "connector %d: remote start from the app", c->id);
+	snprintf(c->id_tag, sizeof(c->id_tag), "%s", id_tag);
+	c->remote = true;
+	c->phase = PH_PREPARING;
+	sim_connector_schedule(c, sim_now(ch->w) + sim_rng_ms(&c->rng, 1, 3));
+}
+
+void sim_session_app_answered(sim_charger *ch, int connector_id, uint32_t ticket, bool ok)
+{
+	sim_connector *c = connector_of(ch, connector_id);
+	/* Accepted: the remote start has arrived already (the central system
+	 * answers once the charger has). Stale answers are ignored. */
+	if (ok || !c || c->phase != PH_APP_WAIT || c->app_ticket != ticket)
+		return;
+	ch->w->stats.app_failed++;
+	sim_note(ch, "connector %d: the app could not start; the driver leaves", c->id);
+	abort_session(c);
 }
 
 void sim_session_interval_changed(sim_charger *ch)

@@ -3,8 +3,9 @@
  * (energy is the integral of power, the register is monotonic, AC phases,
  * DC CC/CV taper, a full battery, I^2 R heating and cooling, derating, the
  * ambient cycle), the measurand
- * list parser, every message builder against the OCPP 1.6 request schema,
- * the configuration key table, and the command line's refusals.
+ * list parser, every message builder against the OCPP 1.6 request schema
+ * (and the clock declaration's data text), the configuration key table,
+ * and the command line's refusals.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -255,6 +256,30 @@ static void test_build_simple_messages(void **state)
 			     sim_msg_diagnostics_status("Uploaded"));
 }
 
+/* The clock declaration: DataTransfer whose data is JSON text with the
+ * simulated time (RFC 3339, milliseconds, Z) and the speed. */
+static void test_build_clock(void **state)
+{
+	(void)state;
+	static const struct {
+		int64_t now;
+		double speed;
+		const char *data;
+	} rows[] = {
+	    {T0 + 1234, 60, "{\"time\":\"2026-01-01T00:00:01.234Z\",\"speed\":60}"},
+	    {T0, 0.5, "{\"time\":\"2026-01-01T00:00:00.000Z\",\"speed\":0.5}"},
+	    {T0 - 1, 1, "{\"time\":\"2025-12-31T23:59:59.999Z\",\"speed\":1}"},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		json_t *dt = sim_msg_clock(rows[i].now, rows[i].speed);
+		assert_string_equal(json_string_value(json_object_get(dt, "vendorId")),
+				    "org.chargeops.sim");
+		assert_string_equal(json_string_value(json_object_get(dt, "messageId")), "clock");
+		assert_string_equal(json_string_value(json_object_get(dt, "data")), rows[i].data);
+		assert_valid_request("DataTransfer", dt);
+	}
+}
+
 static void test_build_boot_fields(void **state)
 {
 	(void)state;
@@ -367,7 +392,7 @@ static void null_send(sim_charger *ch, const char *text, size_t len, void *arg)
 	(void)len;
 	(void)arg;
 }
-static const sim_sink null_sink = {null_send, NULL};
+static const sim_sink null_sink = {null_send, NULL, NULL};
 
 static void test_config_table(void **state)
 {
@@ -457,6 +482,10 @@ static void test_main_refuses_bad_usage(void **state)
 	const char *long_tag[] = {
 	    "sim", "--url", "ws://x/o", "-n", "1", "--id-tag", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", NULL};
 	assert_int_equal(run_main(7, long_tag), 2);
+	const char *bad_grace[] = {"sim", "--url", "ws://x/o", "--stop-grace", "-1", NULL};
+	assert_int_equal(run_main(5, bad_grace), 2);
+	const char *word_grace[] = {"sim", "--url", "ws://x/o", "--stop-grace", "long", NULL};
+	assert_int_equal(run_main(5, word_grace), 2);
 }
 
 int main(void)
@@ -472,6 +501,7 @@ int main(void)
 	    cmocka_unit_test(test_meter_thermal),
 	    cmocka_unit_test(test_measurands_parse),
 	    cmocka_unit_test(test_build_simple_messages),
+	    cmocka_unit_test(test_build_clock),
 	    cmocka_unit_test(test_build_boot_fields),
 	    cmocka_unit_test(test_build_meter_values),
 	    cmocka_unit_test(test_build_stop),

@@ -6,7 +6,9 @@
  * and its exact status transitions, MeterValueSampleInterval changes,
  * offline queueing (everything delivered exactly once, in order, with the
  * transactionId filled in), determinism for a seed, the OCPP signals of
- * every fault type, and the ground-truth labels.
+ * every fault type, and the ground-truth labels. The fake central system
+ * also plays the drivers' app backend (remote starts), and answers the
+ * clock declaration as told.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define T0 1767261600000LL /* 2026-01-01T10:00:00Z, a Thursday */
 #define MIN_MS 60000LL
@@ -51,6 +52,17 @@ typedef struct csms {
 	bool refuse_tags; /* Authorize: Invalid */
 	int outbound;	  /* our own CALLs answered by the charger */
 	json_t *last_answer;
+	const char *dt_status; /* DataTransfer answer; NULL = a CALLERROR */
+	/* The drivers' app backend: requests, and what to do with them. */
+	struct app_call {
+		sim_charger *ch;
+		int connector;
+		uint32_t ticket;
+		char tag[SIM_ID_TAG_MAX + 1];
+		int64_t at;
+	} apps[64];
+	int napps, app_next;
+	enum { APP_DELIVER, APP_FAIL, APP_SILENT } app_mode;
 } csms;
 
 static void on_frame(sim_charger *ch, const char *text, size_t len, void *arg)
@@ -76,8 +88,17 @@ static void on_frame(sim_charger *ch, const char *text, size_t len, void *arg)
 	snprintf(fr->id, sizeof(fr->id), "%s", f.unique_id);
 	fr->payload = json_incref(f.payload);
 	fr->at = sim_now(&cs->w);
-	for (int i = 0; i < cs->npending; i++)
+	for (int i = 0; i < cs->npending; i++) {
+		if (cs->pending[i].ch == ch && strcmp(f.action, "BootNotification") == 0) {
+			/* A reboot (firmware install) with a call unanswered: a new
+			 * connection, the old one's answer is lost. */
+			memmove(&cs->pending[i], &cs->pending[i + 1],
+				(size_t)(--cs->npending - i) * sizeof(cs->pending[0]));
+			i--;
+			continue;
+		}
 		assert_ptr_not_equal(cs->pending[i].ch, ch); /* one call in flight */
+	}
 	assert_true(cs->npending < 64);
 	struct pending *p = &cs->pending[cs->npending++];
 	p->ch = ch;
@@ -101,22 +122,36 @@ static json_t *answer_for(csms *cs, const char *action, const json_t *req)
 	if (strcmp(action, "StartTransaction") == 0)
 		return json_pack("{sis{ss}}", "transactionId", ++cs->next_tx, "idTagInfo",
 				 "status", "Accepted");
+	if (strcmp(action, "DataTransfer") == 0)
+		return json_pack("{ss}", "status", cs->dt_status);
 	(void)req;
 	return json_object();
 }
 
-/* Answers calls until the chargers have nothing more to say. */
+static void serve_app(csms *cs, const struct app_call *a);
+
+/* Answers calls until the chargers have nothing more to say; then does what
+ * the drivers' apps asked for. */
 static void serve(csms *cs)
 {
-	while (cs->npending > 0) {
+	while (cs->npending > 0 || cs->app_next < cs->napps) {
+		if (cs->npending == 0) {
+			serve_app(cs, &cs->apps[cs->app_next++]);
+			continue;
+		}
 		struct pending pd = cs->pending[0];
 		memmove(&cs->pending[0], &cs->pending[1], (size_t)--cs->npending * sizeof(pd));
 		sim_charger *ch = pd.ch;
 		if (!ch->open)
 			continue; /* the link went down with the call in flight */
-		json_t *p = answer_for(cs, pd.action, NULL);
-		char *text = ocpp_build_result(pd.id, p);
-		json_decref(p);
+		char *text;
+		if (strcmp(pd.action, "DataTransfer") == 0 && !cs->dt_status) {
+			text = ocpp_build_error(pd.id, "NotSupported", "no vendor extensions", NULL);
+		} else {
+			json_t *p = answer_for(cs, pd.action, NULL);
+			text = ocpp_build_result(pd.id, p);
+			json_decref(p);
+		}
 		sim_charger_receive(ch, text, strlen(text));
 		free(text);
 	}
@@ -145,6 +180,35 @@ static const json_t *command(csms *cs, sim_charger *ch, const char *action, json
 	return cs->last_answer;
 }
 
+/* The app backend: the central system sends RemoteStartTransaction to the
+ * charger, and the app hears whether the charger accepted. */
+static void serve_app(csms *cs, const struct app_call *a)
+{
+	if (cs->app_mode == APP_SILENT)
+		return; /* the request is lost: the driver will give up */
+	bool ok = false;
+	if (cs->app_mode == APP_DELIVER && a->ch->open) {
+		const json_t *ans =
+		    command(cs, a->ch, "RemoteStartTransaction",
+			    json_pack("{siss}", "connectorId", a->connector, "idTag", a->tag));
+		ok = strcmp(json_string_value(json_object_get(ans, "status")), "Accepted") == 0;
+	}
+	sim_session_app_answered(a->ch, a->connector, a->ticket, ok);
+}
+
+static void on_app(sim_charger *ch, int connector_id, const char *id_tag, uint32_t ticket,
+		   void *arg)
+{
+	csms *cs = arg;
+	assert_true(cs->napps < 64);
+	struct app_call *a = &cs->apps[cs->napps++];
+	a->ch = ch;
+	a->connector = connector_id;
+	a->ticket = ticket;
+	snprintf(a->tag, sizeof(a->tag), "%s", id_tag);
+	a->at = sim_now(&cs->w);
+}
+
 static const sim_opts opts = {
     .url = "ws://127.0.0.1:9/ocpp", .prefix = "T-", .speed = 1, .seed = 42, .rate = 1};
 
@@ -166,6 +230,8 @@ static csms *csms_new(const char *scenario_json, const sim_opts *o)
 	json_decref(j);
 	sink.send = on_frame;
 	sink.arg = cs;
+	sink.app_start = on_app;
+	cs->dt_status = "UnknownVendorId";
 	sim_world_init_test(&cs->w, o ? o : &opts, sc, T0, &sink);
 	return cs;
 }
@@ -250,6 +316,17 @@ static const frame *find(const csms *cs, const char *action, int nth)
 		if (strcmp(cs->log[i].action, action) == 0 && nth-- == 0)
 			return &cs->log[i];
 	return NULL;
+}
+
+/* The last StatusNotification of connector c, or NULL. */
+static const frame *last_status(const csms *cs, int c)
+{
+	const frame *last = NULL;
+	for (int i = 0; i < cs->n; i++)
+		if (strcmp(cs->log[i].action, "StatusNotification") == 0 &&
+		    num(cs->log[i].payload, "connectorId") == c)
+			last = &cs->log[i];
+	return last;
 }
 
 /* One AC 11 kW connector; the car comes 10 s after boot and stays dwell
@@ -413,7 +490,7 @@ static char *transcript(uint64_t seed)
 	o.seed = seed;
 	csms *cs = csms_new("{\"chargers\":6,\"sites\":[{\"type\":\"retail\",\"grid_kw\":30,"
 			    "\"chargers\":[\"ac11\",\"ac11\",\"ac11\"]}],"
-			    "\"drivers\":{\"tags\":50,\"unknown_share\":0.2}}",
+			    "\"drivers\":{\"tags\":50,\"unknown_share\":0.2,\"app_share\":0.3}}",
 			    &o);
 	((sim_scenario *)cs->w.sc)->stypes[cs->w.sc->sites[0].stype].sessions_per_day = 30;
 	sim_charger **ch = start(cs, 6);
@@ -421,7 +498,7 @@ static char *transcript(uint64_t seed)
 	size_t total = 0;
 	for (int i = 0; i < cs->n; i++)
 		total += strlen(cs->log[i].action) + 1;
-	char *out = calloc(1, total + (size_t)cs->n * 4096);
+	char *out = calloc(1, total + (size_t)(cs->n + cs->napps) * 4096);
 	size_t len = 0;
 	for (int i = 0; i < cs->n; i++) {
 		char *p = json_dumps(cs->log[i].payload, JSON_COMPACT | JSON_SORT_KEYS);
@@ -429,6 +506,11 @@ static char *transcript(uint64_t seed)
 		free(p);
 	}
 	assert_true(count(cs, "StartTransaction") > 5);
+	assert_true(cs->w.stats.app_starts > 0); /* app drivers are part of it */
+	for (int i = 0; i < cs->napps; i++)
+		len += (size_t)snprintf(out + len, 4096, "app %s %d %s %lld\n", cs->apps[i].ch->id,
+					cs->apps[i].connector, cs->apps[i].tag,
+					(long long)cs->apps[i].at);
 	csms_free(cs, ch, 6);
 	return out;
 }
@@ -456,12 +538,10 @@ static csms *fault_world(const char *extra, sim_charger ***out)
 static void test_fault_contact_wear(void **state)
 {
 	(void)state;
-	char path[] = "/tmp/test_sim_labelsXXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
 	sim_charger **ch;
 	csms *cs = fault_world("", &ch);
-	cs->w.labels = fdopen(fd, "w+");
+	cs->w.labels = tmpfile(); /* an anonymous file, gone when closed */
+	assert_non_null(cs->w.labels);
 	/* Wear well under way: contacts at ~26x their resistance, enough to
 	 * overheat even when derated to the floor. */
 	sim_fault *f = sim_fault_start(ch[0], SIM_F_CONTACT_WEAR, 1, T0 - 69 * SIM_DAY_MS / 2, -1);
@@ -503,7 +583,6 @@ static void test_fault_contact_wear(void **state)
 	json_decref(l);
 	fclose(cs->w.labels);
 	cs->w.labels = NULL;
-	unlink(path);
 	csms_free(cs, ch, 1);
 }
 
@@ -628,6 +707,266 @@ static void test_fault_comm_loss_and_modules(void **state)
 	csms_free(cs, ch, 1);
 }
 
+/* ---- starts from the driver's app ---- */
+
+/* One AC connector whose only driver starts from the app. */
+static csms *app_world(const char *dwell)
+{
+	csms *cs = one_ac(dwell, "");
+	((sim_scenario *)cs->w.sc)->app_share = 1;
+	return cs;
+}
+
+static void test_app_start(void **state)
+{
+	(void)state;
+	csms *cs = app_world("5");
+	sim_charger **ch = start(cs, 1);
+	run_until(cs, T0 + 6 * HOUR_MS);
+	char buf[512];
+	assert_string_equal(statuses(cs, 1, buf, sizeof(buf)),
+			    "Available Preparing Charging SuspendedEV Available");
+	/* The app asked once, for this connector and the driver's tag; no card
+	 * was tapped (AuthorizeRemoteTxRequests is false). */
+	assert_int_equal(cs->napps, 1);
+	assert_int_equal(cs->apps[0].connector, 1);
+	assert_string_equal(cs->apps[0].tag, "TAG1");
+	assert_int_equal(count(cs, "Authorize"), 0);
+	const frame *st = find(cs, "StartTransaction", 0);
+	assert_non_null(st);
+	assert_string_equal(str(st->payload, "idTag"), "TAG1");
+	/* Plugged in at +10 s, the app 5..20 s later, the charger 1..3 s after
+	 * the remote start. */
+	assert_true(cs->apps[0].at >= T0 + 15000 && cs->apps[0].at <= T0 + 30000);
+	assert_true(st->at >= cs->apps[0].at + 1000 && st->at <= cs->apps[0].at + 3000);
+	assert_int_equal(cs->w.stats.app_starts, 1);
+	assert_int_equal(cs->w.stats.app_failed, 0);
+	assert_int_equal(count(cs, "StopTransaction"), 1);
+	csms_free(cs, ch, 1);
+
+	/* With AuthorizeRemoteTxRequests the charger authorises the tag first. */
+	cs = app_world("5");
+	ch = start(cs, 1);
+	const json_t *a = command(cs, ch[0], "ChangeConfiguration",
+				  json_pack("{ssss}", "key", "AuthorizeRemoteTxRequests", "value",
+					    "true"));
+	assert_string_equal(str(a, "status"), "Accepted");
+	run_until(cs, T0 + HOUR_MS);
+	assert_int_equal(count(cs, "Authorize"), 1);
+	assert_int_equal(count(cs, "StartTransaction"), 1);
+	assert_int_equal(cs->w.stats.app_starts, 1);
+	csms_free(cs, ch, 1);
+}
+
+static void test_app_failures(void **state)
+{
+	(void)state;
+	/* The central system refuses the request (offline, unknown, ...): the
+	 * driver unplugs at once. */
+	csms *cs = app_world("5");
+	cs->app_mode = APP_FAIL;
+	sim_charger **ch = start(cs, 1);
+	run_until(cs, T0 + HOUR_MS);
+	char buf[512];
+	assert_string_equal(statuses(cs, 1, buf, sizeof(buf)), "Available Preparing Available");
+	assert_int_equal(count(cs, "StartTransaction"), 0);
+	assert_int_equal(count(cs, "Authorize"), 0);
+	assert_int_equal(cs->w.stats.app_failed, 1);
+	assert_int_equal(cs->w.stats.app_starts, 0);
+	csms_free(cs, ch, 1);
+
+	/* No answer and no remote start: the driver gives up after
+	 * ConnectionTimeOut (here 90 s); a late answer changes nothing. */
+	cs = app_world("5");
+	cs->app_mode = APP_SILENT;
+	ch = start(cs, 1);
+	command(cs, ch[0], "ChangeConfiguration",
+		json_pack("{ssss}", "key", "ConnectionTimeOut", "value", "90"));
+	run_until(cs, T0 + HOUR_MS);
+	assert_string_equal(statuses(cs, 1, buf, sizeof(buf)), "Available Preparing Available");
+	const frame *gone = last_status(cs, 1);
+	assert_non_null(gone);
+	assert_int_equal(gone->at, cs->apps[0].at + 90000);
+	assert_int_equal(cs->w.stats.app_failed, 1);
+	sim_session_app_answered(ch[0], 1, cs->apps[0].ticket, false);
+	assert_int_equal(cs->w.stats.app_failed, 1);
+	csms_free(cs, ch, 1);
+
+	/* A failure that arrives after the remote start is ignored. */
+	cs = app_world("5");
+	ch = start(cs, 1);
+	run_until(cs, T0 + HOUR_MS);
+	sim_session_app_answered(ch[0], 1, cs->apps[0].ticket, false);
+	assert_int_equal(cs->w.stats.app_failed, 0);
+	assert_int_equal(ch[0]->conns[1].phase, PH_CHARGING);
+	csms_free(cs, ch, 1);
+}
+
+static void test_app_without_backend_taps_card(void **state)
+{
+	(void)state;
+	csms *cs = app_world("5");
+	sink.app_start = NULL; /* no --api */
+	sim_charger **ch = start(cs, 1);
+	run_until(cs, T0 + HOUR_MS);
+	assert_int_equal(cs->napps, 0);
+	assert_int_equal(count(cs, "Authorize"), 1);
+	assert_int_equal(count(cs, "StartTransaction"), 1);
+	assert_int_equal(cs->w.stats.app_starts + cs->w.stats.app_failed, 0);
+	csms_free(cs, ch, 1);
+}
+
+/* ---- the clock declaration ---- */
+
+/* The data of the nth clock declaration (a new reference), checking the
+ * frame's vendor and message ids. */
+static json_t *clock_data(const csms *cs, int nth)
+{
+	const frame *f = find(cs, "DataTransfer", nth);
+	assert_non_null(f);
+	assert_string_equal(str(f->payload, "vendorId"), "org.chargeops.sim");
+	assert_string_equal(str(f->payload, "messageId"), "clock");
+	json_t *d = json_loads(str(f->payload, "data"), 0, NULL);
+	assert_non_null(d);
+	return d;
+}
+
+static void test_clock_declaration(void **state)
+{
+	(void)state;
+	sim_opts o = opts;
+	o.speed = 60;
+	csms *cs = csms_new("{}", &o);
+	sim_charger **ch = start(cs, 1);
+	/* Right after the accepted boot, ahead of the statuses. */
+	assert_string_equal(cs->log[0].action, "BootNotification");
+	assert_string_equal(cs->log[1].action, "DataTransfer");
+	assert_string_equal(cs->log[2].action, "StatusNotification");
+	json_t *d = clock_data(cs, 0);
+	assert_string_equal(str(d, "time"), "2026-01-01T10:00:00.000Z");
+	assert_true(json_is_integer(json_object_get(d, "speed")));
+	assert_int_equal(num(d, "speed"), 60);
+	json_decref(d);
+	assert_int_equal(cs->w.stats.violations, 0);
+
+	/* After every accepted boot, with the simulated time of that boot. The
+	 * answer does not matter: Rejected, or a CALLERROR. */
+	run_until(cs, T0 + 90 * MIN_MS + 250);
+	cs->dt_status = "Rejected";
+	command(cs, ch[0], "Reset", json_pack("{ss}", "type", "Soft"));
+	d = clock_data(cs, 1);
+	assert_string_equal(str(d, "time"), "2026-01-01T11:30:00.250Z");
+	json_decref(d);
+	cs->dt_status = NULL;
+	run_until(cs, T0 + 100 * MIN_MS);
+	command(cs, ch[0], "Reset", json_pack("{ss}", "type", "Hard"));
+	assert_int_equal(count(cs, "DataTransfer"), 3);
+	assert_int_equal(cs->w.stats.call_errors, 1);
+	assert_int_equal(cs->w.stats.violations, 0);
+	assert_int_equal(ch[0]->registration, REG_ACCEPTED);
+	int statuses_after = 0;
+	for (int i = 0; i < cs->n; i++)
+		if (cs->log[i].at == T0 + 100 * MIN_MS &&
+		    strcmp(cs->log[i].action, "StatusNotification") == 0)
+			statuses_after++;
+	assert_int_equal(statuses_after, 3); /* connectors 0..2 after the third boot */
+	csms_free(cs, ch, 1);
+}
+
+/* ---- firmware pushed by the vendor ---- */
+
+static void test_boot_loop_by_rate(void **state)
+{
+	(void)state;
+	/* About one push a day; boot_loop_share stays 0: server-sent updates
+	 * would never boot-loop. */
+	sim_charger **ch;
+	csms *cs = fault_world(",\"faults\":{\"boot_loop\":{\"rate_per_year\":365,"
+			       "\"repair_days\":[2,2]}}",
+			       &ch);
+	cs->w.labels = tmpfile(); /* an anonymous file, gone when closed */
+	assert_non_null(cs->w.labels);
+	assert_int_equal(count(cs, "FirmwareStatusNotification"), 0);
+	while (!ch[0]->boot_loop && cs->w.manual_now < T0 + 5 * SIM_DAY_MS)
+		run_until(cs, cs->w.manual_now + MIN_MS);
+	assert_true(ch[0]->boot_loop);
+	/* The real sequence, 10 s + 5 s + 10 s, then a reboot with a new
+	 * version. */
+	const char *seq[] = {"Downloading", "Downloaded", "Installing", "Installed"};
+	const int64_t gap[] = {0, 10000, 15000, 25000};
+	const frame *first = find(cs, "FirmwareStatusNotification", 0);
+	assert_non_null(first);
+	for (int i = 0; i < 4; i++) {
+		const frame *f = find(cs, "FirmwareStatusNotification", i);
+		assert_string_equal(str(f->payload, "status"), seq[i]);
+		assert_int_equal(f->at - first->at, gap[i]);
+	}
+	assert_int_equal(count(cs, "FirmwareStatusNotification"), 4);
+	const frame *boot = NULL;
+	for (int i = 0; i < cs->n && !boot; i++)
+		if (strcmp(cs->log[i].action, "BootNotification") == 0 &&
+		    cs->log[i].at >= first->at + 25000)
+			boot = &cs->log[i];
+	assert_non_null(boot);
+	const char *fw = str(boot->payload, "firmwareVersion");
+	assert_string_equal(str(find(cs, "BootNotification", 0)->payload, "firmwareVersion"),
+			    ch[0]->type->firmware);
+	assert_true(strncmp(fw, ch[0]->type->firmware, strlen(ch[0]->type->firmware)) == 0);
+	assert_string_not_equal(fw, ch[0]->type->firmware);
+	/* A boot-looping charger takes no cars. */
+	int starts = count(cs, "StartTransaction");
+	int64_t pushed = first->at;
+	run_until(cs, pushed + 12 * HOUR_MS);
+	assert_int_equal(count(cs, "StartTransaction"), starts);
+
+	/* Ground truth: onset at the push, failure at the install, repair by a
+	 * technician two days later, who puts the model's firmware back. */
+	run_until(cs, pushed + 25000 + 2 * SIM_DAY_MS + MIN_MS);
+	assert_false(ch[0]->boot_loop);
+	assert_string_equal(ch[0]->firmware, ch[0]->type->firmware);
+	fflush(cs->w.labels);
+	rewind(cs->w.labels);
+	char line[1024], ts[32];
+	assert_non_null(fgets(line, sizeof(line), cs->w.labels));
+	json_t *l = json_loads(line, 0, NULL);
+	assert_non_null(l);
+	assert_string_equal(str(l, "fault"), "boot_loop");
+	assert_int_equal(num(l, "connector"), 0);
+	assert_string_equal(str(l, "repaired_by"), "technician");
+	ocpp_time_format(pushed, ts, sizeof(ts));
+	assert_string_equal(str(l, "onset"), ts);
+	ocpp_time_format(pushed + 25000, ts, sizeof(ts));
+	assert_string_equal(str(l, "failure"), ts);
+	ocpp_time_format(pushed + 25000 + 2 * SIM_DAY_MS, ts, sizeof(ts));
+	assert_string_equal(str(l, "repair"), ts);
+	json_decref(l);
+	fclose(cs->w.labels);
+	cs->w.labels = NULL;
+	csms_free(cs, ch, 1);
+}
+
+/* ---- the end of a run ---- */
+
+static void test_stop_counts_unanswered_stops(void **state)
+{
+	(void)state;
+	csms *cs = one_ac("5", "");
+	sim_charger **ch = start(cs, 1);
+	run_until(cs, T0 + HOUR_MS);
+	assert_int_equal(sim_queue_count(ch[0], "StopTransaction"), 0);
+	sim_charger_stop(ch[0]);
+	/* Not answered yet: in flight (or queued behind a sample). */
+	assert_int_equal(sim_queue_count(ch[0], "StopTransaction"), 1);
+	assert_false(sim_charger_done(ch[0]));
+	serve(cs);
+	assert_int_equal(sim_queue_count(ch[0], "StopTransaction"), 0);
+	assert_true(sim_charger_done(ch[0]));
+	assert_int_equal(cs->w.stats.sessions_done, 1);
+	/* A remote start while stopping is refused. */
+	assert_false(sim_session_can_start(&ch[0]->conns[1], "TAG1"));
+	csms_free(cs, ch, 1);
+}
+
 static void test_scenario_files(void **state)
 {
 	(void)state;
@@ -640,6 +979,10 @@ static void test_scenario_files(void **state)
 		if (sim_scenario_load(&sc, path, err, sizeof(err)) != 0)
 			fail_msg("%s", err);
 		assert_string_equal(sc.name, names[i]);
+		if (i == 0) /* some drivers of the small city start from the app */
+			assert_true(sc.app_share > 0 && sc.app_share < 1);
+		if (i == 2) /* the vendor pushes firmware to the aging fleet */
+			assert_true(sc.faults[SIM_F_BOOT_LOOP].rate_per_year > 0);
 	}
 	sim_scenario sc;
 	sim_scenario_default(&sc);
@@ -648,6 +991,9 @@ static void test_scenario_files(void **state)
 	assert_int_equal(sim_scenario_from_json(&sc, bad, err, sizeof(err)), -1);
 	json_decref(bad);
 	bad = json_pack("{s{s{sf}}}", "faults", "gremlins", "rate_per_year", 1.0);
+	assert_int_equal(sim_scenario_from_json(&sc, bad, err, sizeof(err)), -1);
+	json_decref(bad);
+	bad = json_pack("{s{sf}}", "drivers", "app_share", 1.5);
 	assert_int_equal(sim_scenario_from_json(&sc, bad, err, sizeof(err)), -1);
 	json_decref(bad);
 }
@@ -664,6 +1010,12 @@ int main(void)
 	    cmocka_unit_test(test_fault_meter),
 	    cmocka_unit_test(test_fault_ev_comm_and_reader),
 	    cmocka_unit_test(test_fault_comm_loss_and_modules),
+	    cmocka_unit_test(test_app_start),
+	    cmocka_unit_test(test_app_failures),
+	    cmocka_unit_test(test_app_without_backend_taps_card),
+	    cmocka_unit_test(test_clock_declaration),
+	    cmocka_unit_test(test_boot_loop_by_rate),
+	    cmocka_unit_test(test_stop_counts_unanswered_stops),
 	    cmocka_unit_test(test_scenario_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
