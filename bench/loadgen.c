@@ -248,10 +248,11 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
+/* Per thread: the worker threads format timestamps at the same time. */
 static const char *iso_now(void)
 {
-	static char buf[32];
-	static int64_t last_s = -1;
+	static _Thread_local char buf[32];
+	static _Thread_local int64_t last_s = -1;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (ts.tv_sec != last_s) {

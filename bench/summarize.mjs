@@ -70,12 +70,13 @@ for (const [title, phase, key, filter, better] of metrics) {
 // Store check: rows in meter_values against answered MeterValues × sampled values.
 const store = rows.filter((r) => r.phase === 'store');
 if (store.length) {
-  out.push('', '| run | MeterValues answered | × values = expected rows | rows in meter_values |', '|---|---:|---:|---:|');
+  out.push('', '| run | MeterValues answered | of them CALLERROR (nothing stored) | (answered − CALLERROR) × values = expected rows | rows in meter_values |', '|---|---:|---:|---:|---:|');
   for (const s of store) {
     const m = rows.filter((r) => r.label === s.label && r.phase === 'meter');
     const answered = m.reduce((acc, r) => acc + r.answered, 0);
-    const expected = m.reduce((acc, r) => acc + r.answered * r.values_per_msg, 0);
-    out.push(`| ${s.label} | ${answered.toLocaleString('en-US')} | ${expected.toLocaleString('en-US')} | ${s.meter_value_rows.toLocaleString('en-US')} |`);
+    const refused = m.reduce((acc, r) => acc + (r.errors || 0), 0);
+    const expected = m.reduce((acc, r) => acc + (r.answered - (r.errors || 0)) * r.values_per_msg, 0);
+    out.push(`| ${s.label} | ${answered.toLocaleString('en-US')} | ${refused.toLocaleString('en-US')} | ${expected.toLocaleString('en-US')} | ${s.meter_value_rows.toLocaleString('en-US')} |`);
   }
 }
 console.log(out.join('\n'));
