@@ -409,10 +409,6 @@ static int h_data_transfer(HANDLER_ARGS)
 {
 	const char *vendor = str(req, "vendorId");
 	const char *message = str(req, "messageId");
-	char *detail = json_dumps(req, JSON_COMPACT);
-	store_write(s->cs->st, ST_EVENT, "sisss", s->id, csms_now(s->cs, s->id), "data_transfer", vendor,
-		    detail);
-	free(detail);
 	const char *status = "UnknownVendorId";
 	for (size_t i = 0; i < sizeof(vendor_messages) / sizeof(vendor_messages[0]); i++) {
 		if (strcmp(vendor, vendor_messages[i].vendor) != 0)
@@ -426,6 +422,11 @@ static int h_data_transfer(HANDLER_ARGS)
 	/* The clock declaration is a simulator's; a server on wall time does not know it. */
 	if (!csms_charger_clock_on(s->cs) && strcmp(status, "Rejected") == 0)
 		status = "UnknownVendorId";
+	/* After a clock declaration was taken, so that its event is on the charger's clock. */
+	char *detail = json_dumps(req, JSON_COMPACT);
+	store_write(s->cs->st, ST_EVENT, "sisss", s->id, csms_now(s->cs, s->id), "data_transfer", vendor,
+		    detail);
+	free(detail);
 	*reply = json_pack("{s:s}", "status", status);
 	return 0;
 }
