@@ -10,11 +10,14 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
+#include <limits.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define CHARGEOPS_VERSION "0.1.0"
 
@@ -62,6 +65,41 @@ static const char *flag_key(const char *flag, char *buf, size_t size)
 		if (*p == '-')
 			*p = '_';
 	return buf;
+}
+
+/*
+ * The console's directory: the setting when given, else web/ next to the
+ * directory of the executable (build/chargeops -> web/), else ./web. Writes an
+ * absolute path to out; -1 if none exists.
+ */
+static int find_web_root(const char *setting, char *out, size_t size)
+{
+	char exe[1024], cand[1100];
+	struct stat st;
+	if (setting && *setting) {
+		if (!realpath(setting, exe) || stat(exe, &st) != 0 || !S_ISDIR(st.st_mode))
+			return -1;
+		snprintf(out, size, "%s", exe);
+		return 0;
+	}
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(cand, sizeof(cand), "%s/../web", exe);
+			if (realpath(cand, exe) && stat(exe, &st) == 0 && S_ISDIR(st.st_mode)) {
+				snprintf(out, size, "%s", exe);
+				return 0;
+			}
+		}
+	}
+	if (realpath("web", exe) && stat(exe, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(out, size, "%s", exe);
+		return 0;
+	}
+	return -1;
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -143,6 +181,13 @@ static int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	a = api_new(cs, st);
+	char web[1024];
+	if (find_web_root(cfg.web_root, web, sizeof(web)) == 0) {
+		api_set_web_root(a, web);
+		log_info("console: serving %s", web);
+	} else {
+		log_info("console: no web directory (setting web_root); the API works without it");
+	}
 	net_server_opts o = {
 		.listen = cfg.listen,
 		.tls_cert = cfg.tls_cert,
@@ -154,6 +199,7 @@ static int cmd_serve(int argc, char **argv)
 		.ctx = NULL,
 		.committed = committed,
 		.tick = csms_tick,
+		.http_tick = api_tick,
 	};
 	o.ctx = cs;
 	o.http_ctx = a;
@@ -175,10 +221,12 @@ static int cmd_serve(int argc, char **argv)
 	log_info("chargeops: shutting down");
 out:
 	running = NULL;
+	if (cs) /* closing connections below must not feed watchers that are going away */
+		csms_set_event_sink(cs, NULL);
 	net_server_free(srv);
 	srv_for_wake = NULL;
-	csms_free(cs);
 	api_free(a);
+	csms_free(cs);
 	store_close(st);
 	metrics_reset();
 	return rc;

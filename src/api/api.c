@@ -462,6 +462,12 @@ static void h_metrics(api_ctx *c)
 	net_http_respond(c->req, 200, "text/plain; version=0.0.4", text, len);
 }
 
+static void h_me(api_ctx *c)
+{
+	static const char *const names[] = {"none", "viewer", "operator", "admin"};
+	api_json(c, 200, json_pack("{s:s}", "role", names[c->role]));
+}
+
 /* ---- routing ---- */
 
 struct route {
@@ -474,6 +480,8 @@ struct route {
 static const struct route routes[] = {
 	{NET_GET, ROLE_NONE, "/healthz", h_healthz},
 	{NET_GET, ROLE_NONE, "/metrics", h_metrics},
+	{NET_GET, ROLE_VIEWER, "/api/v1/me", h_me},
+	{NET_GET, ROLE_VIEWER, "/api/v1/live", api_live},
 	{NET_GET, ROLE_VIEWER, "/api/v1/chargers", api_chargers_list},
 	{NET_POST, ROLE_OPERATOR, "/api/v1/chargers", api_chargers_create},
 	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}", api_chargers_get},
@@ -581,6 +589,8 @@ static void on_request(void *ctx, net_http_req *req)
 			break;
 		}
 	}
+	if (!found && m == NET_GET && strncmp(path, "/api/", 5) != 0 && api_web_file(&c, path))
+		return;
 	if (!found) {
 		if (path_matched)
 			api_error(&c, 405, "bad_request", "method not allowed on %s", path);
@@ -589,7 +599,15 @@ static void on_request(void *ctx, net_http_req *req)
 		return;
 	}
 	if (found->min_role > ROLE_NONE) {
-		c.role = token_role(a, net_http_authorization(req));
+		const char *auth = net_http_authorization(req);
+		char bearer[128];
+		const char *qtok = net_http_query(req, "access_token");
+		/* EventSource cannot send headers: the live stream also takes ?access_token=. */
+		if (!auth && qtok && found->fn == api_live && strlen(qtok) < sizeof(bearer) - 8) {
+			snprintf(bearer, sizeof(bearer), "Bearer %s", qtok);
+			auth = bearer;
+		}
+		c.role = token_role(a, auth);
 		if (c.role == ROLE_NONE) {
 			api_error(&c, 401, "unauthorized", "send Authorization: Bearer TOKEN");
 			return;
@@ -604,7 +622,9 @@ static void on_request(void *ctx, net_http_req *req)
 
 static void on_aborted(void *ctx, net_http_req *req)
 {
-	api_command_aborted(req);
+	api *a = ctx;
+	if (!live_aborted(a->live, req))
+		api_command_aborted(req);
 }
 
 const net_http_handlers api_http_handlers = {
@@ -618,11 +638,28 @@ api *api_new(csms *cs, store *st)
 	a->cs = cs;
 	a->st = st;
 	a->db = store_db(st);
+	a->live = live_new();
+	live_attach(a->live, cs);
 	return a;
+}
+
+void api_set_web_root(api *a, const char *dir)
+{
+	snprintf(a->web_root, sizeof(a->web_root), "%s", dir ? dir : "");
+}
+
+void api_tick(void *ctx)
+{
+	api *a = ctx;
+	live_tick(a->live);
 }
 
 void api_free(api *a)
 {
+	if (!a)
+		return;
+	csms_set_event_sink(a->cs, NULL);
+	live_free(a->live);
 	free(a);
 }
 

@@ -16,6 +16,11 @@ void api_free(api *a);
 /* The net_http_handlers for the server (ctx = api). */
 extern const net_http_handlers api_http_handlers;
 
+/* Serves the console's files from dir (NULL or "": no console). */
+void api_set_web_root(api *a, const char *dir);
+/* Once a second on the network thread (net_server_opts.http_tick; ctx = api). */
+void api_tick(void *ctx);
+
 /* Creates an API token; prints nothing. token gets 64 hex chars + NUL. */
 int api_token_create(store *st, const char *role, const char *name, char token[65], char *err,
 		     size_t errlen);

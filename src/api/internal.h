@@ -13,10 +13,14 @@
 
 enum role { ROLE_NONE = 0, ROLE_VIEWER = 1, ROLE_OPERATOR = 2, ROLE_ADMIN = 3 };
 
+typedef struct live live;
+
 struct api {
 	csms *cs;
 	store *st;
 	sqlite3 *db;
+	live *live;          /* /api/v1/live watchers and the event ring */
+	char web_root[1024]; /* console files; empty = none */
 };
 
 #define MAX_PARAMS 4
@@ -62,6 +66,21 @@ void api_list(api_ctx *c, const char *select_from, qb *q, const char *order, api
 void api_one(api_ctx *c, const char *sql, const char *key, const char *what, api_row_fix fix);
 /* Parses an RFC 3339 query parameter; answers 400 and returns -1 when malformed. */
 int api_query_time(api_ctx *c, const char *name, long long *ms, int *present);
+
+/* Live events (live.c). */
+live *live_new(void);
+void live_free(live *l);
+/* Makes csms send its events to l. */
+void live_attach(live *l, csms *cs);
+void api_live(api_ctx *c);
+/* 1 if req was a watcher (now forgotten), 0 if not. */
+int live_aborted(live *l, net_http_req *req);
+/* Once a second: keepalive comments to quiet watchers. */
+void live_tick(live *l);
+size_t live_watchers(const live *l);
+
+/* Console files (web.c): answers GET path from the web root. 1 if answered, 0 if not found. */
+int api_web_file(api_ctx *c, const char *path);
 
 /* Resource handlers. */
 void api_chargers_list(api_ctx *c);

@@ -55,6 +55,7 @@ static void flush_connect_row(session *s)
 	s->connect_pending = 0;
 	s->connected_at = csms_now(s->cs, s->id);
 	store_write(s->cs->st, ST_CONNECTIVITY, "siis", s->id, s->connected_at, (int64_t)1, s->connect_reason);
+	csms_event_connectivity(s->cs, s->id, 1, s->connected_at, s->connect_reason);
 }
 
 /* Moves (or creates) s's charger clock so it reads t now, at speed (<= 0: keep). */

@@ -444,8 +444,10 @@ static void *ws_open(void *ctx, net_conn *c, const char *id, const char *peer)
 	}
 	if (csms_charger_clock_on(cs) && !hmap_get(&cs->clocks, id))
 		s->connect_pending = 1; /* written when the charger's clock is known */
-	else
+	else {
 		store_write(cs->st, ST_CONNECTIVITY, "siis", id, s->connected_at, (int64_t)1, s->connect_reason);
+		csms_event_connectivity(cs, id, 1, s->connected_at, s->connect_reason);
+	}
 	store_write(cs->st, ST_CHARGER_ONLINE, "iis", (int64_t)1, s->connected_at, id);
 	return s;
 }
@@ -469,6 +471,7 @@ static void ws_closed(void *ctx, void *sess, const char *reason)
 		int64_t now = csms_now(cs, s->id);
 		log_info("ocpp: %s disconnected: %s", s->id, reason);
 		store_write(cs->st, ST_CONNECTIVITY, "siis", s->id, now, (int64_t)0, reason);
+		csms_event_connectivity(cs, s->id, 0, now, reason);
 		store_write(cs->st, ST_CHARGER_ONLINE, "iis", (int64_t)0, now, s->id);
 	}
 	session_free(s);

@@ -63,6 +63,20 @@ int csms_command(csms *cs, const char *charger_id, const char *action, json_t *p
 /* The caller is no longer interested; the call still completes on the wire. */
 void csms_cmd_detach(csms_cmd *h);
 
+/*
+ * Live domain events for watchers (the API's /api/v1/live): type is "status",
+ * "connectivity", "meter" or "transaction"; data is the event as a JSON object
+ * text (see docs/api.md), valid during the call. wanted() is asked before an
+ * event is built, so nothing is formatted while nobody watches. Network thread.
+ */
+typedef struct csms_event_sink {
+	int (*wanted)(void *arg);
+	void (*emit)(void *arg, const char *type, const char *charger_id, const char *data, size_t len);
+	void *arg;
+} csms_event_sink;
+/* Sets (or with NULL clears) where events go. The sink is copied. */
+void csms_set_event_sink(csms *cs, const csms_event_sink *sink);
+
 int csms_is_online(csms *cs, const char *charger_id);
 size_t csms_online_count(csms *cs);
 /* Drops a charger's connection (deleted, credentials changed) and cached credentials. */

@@ -192,6 +192,7 @@ static uint64_t store_meter_values(session *s, int connector, const int64_t *txi
 		sb_add(&sb, "]", 1);
 		seq = store_write(cs->st, ST_METER_READING, "sipiis", s->id, (int64_t)connector, txid, ts, received,
 				  sb.buf);
+		csms_event_meter(s, connector, txid, ts, sb.buf);
 	}
 	sb_release(&sb);
 	return seq;
@@ -245,6 +246,7 @@ static int h_status(HANDLER_ARGS)
 	*need_seq = store_write(cs->st, ST_STATUS_HISTORY, fmt, s->id, conn, str(req, "status"),
 				str(req, "errorCode"), str(req, "info"), str(req, "vendorId"),
 				str(req, "vendorErrorCode"), has_ts ? &ts : NULL, received);
+	csms_event_status(s, (int)conn, str(req, "status"), str(req, "errorCode"), has_ts ? ts : received);
 	*reply = json_object();
 	return 0;
 }
@@ -302,6 +304,7 @@ static int h_start(HANDLER_ARGS)
 		store_write(cs->st, ST_TXN_START, "isisp" "isi" "si", t->id, s->id, (int64_t)connector,
 			    tag, res ? &rid : NULL, ts, tstext, meter_start, t->flags, clock_now_ms());
 		txn_index_add(cs, t);
+		csms_event_transaction(cs, "started", t, 0, 0, ts);
 		log_info("ocpp: %s started transaction %lld on connector %d for %s", s->id,
 			 (long long)t->id, connector, tag);
 	}
@@ -365,6 +368,7 @@ static int h_stop(HANDLER_ARGS)
 		store_write(cs->st, ST_TXN_STOP, "iiisssssp" "i", ts, meter_stop, energy,
 			    reason ? reason : "Local", tag, "charger", (const char *)NULL, t->flags,
 			    t->reg_count ? &reg_energy : NULL, id);
+		csms_event_transaction(cs, "stopped", t, meter_stop, energy, ts);
 		log_info("ocpp: %s stopped transaction %lld: %lld Wh (%s)", s->id, (long long)id,
 			 (long long)energy, reason ? reason : "Local");
 	}

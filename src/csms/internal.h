@@ -72,6 +72,7 @@ struct csms {
 	hmap memos;       /* charger id -> call_memo */
 	hmap on_connector; /* "charger\x1fconnector" -> its active txn */
 	hmap clocks;      /* charger id -> charger_clock (clock = charger only) */
+	csms_event_sink sink; /* live events; emit NULL = none */
 	int64_t next_txn_id;
 	uint64_t next_call;
 	int64_t last_prune_mono;
@@ -95,6 +96,15 @@ uint64_t csms_anomaly(csms *cs, const char *charger_id, const char *kind, const 
 /* Parses a charger timestamp, flagging zone-less and skewed ones (anomaly once per
  * connection). *flags (may be NULL) gets OCPP_TIME_* bits. Returns 0 or -1. */
 int csms_charger_time(session *s, const char *text, int64_t *ms, unsigned *flags);
+
+/* Live events (events.c). Each returns at once when nobody watches. */
+void csms_event_status(session *s, int connector, const char *status, const char *error_code, int64_t time);
+void csms_event_connectivity(csms *cs, const char *charger_id, int online, int64_t time, const char *reason);
+/* samples: the reading's JSON array text (schema.c's format). txid may be NULL. */
+void csms_event_meter(session *s, int connector, const int64_t *txid, int64_t time, const char *samples);
+/* event "started" or "stopped"; meter_stop and energy are ignored when started. */
+void csms_event_transaction(csms *cs, const char *event, const txn *t, int64_t meter_stop, int64_t energy,
+			    int64_t time);
 
 /* Charger clocks (clock.c). */
 /* Whether records take each charger's own clock (setting clock = charger). */

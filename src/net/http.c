@@ -22,6 +22,7 @@ static void req_reset(struct net_http_req *r)
 	free(r->auth);
 	free(r->body);
 	free(r->resp);
+	free(r->sbuf);
 	struct lws *wsi = r->wsi;
 	net_server *s = r->srv;
 	memset(r, 0, sizeof(*r));
@@ -58,6 +59,8 @@ static void collect_request(struct net_http_req *r, struct lws *wsi, const char 
 		r->qval[r->nquery] = xstrdup(eq ? eq + 1 : "");
 		r->nquery++;
 	}
+	if (lws_hdr_custom_copy(wsi, r->last_event_id, (int)sizeof(r->last_event_id), "last-event-id:", 14) < 0)
+		r->last_event_id[0] = '\0';
 	int alen = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
 	if (alen > 0) {
 		r->auth = xmalloc((size_t)alen + 1);
@@ -81,15 +84,43 @@ static void dispatch(net_server *s, struct net_http_req *r)
 	s->o.http->request(s->o.http_ctx, r);
 }
 
+/* Writes a stream's headers once, then whatever bytes wait. */
+static int stream_writable(struct net_http_req *r)
+{
+	if (r->stream_dead)
+		return -1;
+	if (!r->written) {
+		unsigned char hdr[LWS_PRE + 512];
+		unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
+		if (lws_add_http_common_headers(r->wsi, 200, r->ctype, LWS_ILLEGAL_HTTP_CONTENT_LEN, &p, end) ||
+		    lws_add_http_header_by_token(r->wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+						 (const unsigned char *)"no-store", 8, &p, end) ||
+		    lws_finalize_write_http_header(r->wsi, start, &p, end))
+			return -1;
+		r->written = 1;
+	}
+	if (r->sbuf_len) {
+		/* lws keeps what the socket does not take and sends it when it drains. */
+		if (lws_write(r->wsi, (unsigned char *)r->sbuf + LWS_PRE, r->sbuf_len, LWS_WRITE_HTTP) <
+		    (int)r->sbuf_len)
+			return -1;
+		r->sbuf_len = 0;
+	}
+	return 0;
+}
+
 static int http_writable(struct net_http_req *r)
 {
+	if (r->streaming)
+		return stream_writable(r);
 	if (!r->responded || r->written)
 		return 0;
 	unsigned char hdr[LWS_PRE + 512];
 	unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
+	const char *cache = r->cache[0] ? r->cache : "no-store";
 	if (lws_add_http_common_headers(r->wsi, (unsigned int)r->status, r->ctype, r->resp_len, &p, end) ||
-	    lws_add_http_header_by_token(r->wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
-					 (const unsigned char *)"no-store", 8, &p, end) ||
+	    lws_add_http_header_by_token(r->wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, (const unsigned char *)cache,
+					 (int)strlen(cache), &p, end) ||
 	    lws_finalize_write_http_header(r->wsi, start, &p, end))
 		return -1;
 	r->written = 1;
@@ -163,7 +194,7 @@ int net__cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return http_writable(r);
 	case LWS_CALLBACK_CLOSED_HTTP:
-		if (r->dispatched && !r->responded && s)
+		if (r->dispatched && (!r->responded || r->streaming) && s)
 			s->o.http->aborted(s->o.http_ctx, r);
 		req_reset(r);
 		r->wsi = NULL;
@@ -214,7 +245,8 @@ void *net_http_user(const net_http_req *r)
 	return r->user;
 }
 
-void net_http_respond(net_http_req *r, int status, const char *content_type, char *body, size_t len)
+void net_http_respond_cached(net_http_req *r, int status, const char *content_type, const char *cache_control,
+			     char *body, size_t len)
 {
 	if (r->responded) {
 		free(body);
@@ -225,10 +257,55 @@ void net_http_respond(net_http_req *r, int status, const char *content_type, cha
 	r->responded = 1;
 	r->status = status;
 	snprintf(r->ctype, sizeof(r->ctype), "%s", content_type ? content_type : "application/json");
+	snprintf(r->cache, sizeof(r->cache), "%s", cache_control ? cache_control : "");
 	r->resp = xmalloc(LWS_PRE + len + 1);
 	if (len)
 		memcpy(r->resp + LWS_PRE, body, len);
 	r->resp_len = len;
 	free(body);
 	lws_callback_on_writable(r->wsi);
+}
+
+void net_http_respond(net_http_req *r, int status, const char *content_type, char *body, size_t len)
+{
+	net_http_respond_cached(r, status, content_type, NULL, body, len);
+}
+
+const char *net_http_last_event_id(const net_http_req *r)
+{
+	return r->last_event_id[0] ? r->last_event_id : NULL;
+}
+
+void net_http_stream_open(net_http_req *r, const char *content_type, size_t max_pending)
+{
+	if (r->responded)
+		return;
+	r->responded = 1;
+	r->streaming = 1;
+	r->max_pending = max_pending;
+	snprintf(r->ctype, sizeof(r->ctype), "%s", content_type);
+	lws_callback_on_writable(r->wsi);
+}
+
+int net_http_stream_write(net_http_req *r, const char *data, size_t len)
+{
+	if (!r->streaming || r->stream_dead)
+		return -1;
+	if (r->sbuf_len + len > r->max_pending) {
+		/* A client that does not read: drop it rather than buffer without bound. */
+		r->stream_dead = 1;
+		lws_callback_on_writable(r->wsi);
+		return -1;
+	}
+	if (LWS_PRE + r->sbuf_len + len > r->sbuf_cap) {
+		size_t cap = r->sbuf_cap ? r->sbuf_cap : 4096;
+		while (cap < LWS_PRE + r->sbuf_len + len)
+			cap *= 2;
+		r->sbuf = xrealloc(r->sbuf, cap);
+		r->sbuf_cap = cap;
+	}
+	memcpy(r->sbuf + LWS_PRE + r->sbuf_len, data, len);
+	r->sbuf_len += len;
+	lws_callback_on_writable(r->wsi);
+	return 0;
 }

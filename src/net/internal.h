@@ -56,6 +56,13 @@ struct net_http_req {
 	int dispatched, responded, written;
 	int status;
 	char ctype[64];
+	char cache[64];           /* Cache-Control; empty = no-store */
+	char last_event_id[24];   /* Last-Event-ID request header */
+	int streaming;            /* an open stream: headers, then data as it comes */
+	int stream_dead;          /* the stream failed; close at the next writable */
+	size_t max_pending;
+	char *sbuf;               /* stream bytes waiting to be written */
+	size_t sbuf_len, sbuf_cap;
 	char *resp; /* LWS_PRE headroom + body */
 	size_t resp_len;
 	void *user;

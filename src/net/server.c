@@ -29,6 +29,8 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 	net_server *s = lws_container_of(sul, net_server, tick_sul);
 	if (s->o.tick)
 		s->o.tick(s->o.ctx);
+	if (s->o.http_tick)
+		s->o.http_tick(s->o.http_ctx);
 	lws_sul_schedule(s->ctx, 0, &s->tick_sul, on_tick, LWS_US_PER_SEC);
 }
 

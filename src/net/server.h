@@ -56,6 +56,8 @@ typedef struct net_server_opts {
 	uint64_t (*committed)(void *ctx);
 	/* Called once a second on the network thread. */
 	void (*tick)(void *ctx);
+	/* Called once a second on the network thread, with http_ctx (may be NULL). */
+	void (*http_tick)(void *http_ctx);
 } net_server_opts;
 
 /* Creates the context and listens. Returns 0 and *out (caller frees with net_server_free). */
@@ -104,5 +106,20 @@ void *net_http_user(const net_http_req *r);
  * request was not aborted. content_type NULL means application/json.
  */
 void net_http_respond(net_http_req *r, int status, const char *content_type, char *body, size_t len);
+/* net_http_respond() with a Cache-Control value of the caller's (the default is no-store). */
+void net_http_respond_cached(net_http_req *r, int status, const char *content_type, const char *cache_control,
+			     char *body, size_t len);
+/* The request's Last-Event-ID header (Server-Sent Events resumption), or NULL. */
+const char *net_http_last_event_id(const net_http_req *r);
+
+/*
+ * Streams: a response of unknown length that stays open (Server-Sent Events).
+ * net_http_stream_open() sends 200 with content_type; net_http_stream_write()
+ * queues bytes (copied) and returns -1 when more than max_pending bytes wait for
+ * a slow client, in which case the stream is closed. The handlers' aborted() is
+ * called when the client goes away; after that r must not be used.
+ */
+void net_http_stream_open(net_http_req *r, const char *content_type, size_t max_pending);
+int net_http_stream_write(net_http_req *r, const char *data, size_t len);
 
 #endif

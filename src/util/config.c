@@ -42,6 +42,7 @@ static const struct setting settings[] = {
 	S("log_level", log_level),
 	S("event_loop", event_loop),
 	S("clock", clock),
+	S("web_root", web_root),
 };
 
 void config_defaults(config *c)

@@ -23,6 +23,7 @@ typedef struct config {
 	int pending_interval;     /* seconds, BootNotification interval for pending chargers */
 	char log_level[16];
 	char event_loop[16];      /* "libuv" (epoll) or "poll" */
+	char web_root[512];       /* console files; empty = web/ beside the binary's directory, else ./web */
 	char clock[16];           /* "wall", or "charger": records take each charger's clock */
 } config;
 

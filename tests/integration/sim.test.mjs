@@ -97,6 +97,8 @@ describe('chargeops sim against chargeops serve', () => {
 
 /* A small scenario: `chargers` one-connector AC chargers whose first car comes
  * 2-4 simulated seconds after the start and stays 5 hours. */
+// Cars arrive 30-60 simulated seconds in (0.5-1 s of wall time at --speed 60): after the
+// chargers have connected and booted, so a tap is authorised online, not from the cache.
 function scenarioFile(dir, name, drivers) {
 	const file = path.join(dir, `${name}.json`);
 	writeFileSync(
@@ -106,7 +108,7 @@ function scenarioFile(dir, name, drivers) {
 			chargers: 3,
 			sample_interval_s: 60,
 			charger_types: [{ name: 'ac', kind: 'AC', power_kw: 11, phases: 3, connectors: 1 }],
-			site_types: [{ name: 't', sessions_per_day: 0.001, dwell_h: [5, 5], first_arrival_s: [2, 4] }],
+			site_types: [{ name: 't', sessions_per_day: 0.001, dwell_h: [5, 5], first_arrival_s: [30, 60] }],
 			sites: [{ type: 't', chargers: ['ac', 'ac', 'ac'] }],
 			drivers,
 		}),
