@@ -1,5 +1,5 @@
-# ChargeOps build. `make` builds build/chargeops; `make test` runs every unit and
-# integration test; `make demo` starts the platform with simulated chargers.
+# ChargeOps build. `make` builds build/chargeops; `make test` runs every unit,
+# integration and browser test; `make demo` starts the platform with simulated chargers.
 # `make SANITIZE=1 ...` builds and tests with AddressSanitizer + UBSan (in build-san/).
 
 PKGS := libwebsockets jansson sqlite3 libssl libcrypto libuv
@@ -38,7 +38,7 @@ BIN := $(BUILD)/chargeops
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit integration demo lint clean format deps
+.PHONY: all test unit integration browser demo lint clean format deps
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -64,7 +64,13 @@ integration: $(BIN)
 	@cd tests/integration && npm ci --no-audit --no-fund --silent
 	CHARGEOPS_BIN=$(abspath $(BIN)) node --test $$(node --test-concurrency=1 -e 0 2>/dev/null && echo --test-concurrency=1) tests/integration/
 
-test: unit integration
+# Browser tests: the web console in Debian's Chromium (playwright-core), against the real server.
+browser: $(BIN)
+	@scripts/deps.sh browser
+	@cd tests/browser && npm ci --no-audit --no-fund --silent
+	CHARGEOPS_REQUIRE_LIVE=1 CHARGEOPS_REQUIRE_STATIC=1 CHARGEOPS_BIN=$(abspath $(BIN)) node --test $$(node --test-concurrency=1 -e 0 2>/dev/null && echo --test-concurrency=1) tests/browser/
+
+test: unit integration browser
 
 demo: $(BIN)
 	@scripts/deps.sh build

@@ -1,20 +1,24 @@
 #!/bin/sh
 # Installs the Debian 12 packages ChargeOps needs to build and test, only when
 # something is missing, so that `make demo` and `make test` work on a fresh machine.
-# Usage: scripts/deps.sh [build|test]
+# Usage: scripts/deps.sh [build|test|browser]
 set -eu
 want="build"
 [ $# -gt 0 ] && want="$1"
 
 build_pkgs="build-essential pkg-config curl libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libjansson-dev libsqlite3-dev libssl-dev libcmocka-dev"
 test_pkgs="nodejs npm sqlite3 curl"
+browser_pkgs="nodejs npm chromium"
 
 missing=""
 for p in $build_pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-if [ "$want" = "test" ]; then
-	for p in $test_pkgs; do
+extra=""
+[ "$want" = "test" ] && extra="$test_pkgs"
+[ "$want" = "browser" ] && extra="$browser_pkgs"
+if [ -n "$extra" ]; then
+	for p in $extra; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || {
 			# node and npm may come from outside Debian; accept them if present on PATH.
 			case "$p" in

@@ -167,8 +167,7 @@ static void qb_bind(qb *q, sqlite3_stmt *st)
 	}
 }
 
-static int query_int(api_ctx *c, const char *name, long long def, long long lo, long long hi,
-		     long long *out)
+int api_query_int(api_ctx *c, const char *name, long long def, long long lo, long long hi, long long *out)
 {
 	const char *v = net_http_query(c->req, name);
 	if (!v) {
@@ -205,7 +204,7 @@ int api_query_time(api_ctx *c, const char *name, long long *ms, int *present)
 void api_list(api_ctx *c, const char *select_from, qb *q, const char *order, api_row_fix fix)
 {
 	long long limit, offset;
-	if (query_int(c, "limit", 100, 1, 1000, &limit) || query_int(c, "offset", 0, 0, 1LL << 40, &offset))
+	if (api_query_int(c, "limit", 100, 1, 1000, &limit) || api_query_int(c, "offset", 0, 0, 1LL << 40, &offset))
 		return;
 	sqlite3_stmt *st = NULL;
 	char *count_sql = xasprintf("SELECT COUNT(*) FROM (%s%s)", select_from, q->where.len ? q->where.buf : "");
@@ -482,6 +481,11 @@ static const struct route routes[] = {
 	{NET_GET, ROLE_NONE, "/metrics", h_metrics},
 	{NET_GET, ROLE_VIEWER, "/api/v1/me", h_me},
 	{NET_GET, ROLE_VIEWER, "/api/v1/live", api_live},
+	{NET_GET, ROLE_VIEWER, "/api/v1/analytics/heatmap", api_analytics_heatmap},
+	{NET_GET, ROLE_VIEWER, "/api/v1/analytics/utilisation", api_analytics_utilisation},
+	{NET_GET, ROLE_VIEWER, "/api/v1/analytics/distributions", api_analytics_distributions},
+	{NET_GET, ROLE_VIEWER, "/api/v1/analytics/peak-power", api_analytics_peak_power},
+	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/series", api_charger_series},
 	{NET_GET, ROLE_VIEWER, "/api/v1/chargers", api_chargers_list},
 	{NET_POST, ROLE_OPERATOR, "/api/v1/chargers", api_chargers_create},
 	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}", api_chargers_get},

@@ -64,6 +64,8 @@ typedef void (*api_row_fix)(api_ctx *c, json_t *row);
 void api_list(api_ctx *c, const char *select_from, qb *q, const char *order, api_row_fix fix);
 /* One row by sql with one text bind (or 404 with what). */
 void api_one(api_ctx *c, const char *sql, const char *key, const char *what, api_row_fix fix);
+/* An integer query parameter in lo..hi (def when absent); answers 400 and returns -1 if not. */
+int api_query_int(api_ctx *c, const char *name, long long def, long long lo, long long hi, long long *out);
 /* Parses an RFC 3339 query parameter; answers 400 and returns -1 when malformed. */
 int api_query_time(api_ctx *c, const char *name, long long *ms, int *present);
 
@@ -81,6 +83,13 @@ size_t live_watchers(const live *l);
 
 /* Console files (web.c): answers GET path from the web root. 1 if answered, 0 if not found. */
 int api_web_file(api_ctx *c, const char *path);
+
+/* Analytics (analytics.c): server-side aggregation for the console. */
+void api_analytics_heatmap(api_ctx *c);
+void api_analytics_utilisation(api_ctx *c);
+void api_analytics_distributions(api_ctx *c);
+void api_analytics_peak_power(api_ctx *c);
+void api_charger_series(api_ctx *c);
 
 /* Resource handlers. */
 void api_chargers_list(api_ctx *c);

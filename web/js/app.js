@@ -1,0 +1,140 @@
+// Console entry point: the header (live indicator, role, theme toggle, sign out), the login
+// view, and a hash router between the fleet overview (#/) and a charger (#/chargers/ID).
+// The fleet model and its live subscription live as long as the page, so going back to the
+// overview from a charger shows current data without reloading.
+
+import { getToken, getRole, setSession, clearSession, detectRole, onUnauthorized, ApiError } from './api.js';
+import { h, clear } from './dom.js';
+import { Fleet } from './fleet.js';
+import { subscribe } from './live.js';
+import { renderOverview } from './overview.js';
+import { renderCharger } from './charger.js';
+
+const main = document.getElementById('main');
+const liveEl = document.getElementById('live-state');
+const roleEl = document.getElementById('role');
+const logoutBtn = document.getElementById('logout');
+const themeBtn = document.getElementById('theme-toggle');
+
+/* ---------------------------------------------------------------- theme */
+const THEME_KEY = 'chargeops.theme';
+function systemDark() {
+	return window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches;
+}
+function applyTheme(theme) {
+	if (theme) document.documentElement.dataset.theme = theme;
+	else delete document.documentElement.dataset.theme;
+	const dark = theme ? theme === 'dark' : systemDark();
+	themeBtn.textContent = dark ? '☀' : '☾';
+	themeBtn.title = dark ? 'Switch to the light theme' : 'Switch to the dark theme';
+}
+applyTheme(localStorage.getItem(THEME_KEY));
+themeBtn.addEventListener('click', () => {
+	const cur = document.documentElement.dataset.theme || (systemDark() ? 'dark' : 'light');
+	const next = cur === 'dark' ? 'light' : 'dark';
+	localStorage.setItem(THEME_KEY, next);
+	applyTheme(next);
+});
+
+/* ---------------------------------------------------------------- live indicator */
+const LIVE_TEXT = { open: 'live', connecting: 'connecting…', closed: 'not live' };
+function setLive(state) {
+	liveEl.dataset.state = state;
+	liveEl.textContent = LIVE_TEXT[state] || state;
+}
+
+/* ---------------------------------------------------------------- session */
+let fleet = null;
+let fleetSub = null;
+let teardown = null;
+
+function startFleet() {
+	if (fleet) return;
+	fleet = new Fleet();
+	fleetSub = subscribe({
+		onState: setLive,
+		onEvent: (type, data) => fleet.apply(type, data),
+		onReset: () => fleet.load().catch(() => {}),
+	});
+	fleet.load().catch((e) => {
+		fleet.loadError = e;
+		fleet.changed(null);
+	});
+}
+
+function signOut() {
+	clearSession();
+	if (fleetSub) fleetSub.close();
+	fleet = null;
+	fleetSub = null;
+	location.hash = '#/login';
+	route();
+}
+logoutBtn.addEventListener('click', signOut);
+onUnauthorized(() => {
+	if (getToken()) signOut();
+});
+
+function renderLogin() {
+	const input = h('input', { type: 'password', id: 'token', name: 'token', autocomplete: 'off', required: true, placeholder: 'API token', 'aria-label': 'API token' });
+	const msg = h('p', { class: 'error', 'aria-live': 'polite' });
+	const submit = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
+	const form = h(
+		'form',
+		{ class: 'login card' },
+		h('h1', null, 'ChargeOps console'),
+		h('p', { class: 'muted' }, 'Sign in with an API token (made with chargeops token create). It is kept for this browser tab only.'),
+		input,
+		submit,
+		msg,
+	);
+	form.addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		msg.textContent = '';
+		submit.disabled = true;
+		const token = input.value.trim();
+		try {
+			const role = await detectRole(token);
+			setSession(token, role);
+			location.hash = '#/';
+			route();
+		} catch (e) {
+			msg.textContent = e instanceof ApiError && e.status === 401 ? 'This token is not valid.' : `Sign-in failed: ${e.message}`;
+		} finally {
+			submit.disabled = false;
+		}
+	});
+	clear(main).appendChild(form);
+	input.focus();
+}
+
+/* ---------------------------------------------------------------- router */
+function route() {
+	if (teardown) teardown();
+	teardown = null;
+	const hash = location.hash || '#/';
+	const token = getToken();
+	document.body.dataset.signedIn = token ? 'yes' : 'no';
+	roleEl.textContent = token ? getRole() : '';
+	roleEl.dataset.role = token ? getRole() : '';
+	if (!token) {
+		setLive('closed');
+		renderLogin();
+		teardown = () => {};
+		return;
+	}
+	startFleet();
+	const m = /^#\/chargers\/(.+)$/.exec(hash);
+	if (m) {
+		document.title = `${decodeURIComponent(m[1])} · ChargeOps`;
+		// The detail page has its own subscription; the fleet one stays up for the overview.
+		teardown = renderCharger(main, decodeURIComponent(m[1]), { role: getRole(), setLive: () => {} });
+	} else {
+		document.title = 'Fleet · ChargeOps';
+		teardown = renderOverview(main, fleet);
+	}
+	window.scrollTo(0, 0);
+}
+
+window.addEventListener('hashchange', route);
+route();
