@@ -38,7 +38,7 @@ BIN := $(BUILD)/chargeops
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit integration browser demo lint clean format deps
+.PHONY: all test unit integration browser demo lint clean format deps web-vendor
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -65,14 +65,21 @@ integration: $(BIN)
 	CHARGEOPS_BIN=$(abspath $(BIN)) node --test $$(node --test-concurrency=1 -e 0 2>/dev/null && echo --test-concurrency=1) tests/integration/
 
 # Browser tests: the web console in Debian's Chromium (playwright-core), against the real server.
-browser: $(BIN)
+browser: $(BIN) web-vendor
 	@scripts/deps.sh browser
 	@cd tests/browser && npm ci --no-audit --no-fund --silent
 	CHARGEOPS_REQUIRE_LIVE=1 CHARGEOPS_REQUIRE_STATIC=1 CHARGEOPS_BIN=$(abspath $(BIN)) node --test $$(node --test-concurrency=1 -e 0 2>/dev/null && echo --test-concurrency=1) tests/browser/
 
 test: unit integration browser
 
-demo: $(BIN)
+# The console's libraries (uPlot): installed from web/package-lock.json and copied into
+# web/vendor/ (built, not committed), again only when the lock file is newer.
+web-vendor: web/vendor
+web/vendor: web/package-lock.json
+	@scripts/deps.sh web
+	cd web && npm ci --no-audit --no-fund --silent && node scripts/vendor.mjs && touch vendor
+
+demo: $(BIN) web-vendor
 	@scripts/deps.sh build
 	scripts/demo.sh $(BIN)
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian 12 packages ChargeOps needs to build and test, only when
 # something is missing, so that `make demo` and `make test` work on a fresh machine.
-# Usage: scripts/deps.sh [build|test|browser]
+# Usage: scripts/deps.sh [build|test|browser|web]
 set -eu
 want="build"
 [ $# -gt 0 ] && want="$1"
@@ -9,6 +9,7 @@ want="build"
 build_pkgs="build-essential pkg-config curl libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libjansson-dev libsqlite3-dev libssl-dev libcmocka-dev"
 test_pkgs="nodejs npm sqlite3 curl"
 browser_pkgs="nodejs npm chromium"
+web_pkgs="nodejs npm"
 
 missing=""
 for p in $build_pkgs; do
@@ -17,6 +18,7 @@ done
 extra=""
 [ "$want" = "test" ] && extra="$test_pkgs"
 [ "$want" = "browser" ] && extra="$browser_pkgs"
+[ "$want" = "web" ] && extra="$web_pkgs"
 if [ -n "$extra" ]; then
 	for p in $extra; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || {

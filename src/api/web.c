@@ -41,11 +41,18 @@ static const char *content_type(const char *path)
 	return NULL;
 }
 
-/* Whether path is one the console may serve: absolute, no "..", no hidden segment. */
+/* What lives in the web root for building the console, not for browsers. */
+static const char *const build_only[] = {"/node_modules/", "/scripts/", "/package.json", "/package-lock.json"};
+
+/* Whether path is one the console may serve: absolute, no "..", no hidden segment,
+ * nothing of the build. */
 static int safe_path(const char *path)
 {
 	if (path[0] != '/' || strchr(path, '\\'))
 		return 0;
+	for (size_t i = 0; i < sizeof(build_only) / sizeof(build_only[0]); i++)
+		if (strncmp(path, build_only[i], strlen(build_only[i])) == 0)
+			return 0;
 	for (const char *p = path; (p = strchr(p, '/')) != NULL; p++)
 		if (p[1] == '.')
 			return 0; /* "..", ".git", ".env" */

@@ -169,6 +169,9 @@ describe('console files', () => {
 		writeFileSync(path.join(dir, 'app.js'), 'export const x = 1;\n');
 		writeFileSync(path.join(dir, 'vendor', 'lib.js'), 'var lib;\n');
 		writeFileSync(path.join(dir, '.secret.json'), '{}');
+		writeFileSync(path.join(dir, 'package.json'), '{}');
+		mkdirSync(path.join(dir, 'node_modules'));
+		writeFileSync(path.join(dir, 'node_modules', 'x.js'), '');
 		srv = await startServer({ args: ['--web-root', dir] });
 	});
 	after(async () => {
@@ -194,6 +197,8 @@ describe('console files', () => {
 
 	it('refuses hidden files, parent paths and unknown files; the API keeps its own 404', T, async () => {
 		assert.equal((await get('/.secret.json')).status, 404);
+		assert.equal((await get('/package.json')).status, 404, 'build files are not served');
+		assert.equal((await get('/node_modules/x.js')).status, 404);
 		assert.equal((await get('/vendor/../../etc/passwd')).status, 404);
 		assert.equal((await get('/%2e%2e/%2e%2e/etc/passwd')).status, 404);
 		assert.equal((await get('/missing.js')).status, 404);

@@ -1,5 +1,7 @@
-// Console entry point: the header (live indicator, role, theme toggle, sign out), the login
-// view, and a hash router between the fleet overview (#/) and a charger (#/chargers/ID).
+// Console entry point: the header (navigation, live indicator, role, theme toggle, sign
+// out), the login view, and a hash router over the views: fleet overview (#/, #/?site=ID),
+// charger (#/chargers/ID), sites map, transactions and one transaction, analytics, alerts
+// and work orders. The route table below names each view's module.
 // The fleet model and its live subscription live as long as the page, so going back to the
 // overview from a charger shows current data without reloading.
 
@@ -9,6 +11,11 @@ import { Fleet } from './fleet.js';
 import { subscribe } from './live.js';
 import { renderOverview } from './overview.js';
 import { renderCharger } from './charger.js';
+import { renderSites } from './sites.js';
+import { renderTransactions, renderTransaction } from './transactions.js';
+import { renderAnalytics } from './analytics.js';
+import { renderPanel } from './panels.js';
+import { redrawCharts } from './chart.js';
 
 const main = document.getElementById('main');
 const liveEl = document.getElementById('live-state');
@@ -34,6 +41,7 @@ themeBtn.addEventListener('click', () => {
 	const next = cur === 'dark' ? 'light' : 'dark';
 	localStorage.setItem(THEME_KEY, next);
 	applyTheme(next);
+	redrawCharts();
 });
 
 /* ---------------------------------------------------------------- live indicator */
@@ -124,17 +132,34 @@ function route() {
 		return;
 	}
 	startFleet();
-	const m = /^#\/chargers\/(.+)$/.exec(hash);
-	if (m) {
-		document.title = `${decodeURIComponent(m[1])} · ChargeOps`;
-		// The detail page has its own subscription; the fleet one stays up for the overview.
-		teardown = renderCharger(main, decodeURIComponent(m[1]), { role: getRole(), setLive: () => {} });
-	} else {
-		document.title = 'Fleet · ChargeOps';
-		teardown = renderOverview(main, fleet);
+	const path = hash.replace(/\?.*$/, '');
+	for (const r of ROUTES) {
+		const m = r.re.exec(path);
+		if (!m) continue;
+		const arg = m[1] === undefined ? undefined : decodeURIComponent(m[1]);
+		document.title = `${r.title(arg)} · ChargeOps`;
+		for (const a of document.querySelectorAll('.nav a')) {
+			if (a.dataset.nav === (r.nav || arg)) a.setAttribute('aria-current', 'page');
+			else a.removeAttribute('aria-current');
+		}
+		teardown = r.render(arg);
+		break;
 	}
 	window.scrollTo(0, 0);
 }
+
+/* The views: hash path pattern, header entry, page title, and how to draw it. The fleet
+ * model is shared; the charger and transaction pages also keep their own subscription. */
+const ROUTES = [
+	{ re: /^#\/chargers\/(.+)$/, nav: 'fleet', title: (id) => id, render: (id) => renderCharger(main, id, { role: getRole(), setLive: () => {} }) },
+	{ re: /^#\/sites$/, nav: 'sites', title: () => 'Sites', render: () => renderSites(main, fleet) },
+	{ re: /^#\/transactions\/(.+)$/, nav: 'transactions', title: (id) => `Transaction ${id}`, render: (id) => renderTransaction(main, id) },
+	{ re: /^#\/transactions$/, nav: 'transactions', title: () => 'Transactions', render: () => renderTransactions(main) },
+	{ re: /^#\/analytics$/, nav: 'analytics', title: () => 'Analytics', render: () => renderAnalytics(main, fleet) },
+	{ re: /^#\/(alerts|work-orders)$/, nav: null /* the panel's name */, title: (n) => (n === 'alerts' ? 'Alerts' : 'Work orders'), render: (n) => renderPanel(main, n) },
+	{ re: /^/, nav: 'fleet', title: () => 'Fleet', render: () => renderOverview(main, fleet, { site: new URLSearchParams(currentHash().split('?')[1] || '').get('site') || '' }) },
+];
+const currentHash = () => location.hash || '#/';
 
 window.addEventListener('hashchange', route);
 route();

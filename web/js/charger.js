@@ -1,12 +1,14 @@
-// Charger detail (#/chargers/ID): identity, connectors, latest readings, status-history
-// timeline, transactions, the raw OCPP frame log with search, and (for operator tokens)
-// remote actions whose answers are shown as the charger gave them. A live subscription
-// filtered to this charger keeps connectors, readings, timeline and transactions current.
+// Charger detail (#/chargers/ID): identity, connectors, latest readings, charts over time
+// (charger-charts.js), the status-history timeline, transactions, the raw OCPP frame log
+// with search, and (for operator tokens) remote actions whose answers are shown as the
+// charger gave them. A live subscription filtered to this charger keeps connectors,
+// readings, charts, timeline and transactions current.
 
 import { get, getNewest, command, ApiError } from './api.js';
 import { h, clear, fmtTime, fmtAgo, fmtPower, fmtEnergy } from './dom.js';
 import { stateOf, powerOfSamples } from './fleet.js';
 import { subscribe } from './live.js';
+import { chargerCharts } from './charger-charts.js';
 
 const TIMELINE_HOURS = 24;
 
@@ -49,6 +51,7 @@ export function renderCharger(root, id, { role, setLive }) {
 	const frameReload = h('button', { type: 'button' }, 'Refresh');
 
 	const actions = role === 'viewer' ? null : actionPanel();
+	const charts = chargerCharts(id);
 
 	clear(root).appendChild(
 		h(
@@ -63,6 +66,7 @@ export function renderCharger(root, id, { role, setLive }) {
 				section('Latest readings', readingsBox),
 				actions ? section('Remote actions', actions.el) : null,
 			),
+			section('Charts', charts.el),
 			section('Status history', timeline, historyList),
 			section('Transactions', txBox),
 			section('OCPP frame log', h('div', { class: 'filters' }, frameQ, frameDir, frameReload, frameCount), frameBox),
@@ -217,7 +221,7 @@ export function renderCharger(root, id, { role, setLive }) {
 									h(
 										'tr',
 										{ dataset: { transaction: t.id } },
-										h('td', null, String(t.id)),
+										h('td', null, h('a', { href: `#/transactions/${t.id}` }, String(t.id))),
 										h('td', null, String(t.connector_id)),
 										h('td', null, t.id_tag || ''),
 										h('td', null, fmtTime(t.start_time)),
@@ -229,7 +233,7 @@ export function renderCharger(root, id, { role, setLive }) {
 							),
 						)
 					: h('p', { class: 'empty' }, 'No transactions yet.'),
-				r.total > r.items.length ? h('p', { class: 'muted' }, `Newest ${r.items.length} of ${r.total}.`) : null,
+				r.total > r.items.length ? h('p', { class: 'muted' }, `Newest ${r.items.length} of ${r.total}. `, h('a', { href: `#/transactions?charger=${enc}` }, 'All transactions')) : null,
 			);
 			if (actions) actions.setTransactions(r.items.filter((t) => t.status === 'active'));
 		} catch (e) {
@@ -449,6 +453,7 @@ export function renderCharger(root, id, { role, setLive }) {
 		readings = new Map();
 		for (const m of meters.items) addReading(m.connector_id, m, m.time);
 		renderReadings();
+		charts.start(meters.items.map((m) => ({ connector: m.connector_id, measurand: m.measurand, phase: m.phase, location: m.location })));
 		loadTransactions();
 		loadFrames();
 	}
@@ -479,6 +484,7 @@ export function renderCharger(root, id, { role, setLive }) {
 			} else if (type === 'meter') {
 				for (const s of d.samples || []) addReading(d.connector, s, d.time);
 				renderReadings();
+				charts.onMeter(d);
 				const w = powerOfSamples(d.samples);
 				if (w !== null) badge.title = `${fmtPower(w)} on connector ${d.connector}`;
 			} else if (type === 'transaction') {
@@ -491,5 +497,6 @@ export function renderCharger(root, id, { role, setLive }) {
 	return () => {
 		closed = true;
 		sub.close();
+		charts.destroy();
 	};
 }

@@ -66,3 +66,39 @@ export function fmtEnergy(wh) {
 	if (wh === null || wh === undefined) return '—';
 	return `${(wh / 1000).toFixed(3)} kWh`;
 }
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/* svg('rect', {x: 1, class: 'c'}, children...): like h() for SVG elements (attributes only). */
+export function svg(tag, attrs, ...children) {
+	const el = document.createElementNS(SVG_NS, tag);
+	for (const [k, v] of Object.entries(attrs || {})) {
+		if (v === undefined || v === null || v === false) continue;
+		if (k === 'dataset') Object.assign(el.dataset, v);
+		else if (k === 'text') el.textContent = v;
+		else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+		else el.setAttribute(k, String(v));
+	}
+	append(el, children);
+	return el;
+}
+
+/* Minutes -> "45 min" / "2 h 05 min". */
+export function fmtMinutes(min) {
+	if (min === null || min === undefined || Number.isNaN(min)) return '—';
+	if (min < 60) return `${Math.round(min)} min`;
+	const hh = Math.floor(min / 60);
+	return `${hh} h ${String(Math.round(min - hh * 60)).padStart(2, '0')} min`;
+}
+
+/* 0.1234 -> "12.3 %". */
+export function fmtPct(x) {
+	if (x === null || x === undefined || Number.isNaN(x)) return '—';
+	return `${(x * 100).toFixed(1)} %`;
+}
+
+/* Parses the query part of a hash route ("#/analytics?from=..&site=.."). */
+export function hashParams(hash = location.hash) {
+	const i = hash.indexOf('?');
+	return new URLSearchParams(i < 0 ? '' : hash.slice(i + 1));
+}

@@ -21,8 +21,9 @@ const STATE_LABEL = {
 
 const modelOf = (c) => [c.vendor, c.model].filter(Boolean).join(' ') || '';
 
-export function renderOverview(root, fleet) {
-	const filters = { q: '', site: '', state: '', model: '' };
+/* opts.site: start filtered to that site (the site map links here with #/?site=ID). */
+export function renderOverview(root, fleet, opts = {}) {
+	const filters = { q: '', site: opts.site || '', state: '', model: '' };
 
 	const countEls = {};
 	const countCards = STATES.map((s) => {
@@ -153,7 +154,7 @@ export function renderOverview(root, fleet) {
 			return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 		});
 		// Filter options from what exists.
-		const keepSite = siteSelect.value;
+		const keepSite = filters.site;
 		clear(siteSelect).appendChild(h('option', { value: '' }, 'All sites'));
 		const siteIds = new Set([...fleet.sites.keys()]);
 		for (const c of sorted) if (c.site_id) siteIds.add(c.site_id);
