@@ -57,6 +57,7 @@ cat <<MSG
 
 ChargeOps demo is running: $N simulated chargers on the embedded SQLite store in $DATA/.
 
+  Web console:   $BASE/   (sign in with the API token below)
   Health:        curl $BASE/healthz
   Metrics:       curl $BASE/metrics
   Chargers:      curl -H "Authorization: Bearer $TOKEN" $BASE/api/v1/chargers
