@@ -1,7 +1,7 @@
 // The web console in a real browser against a real server fed by OCPP 1.6J chargers:
-// fleet counts, live status and meter updates, a remote reset and its answer, what a viewer
-// may see, and the static files with their content types. Screenshots of every page go to
-// output/ (light, dark and phone-sized).
+// fleet counts, live status and meter updates, a remote reset and a configuration change
+// with their answers, what a viewer may see, and the static files with their content types.
+// Screenshots of every page go to output/ (light, dark and phone-sized).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Server, launchBrowser, newContext, signedInPage, shot, sleep, isoNow } from './lib/harness.mjs';
@@ -33,7 +33,7 @@ describe('web console', () => {
 			site: 'site-a',
 			model: 'DC-50',
 			// A distinctive answer: only the charger could have said it.
-			handlers: { Reset: () => ({ status: 'Rejected' }) },
+			handlers: { Reset: () => ({ status: 'Rejected' }), ChangeConfiguration: () => ({ status: 'RebootRequired' }) },
 		});
 		await ch.a2.status(1, 'Charging');
 		ch.a3 = await server.charger('A-3', { site: 'site-a' });
@@ -148,7 +148,7 @@ describe('web console', () => {
 		await ctx.close();
 	});
 
-	it('a Reset from the detail page reaches the charger and its answer is shown', T, async () => {
+	it('a Reset and a ChangeConfiguration from the detail page reach the charger and their answers are shown', T, async () => {
 		const ctx = await newContext(browser, server);
 		const page = await signedInPage(ctx, server, 'operator');
 		await page.goto('/#/chargers/A-2');
@@ -164,6 +164,18 @@ describe('web console', () => {
 		const answer = await page.textContent('[data-testid=command-answer]');
 		assert.match(answer, /Reset Soft → HTTP 200/);
 		assert.match(answer, /"status": "Rejected"/);
+
+		// A ChangeConfiguration with a key and value typed in the page reaches the charger as
+		// typed, and its (distinctive) answer replaces the Reset's.
+		const m = ch.a2.received.length;
+		await page.fill('[data-testid=config-key]', 'HeartbeatInterval');
+		await page.fill('[data-testid=config-value]', '120');
+		await page.click('button[data-action="Change configuration"]');
+		await page.waitForSelector('[data-testid=command-answer][data-action=ChangeConfiguration][data-status="200"]', { timeout: 10000 });
+		assert.deepEqual(ch.a2.received.slice(m), [{ action: 'ChangeConfiguration', params: { key: 'HeartbeatInterval', value: '120' } }]);
+		const cfgAnswer = await page.textContent('[data-testid=command-answer]');
+		assert.match(cfgAnswer, /ChangeConfiguration → HTTP 200/);
+		assert.match(cfgAnswer, /"status": "RebootRequired"/);
 
 		// The frame log finds the call and the charger's answer by its text.
 		await page.fill('[data-testid=frame-search]', '"Reset"');
@@ -202,6 +214,7 @@ describe('web console', () => {
 		await page.waitForSelector('[data-testid=frame]');
 		assert.equal(await page.locator('[data-testid=actions]').count(), 0);
 		assert.equal(await page.locator('button[data-action]').count(), 0);
+		assert.equal(await page.locator('[data-testid=config-key], [data-testid=config-value]').count(), 0);
 		assert.equal(await page.locator('text=Remote actions').count(), 0);
 		await shot(page, 'charger-viewer-dark', { fullPage: true });
 		await ctx.close();

@@ -293,6 +293,8 @@ export function renderCharger(root, id, { role, setLive }) {
 		);
 		const trigConn = connSel();
 		const cfgKeys = h('input', { type: 'text', placeholder: 'keys, comma separated (empty: all)', 'aria-label': 'Configuration keys' });
+		const setKey = h('input', { type: 'text', placeholder: 'key', 'aria-label': 'Configuration key to change', maxlength: 50, dataset: { testid: 'config-key' } });
+		const setValue = h('input', { type: 'text', placeholder: 'value', 'aria-label': 'New value', maxlength: 500, dataset: { testid: 'config-value' } });
 		const buttons = [];
 
 		async function send(action, payload, label) {
@@ -387,6 +389,21 @@ export function renderCharger(root, id, { role, setLive }) {
 						.map((k) => k.trim())
 						.filter(Boolean);
 					send('GetConfiguration', keys.length ? { key: keys } : {}, 'GetConfiguration');
+				}),
+			),
+			h(
+				'div',
+				{ class: 'action-row' },
+				setKey,
+				setValue,
+				btn('Change configuration', () => {
+					const key = setKey.value.trim();
+					if (key) send('ChangeConfiguration', { key, value: setValue.value }, 'ChangeConfiguration');
+					else {
+						answer.className = 'answer fail';
+						delete answer.dataset.status;
+						answer.textContent = 'ChangeConfiguration: enter the key to change.';
+					}
 				}),
 			),
 			answer,

@@ -38,6 +38,14 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 	});
 }
 
+/* Puts a child process this module did not start (the fleet simulator, say) on the same
+ * list, so it is killed too if the test process dies. */
+export function track(proc) {
+	procs.add(proc);
+	proc.on('exit', () => procs.delete(proc));
+	return proc;
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export function withTimeout(promise, ms, what) {
@@ -138,7 +146,7 @@ export class Server {
 			callTimeoutMs: 8000,
 		});
 		client.received = [];
-		for (const action of ['Reset', 'UnlockConnector', 'ChangeAvailability', 'TriggerMessage', 'GetConfiguration', 'RemoteStartTransaction', 'RemoteStopTransaction']) {
+		for (const action of ['Reset', 'UnlockConnector', 'ChangeAvailability', 'TriggerMessage', 'GetConfiguration', 'ChangeConfiguration', 'RemoteStartTransaction', 'RemoteStopTransaction']) {
 			client.handle(action, async ({ params }) => {
 				client.received.push({ action, params });
 				if (handlers[action]) return handlers[action](params);
