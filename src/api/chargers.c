@@ -31,6 +31,8 @@ static void fix_charger(api_ctx *c, json_t *row)
 {
 	const char *id = json_string_value(json_object_get(row, "id"));
 	json_object_set_new(row, "online", json_boolean(id && csms_is_online(c->a->cs, id)));
+	json_t *power = id ? csms_charger_power(c->a->cs, id) : NULL;
+	json_object_set_new(row, "power_w", power ? power : json_null());
 	json_object_set_new(row, "password_set",
 			    json_boolean(json_integer_value(json_object_get(row, "password_set"))));
 }

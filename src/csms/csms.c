@@ -472,6 +472,7 @@ static void ws_closed(void *ctx, void *sess, const char *reason)
 		log_info("ocpp: %s disconnected: %s", s->id, reason);
 		store_write(cs->st, ST_CONNECTIVITY, "siis", s->id, now, (int64_t)0, reason);
 		csms_event_connectivity(cs, s->id, 0, now, reason);
+		free(hmap_del(&cs->power, s->id)); /* an offline charger draws nothing we know of */
 		store_write(cs->st, ST_CHARGER_ONLINE, "iis", (int64_t)0, now, s->id);
 	}
 	session_free(s);
@@ -586,6 +587,7 @@ int csms_new(const config *cfg, store *st, csms **out, char *err, size_t errlen)
 	hmap_init(&cs->memos);
 	hmap_init(&cs->on_connector);
 	hmap_init(&cs->clocks);
+	hmap_init(&cs->power);
 	if (txn_load_active(cs, err, errlen)) {
 		csms_free(cs);
 		return -1;
@@ -619,8 +621,48 @@ void csms_free(csms *cs)
 	}
 	hmap_release(&cs->memos);
 	csms_clock_free_all(cs);
+	for (size_t i = 0; hmap_next(&cs->power, &i, &k, &v);)
+		free(v);
+	hmap_release(&cs->power);
 	txn_free_all(cs);
 	free(cs);
+}
+
+/* Samples older than this are not "the current power" any more. */
+#define POWER_FRESH_MS (15 * 60 * 1000LL)
+
+void csms_power_note(session *s, int connector, double w)
+{
+	if (connector < 0 || connector >= POWER_CONNECTORS)
+		return;
+	charger_power *p = hmap_get(&s->cs->power, s->id);
+	if (!p) {
+		if (w < 0)
+			return;
+		p = xcalloc(1, sizeof(*p));
+		hmap_put(&s->cs->power, s->id, p);
+	}
+	p->w[connector] = w;
+	p->mono[connector] = w < 0 ? 0 : clock_mono_ms();
+}
+
+json_t *csms_charger_power(csms *cs, const char *charger_id)
+{
+	const charger_power *p = hmap_get(&cs->power, charger_id);
+	if (!p)
+		return NULL;
+	int64_t now = clock_mono_ms();
+	json_t *o = NULL;
+	for (int i = 0; i < POWER_CONNECTORS; i++) {
+		if (!p->mono[i] || now - p->mono[i] > POWER_FRESH_MS)
+			continue;
+		char key[8];
+		snprintf(key, sizeof(key), "%d", i);
+		if (!o)
+			o = json_object();
+		json_object_set_new(o, key, json_real(p->w[i]));
+	}
+	return o;
 }
 
 int csms_is_online(csms *cs, const char *id)

@@ -78,6 +78,10 @@ typedef struct csms_event_sink {
 void csms_set_event_sink(csms *cs, const csms_event_sink *sink);
 
 int csms_is_online(csms *cs, const char *charger_id);
+/* {"1": W, ...}: the latest total active import power of each connector of a charger,
+ * from samples of the last 15 minutes (a stopped transaction clears its connector);
+ * NULL when there is none. New reference. */
+json_t *csms_charger_power(csms *cs, const char *charger_id);
 size_t csms_online_count(csms *cs);
 /* Drops a charger's connection (deleted, credentials changed) and cached credentials. */
 void csms_disconnect(csms *cs, const char *charger_id, const char *reason);

@@ -107,7 +107,7 @@ static const char *default_unit(const char *measurand)
 }
 
 /* Appends one sampledValue, normalised, to a reading's samples array (see schema.c). */
-static void add_sample(strbuf *sb, const json_t *sv, txn *t)
+static void add_sample(strbuf *sb, const json_t *sv, txn *t, session *s, int connector)
 {
 	const char *raw = str(sv, "value");
 	const char *measurand = str(sv, "measurand");
@@ -135,6 +135,8 @@ static void add_sample(strbuf *sb, const json_t *sv, txn *t)
 			}
 		}
 	}
+	if (!phase && !isnan(value) && si && strcmp(si, "W") == 0 && strcmp(measurand, "Power.Active.Import") == 0)
+		csms_power_note(s, connector, value);
 	if (t && !phase && !isnan(value) && strcmp(measurand, "Energy.Active.Import.Register") == 0 && si &&
 	    strcmp(si, "Wh") == 0) {
 		if (!t->reg_count || value < t->reg_min)
@@ -187,7 +189,7 @@ static uint64_t store_meter_values(session *s, int connector, const int64_t *txi
 		sb_add(&sb, "[", 1);
 		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv)
 		{
-			add_sample(&sb, sv, t);
+			add_sample(&sb, sv, t, s, connector);
 		}
 		sb_add(&sb, "]", 1);
 		seq = store_write(cs->st, ST_METER_READING, "sipiis", s->id, (int64_t)connector, txid, ts, received,
@@ -365,6 +367,7 @@ static int h_stop(HANDLER_ARGS)
 			csms_anomaly(cs, s->id, energy < 0 ? "meter_decreasing" : "energy_mismatch", d, NULL);
 		}
 		txn_complete(cs, t, meter_stop);
+		csms_power_note(s, t->connector_id, -1);
 		store_write(cs->st, ST_TXN_STOP, "iiisssssp" "i", ts, meter_stop, energy,
 			    reason ? reason : "Local", tag, "charger", (const char *)NULL, t->flags,
 			    t->reg_count ? &reg_energy : NULL, id);

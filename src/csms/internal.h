@@ -72,6 +72,7 @@ struct csms {
 	hmap memos;       /* charger id -> call_memo */
 	hmap on_connector; /* "charger\x1fconnector" -> its active txn */
 	hmap clocks;      /* charger id -> charger_clock (clock = charger only) */
+	hmap power;       /* charger id -> charger_power: latest active power per connector */
 	csms_event_sink sink; /* live events; emit NULL = none */
 	int64_t next_txn_id;
 	uint64_t next_call;
@@ -96,6 +97,15 @@ uint64_t csms_anomaly(csms *cs, const char *charger_id, const char *kind, const 
 /* Parses a charger timestamp, flagging zone-less and skewed ones (anomaly once per
  * connection). *flags (may be NULL) gets OCPP_TIME_* bits. Returns 0 or -1. */
 int csms_charger_time(session *s, const char *text, int64_t *ms, unsigned *flags);
+
+/* Latest active import power per connector (0..7), for the API's power_w. */
+#define POWER_CONNECTORS 8
+typedef struct charger_power {
+	double w[POWER_CONNECTORS];
+	int64_t mono[POWER_CONNECTORS]; /* clock_mono_ms() of the sample; 0 = none */
+} charger_power;
+/* Records a power sample (W) of s's charger on connector; w < 0 forgets it (session over). */
+void csms_power_note(session *s, int connector, double w);
 
 /* Live events (events.c). Each returns at once when nobody watches. */
 void csms_event_status(session *s, int connector, const char *status, const char *error_code, int64_t time);

@@ -126,7 +126,9 @@ describe('web console', () => {
 		const after = await counts(page);
 		assert.equal(Number(after.faulted), Number(before.faulted) + 1);
 		assert.equal(Number(after.available), Number(before.available) - 1);
-		assert.ok(latency < 1500, `status reached the screen after ${latency} ms`);
+		// The issue asks for under one second from the charger's message to the screen.
+		assert.ok(latency < 1000, `status reached the screen after ${latency} ms`);
+		t.diagnostic(`status change on screen ${latency} ms after the charger sent it`);
 
 		// A meter sample's active power becomes the fleet's live power.
 		await ch.a2.call('MeterValues', {

@@ -118,6 +118,8 @@ describe('live events', () => {
 			] }],
 		});
 		const m = await live.next((e) => e.event === 'meter');
+		const withPower = await srv.getOk(`/api/v1/chargers/${encodeURIComponent(c.id)}`);
+		assert.deepEqual(withPower.power_w, { 1: 7200 }, 'the charger carries its latest power per connector');
 		assert.equal(m.data.transaction_id, txid);
 		assert.deepEqual(m.data.samples.map((s) => [s.measurand, s.unit, s.value]), [
 			['Power.Active.Import', 'W', 7200],
@@ -125,6 +127,7 @@ describe('live events', () => {
 		]);
 		await raw.call('StopTransaction', { transactionId: txid, meterStop: 2500, timestamp: new Date().toISOString() });
 		const stopped = await live.next((e) => e.event === 'transaction' && e.data.event === 'stopped');
+		assert.equal((await srv.getOk(`/api/v1/chargers/${encodeURIComponent(c.id)}`)).power_w, null, 'a stop clears it');
 		assert.equal(stopped.data.energy_wh, 1500);
 		assert.ok(!live.events.some((e) => e.event === 'status' || e.event === 'connectivity'), 'only the types asked for');
 		live.close();

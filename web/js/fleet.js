@@ -62,7 +62,18 @@ export class Fleet {
 		const [chargers, sites] = await Promise.all([getAll('/chargers'), getAll('/sites')]);
 		this.chargers = new Map(chargers.map((c) => [c.id, c]));
 		this.sites = new Map(sites.map((s) => [s.id, s]));
-		for (const c of chargers) c.state = stateOf(c);
+		this.power = new Map();
+		for (const c of chargers) {
+			c.state = stateOf(c);
+			// The server's latest power per connector, so load shows before the next sample.
+			if (c.power_w && typeof c.power_w === 'object') {
+				const m = new Map(Object.entries(c.power_w).map(([k, w]) => [Number(k), w]));
+				if (m.size) {
+					this.power.set(c.id, m);
+					this.powerSeen = true;
+				}
+			}
+		}
 		this.loaded = true;
 		this.loadError = null;
 		this.changed(null);
