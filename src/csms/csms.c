@@ -656,7 +656,7 @@ json_t *csms_charger_power(csms *cs, const char *charger_id)
 	for (int i = 0; i < POWER_CONNECTORS; i++) {
 		if (!p->mono[i] || now - p->mono[i] > POWER_FRESH_MS)
 			continue;
-		char key[8];
+		char key[12];
 		snprintf(key, sizeof(key), "%d", i);
 		if (!o)
 			o = json_object();
