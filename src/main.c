@@ -67,6 +67,17 @@ static const char *flag_key(const char *flag, char *buf, size_t size)
 	return buf;
 }
 
+/* Writes path's absolute form to out if it is a directory; 0, or -1 if not. */
+static int real_dir(const char *path, char *out, size_t size)
+{
+	char abs[PATH_MAX];
+	struct stat st;
+	if (!realpath(path, abs) || stat(abs, &st) != 0 || !S_ISDIR(st.st_mode))
+		return -1;
+	snprintf(out, size, "%s", abs);
+	return 0;
+}
+
 /*
  * The console's directory: the setting when given, else web/ next to the
  * directory of the executable (build/chargeops -> web/), else ./web. Writes an
@@ -74,32 +85,19 @@ static const char *flag_key(const char *flag, char *buf, size_t size)
  */
 static int find_web_root(const char *setting, char *out, size_t size)
 {
-	char exe[1024], cand[1100];
-	struct stat st;
-	if (setting && *setting) {
-		if (!realpath(setting, exe) || stat(exe, &st) != 0 || !S_ISDIR(st.st_mode))
-			return -1;
-		snprintf(out, size, "%s", exe);
-		return 0;
-	}
+	if (setting && *setting)
+		return real_dir(setting, out, size);
+	char exe[PATH_MAX], cand[PATH_MAX + 16];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(cand, sizeof(cand), "%s/../web", exe);
-			if (realpath(cand, exe) && stat(exe, &st) == 0 && S_ISDIR(st.st_mode)) {
-				snprintf(out, size, "%s", exe);
-				return 0;
-			}
-		}
+	exe[n > 0 ? n : 0] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (slash) {
+		*slash = '\0';
+		snprintf(cand, sizeof(cand), "%s/../web", exe);
+		if (real_dir(cand, out, size) == 0)
+			return 0;
 	}
-	if (realpath("web", exe) && stat(exe, &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(out, size, "%s", exe);
-		return 0;
-	}
-	return -1;
+	return real_dir("web", out, size);
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -181,7 +179,7 @@ static int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	a = api_new(cs, st);
-	char web[1024];
+	char web[PATH_MAX];
 	if (find_web_root(cfg.web_root, web, sizeof(web)) == 0) {
 		api_set_web_root(a, web);
 		log_info("console: serving %s", web);

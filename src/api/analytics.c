@@ -14,7 +14,6 @@
 #include "ocpp/ocpp.h"
 #include "store/store.h"
 #include "util/clock.h"
-#include "util/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,34 +107,48 @@ void api_analytics_heatmap(api_ctx *c)
 	api_json(c, 200, out);
 }
 
-/* One site's running totals while utilisation walks its chargers. */
-struct site_sum {
-	char id[128];
-	long long sessions, energy, busy_ms, connectors;
-	int chargers;
-};
+/* Per charger: site, sessions, energy, busy time (each transaction's overlap with the
+ * period; one still active counts up to ?2) and connectors (at least 1). ?1 from, ?2 to,
+ * ?3 site or NULL. The two queries below read it per charger and per site. */
+#define PER_CHARGER                                                                                          \
+	"WITH pc AS (SELECT c.id AS charger, COALESCE(c.site_id, '') AS site, COUNT(t.id) AS sessions,"           \
+	" COALESCE(SUM(t.energy_wh), 0) AS energy,"                                                               \
+	" COALESCE(SUM(MAX(0, MIN(COALESCE(t.stop_time, ?2), ?2) - MAX(t.start_time, ?1))), 0) AS busy,"          \
+	" MAX(1, (SELECT COUNT(*) FROM connectors k WHERE k.charger_id = c.id AND k.connector_id > 0)) AS conns" \
+	" FROM chargers c LEFT JOIN transactions t ON t.charger_id = c.id"                                        \
+	"  AND t.start_time < ?2 AND COALESCE(t.stop_time, ?2) > ?1"                                              \
+	" WHERE (?3 IS NULL OR c.site_id = ?3) GROUP BY c.id) "
 
-/* The running totals of site id in sites[0..n), appended when new. */
-static struct site_sum *site_slot(struct site_sum **sites, size_t *n, size_t *cap, const char *id)
+/* Runs one aggregate over PER_CHARGER. Each row is (key, sessions, energy, busy_ms,
+ * connectors, extra) and becomes an object with key_name, extra_name (a text column ''
+ * reads as null) and the utilisation over the period. NULL after answering an error. */
+static json_t *utilisation_rows(api_ctx *c, const char *sql, const char *key_name, const char *extra_name,
+				long long from, long long to)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp((*sites)[i].id, id) == 0)
-			return &(*sites)[i];
-	if (*n == *cap || !*sites) {
-		*cap = *cap ? *cap * 2 : 16;
-		*sites = xrealloc(*sites, *cap * sizeof(**sites));
+	sqlite3_stmt *st = prepare(c, sql);
+	if (!st)
+		return NULL;
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	bind_site(c, st, 3);
+	double span = (double)(to - from);
+	json_t *list = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *key = (const char *)sqlite3_column_text(st, 0);
+		long long busy = sqlite3_column_int64(st, 3), conns = sqlite3_column_int64(st, 4);
+		json_t *row = json_pack("{s:s?, s:I, s:I, s:f, s:I, s:f}", key_name, key && *key ? key : NULL,
+					"sessions", (json_int_t)sqlite3_column_int64(st, 1), "energy_wh",
+					(json_int_t)sqlite3_column_int64(st, 2), "busy_hours", (double)busy / 3.6e6,
+					"connectors", (json_int_t)conns, "utilisation", (double)busy / (span * (double)conns));
+		const char *text = (const char *)sqlite3_column_text(st, 5);
+		json_object_set_new(row, extra_name,
+				    sqlite3_column_type(st, 5) == SQLITE_INTEGER ? json_integer(sqlite3_column_int64(st, 5))
+				    : text && *text			   ? json_string(text)
+									   : json_null());
+		json_array_append_new(list, row);
 	}
-	struct site_sum *s = *sites + (*n)++;
-	memset(s, 0, sizeof(*s));
-	snprintf(s->id, sizeof(s->id), "%s", id);
-	return s;
-}
-
-static int by_utilisation_desc(const void *a, const void *b)
-{
-	double ua = json_real_value(json_object_get(*(json_t *const *)a, "utilisation"));
-	double ub = json_real_value(json_object_get(*(json_t *const *)b, "utilisation"));
-	return ua < ub ? 1 : ua > ub ? -1 : 0;
+	sqlite3_finalize(st);
+	return list;
 }
 
 void api_analytics_utilisation(api_ctx *c)
@@ -143,72 +156,30 @@ void api_analytics_utilisation(api_ctx *c)
 	long long from, to, top;
 	if (period(c, &from, &to) || api_query_int(c, "top", 10, 1, 1000, &top))
 		return;
-	/* Busy time: each transaction's overlap with the period; one still active counts up to `to`. */
-	sqlite3_stmt *st = prepare(c, "SELECT c.id, COALESCE(c.site_id, ''), COUNT(t.id), COALESCE(SUM(t.energy_wh), 0),"
-				      " COALESCE(SUM(MAX(0, MIN(COALESCE(t.stop_time, ?2), ?2) - MAX(t.start_time, ?1))), 0),"
-				      " MAX(1, (SELECT COUNT(*) FROM connectors k WHERE k.charger_id = c.id AND k.connector_id > 0))"
-				      " FROM chargers c LEFT JOIN transactions t ON t.charger_id = c.id"
-				      "  AND t.start_time < ?2 AND COALESCE(t.stop_time, ?2) > ?1"
-				      " WHERE (?3 IS NULL OR c.site_id = ?3) GROUP BY c.id");
-	if (!st)
+	json_t *chargers = utilisation_rows(c,
+					    PER_CHARGER "SELECT charger, sessions, energy, busy, conns, site FROM pc"
+							" ORDER BY busy * 1.0 / conns DESC, charger",
+					    "charger", "site_id", from, to);
+	if (!chargers)
 		return;
-	sqlite3_bind_int64(st, 1, from);
-	sqlite3_bind_int64(st, 2, to);
-	bind_site(c, st, 3);
-	double span = (double)(to - from);
-	size_t n = 0, cap = 0;
-	struct site_sum *sites = NULL;
-	json_t *list = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		long long sessions = sqlite3_column_int64(st, 2), energy = sqlite3_column_int64(st, 3);
-		long long busy = sqlite3_column_int64(st, 4), conns = sqlite3_column_int64(st, 5);
-		const char *site = (const char *)sqlite3_column_text(st, 1);
-		if (!site)
-			site = "";
-		json_array_append_new(list, json_pack("{s:s, s:s?, s:I, s:I, s:f, s:I, s:f}", "charger",
-						      (const char *)sqlite3_column_text(st, 0), "site_id",
-						      *site ? site : NULL, "sessions", (json_int_t)sessions,
-						      "energy_wh", (json_int_t)energy, "busy_hours", (double)busy / 3.6e6,
-						      "connectors", (json_int_t)conns, "utilisation",
-						      (double)busy / (span * (double)conns)));
-		struct site_sum *s = site_slot(&sites, &n, &cap, site);
-		s->sessions += sessions;
-		s->energy += energy;
-		s->busy_ms += busy;
-		s->connectors += conns;
-		s->chargers++;
+	json_t *sites = utilisation_rows(c,
+					 PER_CHARGER "SELECT site, SUM(sessions), SUM(energy), SUM(busy), SUM(conns), COUNT(*)"
+						     " FROM pc GROUP BY site ORDER BY site",
+					 "site_id", "chargers", from, to);
+	if (!sites) {
+		json_decref(chargers);
+		return;
 	}
-	sqlite3_finalize(st);
-	/* Sorted busiest first; top_busy / top_idle are the ends of that order. */
-	size_t count = json_array_size(list);
-	json_t **rows = calloc(count ? count : 1, sizeof(*rows));
-	for (size_t i = 0; rows && i < count; i++)
-		rows[i] = json_incref(json_array_get(list, i));
-	if (rows)
-		qsort(rows, count, sizeof(*rows), by_utilisation_desc);
-	json_t *sorted = json_array(), *busy = json_array(), *idle = json_array();
-	for (size_t i = 0; rows && i < count; i++) {
-		if (i < (size_t)top)
-			json_array_append(busy, rows[i]);
-		if (i < (size_t)top)
-			json_array_append(idle, rows[count - 1 - i]);
-		json_array_append_new(sorted, rows[i]);
+	/* Busiest first, so top_busy and top_idle are the two ends of the list. */
+	json_t *busy = json_array(), *idle = json_array();
+	size_t n = json_array_size(chargers);
+	for (size_t i = 0; i < n && i < (size_t)top; i++) {
+		json_array_append(busy, json_array_get(chargers, i));
+		json_array_append(idle, json_array_get(chargers, n - 1 - i));
 	}
-	free(rows);
-	json_decref(list);
-	json_t *jsites = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(jsites, json_pack("{s:s?, s:i, s:I, s:I, s:f, s:I, s:f}", "site_id",
-							sites[i].id[0] ? sites[i].id : NULL, "chargers",
-							sites[i].chargers, "sessions", (json_int_t)sites[i].sessions,
-							"energy_wh", (json_int_t)sites[i].energy, "busy_hours",
-							(double)sites[i].busy_ms / 3.6e6, "connectors",
-							(json_int_t)sites[i].connectors, "utilisation",
-							(double)sites[i].busy_ms / (span * (double)sites[i].connectors)));
-	free(sites);
 	json_t *out = envelope(from, to);
-	json_object_set_new(out, "chargers", sorted);
-	json_object_set_new(out, "sites", jsites);
+	json_object_set_new(out, "chargers", chargers);
+	json_object_set_new(out, "sites", sites);
 	json_object_set_new(out, "top_busy", busy);
 	json_object_set_new(out, "top_idle", idle);
 	api_json(c, 200, out);

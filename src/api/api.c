@@ -474,42 +474,43 @@ struct route {
 	enum role min_role;
 	const char *pattern; /* "{}" matches one path segment */
 	api_handler fn;
+	int query_token; /* also takes ?access_token= (EventSource cannot send headers) */
 };
 
 static const struct route routes[] = {
-	{NET_GET, ROLE_NONE, "/healthz", h_healthz},
-	{NET_GET, ROLE_NONE, "/metrics", h_metrics},
-	{NET_GET, ROLE_VIEWER, "/api/v1/me", h_me},
-	{NET_GET, ROLE_VIEWER, "/api/v1/live", api_live},
-	{NET_GET, ROLE_VIEWER, "/api/v1/analytics/heatmap", api_analytics_heatmap},
-	{NET_GET, ROLE_VIEWER, "/api/v1/analytics/utilisation", api_analytics_utilisation},
-	{NET_GET, ROLE_VIEWER, "/api/v1/analytics/distributions", api_analytics_distributions},
-	{NET_GET, ROLE_VIEWER, "/api/v1/analytics/peak-power", api_analytics_peak_power},
-	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/series", api_charger_series},
-	{NET_GET, ROLE_VIEWER, "/api/v1/chargers", api_chargers_list},
-	{NET_POST, ROLE_OPERATOR, "/api/v1/chargers", api_chargers_create},
-	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}", api_chargers_get},
-	{NET_PATCH, ROLE_OPERATOR, "/api/v1/chargers/{}", api_chargers_patch},
-	{NET_DELETE, ROLE_OPERATOR, "/api/v1/chargers/{}", api_chargers_delete},
-	{NET_POST, ROLE_OPERATOR, "/api/v1/chargers/{}/commands/{}", api_command},
-	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/meter-values", api_meter_values},
-	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/frames", api_frames},
-	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/status-history", api_status_history},
-	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/events", api_events},
-	{NET_GET, ROLE_VIEWER, "/api/v1/anomalies", api_anomalies},
-	{NET_GET, ROLE_VIEWER, "/api/v1/transactions", api_transactions_list},
-	{NET_GET, ROLE_VIEWER, "/api/v1/transactions/{}", api_transactions_get},
-	{NET_POST, ROLE_OPERATOR, "/api/v1/transactions/{}/close", api_transactions_close},
-	{NET_GET, ROLE_VIEWER, "/api/v1/sites", api_sites_list},
-	{NET_POST, ROLE_OPERATOR, "/api/v1/sites", api_sites_create},
-	{NET_GET, ROLE_VIEWER, "/api/v1/sites/{}", api_sites_get},
-	{NET_PATCH, ROLE_OPERATOR, "/api/v1/sites/{}", api_sites_patch},
-	{NET_DELETE, ROLE_OPERATOR, "/api/v1/sites/{}", api_sites_delete},
-	{NET_GET, ROLE_VIEWER, "/api/v1/id-tags", api_idtags_list},
-	{NET_POST, ROLE_OPERATOR, "/api/v1/id-tags", api_idtags_create},
-	{NET_GET, ROLE_VIEWER, "/api/v1/id-tags/{}", api_idtags_get},
-	{NET_PATCH, ROLE_OPERATOR, "/api/v1/id-tags/{}", api_idtags_patch},
-	{NET_DELETE, ROLE_OPERATOR, "/api/v1/id-tags/{}", api_idtags_delete},
+	{NET_GET, ROLE_NONE, "/healthz", h_healthz, 0},
+	{NET_GET, ROLE_NONE, "/metrics", h_metrics, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/me", h_me, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/live", api_live, 1},
+	{NET_GET, ROLE_VIEWER, "/api/v1/analytics/heatmap", api_analytics_heatmap, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/analytics/utilisation", api_analytics_utilisation, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/analytics/distributions", api_analytics_distributions, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/analytics/peak-power", api_analytics_peak_power, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/series", api_charger_series, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/chargers", api_chargers_list, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/chargers", api_chargers_create, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}", api_chargers_get, 0},
+	{NET_PATCH, ROLE_OPERATOR, "/api/v1/chargers/{}", api_chargers_patch, 0},
+	{NET_DELETE, ROLE_OPERATOR, "/api/v1/chargers/{}", api_chargers_delete, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/chargers/{}/commands/{}", api_command, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/meter-values", api_meter_values, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/frames", api_frames, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/status-history", api_status_history, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/events", api_events, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/anomalies", api_anomalies, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/transactions", api_transactions_list, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/transactions/{}", api_transactions_get, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/transactions/{}/close", api_transactions_close, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/sites", api_sites_list, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/sites", api_sites_create, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/sites/{}", api_sites_get, 0},
+	{NET_PATCH, ROLE_OPERATOR, "/api/v1/sites/{}", api_sites_patch, 0},
+	{NET_DELETE, ROLE_OPERATOR, "/api/v1/sites/{}", api_sites_delete, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/id-tags", api_idtags_list, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/id-tags", api_idtags_create, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/id-tags/{}", api_idtags_get, 0},
+	{NET_PATCH, ROLE_OPERATOR, "/api/v1/id-tags/{}", api_idtags_patch, 0},
+	{NET_DELETE, ROLE_OPERATOR, "/api/v1/id-tags/{}", api_idtags_delete, 0},
 };
 
 /* Matches path against pattern, filling c->params. Returns 1 on a match. */
@@ -605,9 +606,8 @@ static void on_request(void *ctx, net_http_req *req)
 	if (found->min_role > ROLE_NONE) {
 		const char *auth = net_http_authorization(req);
 		char bearer[128];
-		const char *qtok = net_http_query(req, "access_token");
-		/* EventSource cannot send headers: the live stream also takes ?access_token=. */
-		if (!auth && qtok && found->fn == api_live && strlen(qtok) < sizeof(bearer) - 8) {
+		const char *qtok = found->query_token ? net_http_query(req, "access_token") : NULL;
+		if (!auth && qtok && strlen(qtok) < sizeof(bearer) - 8) {
 			snprintf(bearer, sizeof(bearer), "Bearer %s", qtok);
 			auth = bearer;
 		}

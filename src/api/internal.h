@@ -9,6 +9,7 @@
 #include "util/strbuf.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <sqlite3.h>
 
 enum role { ROLE_NONE = 0, ROLE_VIEWER = 1, ROLE_OPERATOR = 2, ROLE_ADMIN = 3 };
@@ -20,7 +21,7 @@ struct api {
 	store *st;
 	sqlite3 *db;
 	live *live;          /* /api/v1/live watchers and the event ring */
-	char web_root[1024]; /* console files; empty = none */
+	char web_root[PATH_MAX]; /* console files; empty = none */
 };
 
 #define MAX_PARAMS 4

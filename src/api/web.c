@@ -88,7 +88,7 @@ int api_web_file(api_ctx *c, const char *path)
 	const char *type = content_type(rel);
 	if (!type)
 		return 0;
-	char full[1400];
+	char full[PATH_MAX + 1024]; /* web_root + the request path */
 	if (snprintf(full, sizeof(full), "%s%s", a->web_root, rel) >= (int)sizeof(full))
 		return 0;
 	size_t len = 0;

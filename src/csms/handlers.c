@@ -158,7 +158,9 @@ static void add_sample(strbuf *sb, const json_t *sv, txn *t, session *s, int con
 	for (size_t k = 0; k < sizeof(optional) / sizeof(optional[0]); k++) {
 		if (!vals[k] || (optional[k].dflt && strcmp(vals[k], optional[k].dflt) == 0))
 			continue;
-		sb_addf(sb, ",\"%s\":", optional[k].key);
+		sb_add(sb, ",\"", 2); /* no printf on the per-sample path */
+		sb_adds(sb, optional[k].key);
+		sb_add(sb, "\":", 2);
 		sb_add_json_str(sb, vals[k]);
 	}
 	if (!isnan(value))

@@ -9,6 +9,7 @@ import { h, clear, fmtTime, fmtAgo, fmtPower, fmtEnergy } from './dom.js';
 import { stateOf, powerOfSamples } from './fleet.js';
 import { subscribe } from './live.js';
 import { chargerCharts } from './charger-charts.js';
+import { txTable } from './transactions.js';
 
 const TIMELINE_HOURS = 24;
 
@@ -210,28 +211,7 @@ export function renderCharger(root, id, { role, setLive }) {
 			if (closed) return;
 			clear(txBox).appendChild(
 				r.items.length
-					? h(
-							'table',
-							{ class: 'table' },
-							h('thead', null, h('tr', null, ['Id', 'Conn.', 'Id tag', 'Start', 'Stop', 'Energy', 'Status'].map((t) => h('th', null, t)))),
-							h(
-								'tbody',
-								null,
-								r.items.map((t) =>
-									h(
-										'tr',
-										{ dataset: { transaction: t.id } },
-										h('td', null, h('a', { href: `#/transactions/${t.id}` }, String(t.id))),
-										h('td', null, String(t.connector_id)),
-										h('td', null, t.id_tag || ''),
-										h('td', null, fmtTime(t.start_time)),
-										h('td', null, fmtTime(t.stop_time)),
-										h('td', { class: 'num' }, fmtEnergy(t.energy_wh)),
-										h('td', null, t.status + (t.stop_reason ? ` (${t.stop_reason})` : '') + (t.flags && t.flags.length ? ` ⚑ ${t.flags.join(', ')}` : '')),
-									),
-								),
-							),
-						)
+					? txTable(r.items, ['id', 'connector', 'idTag', 'start', 'stop', 'energy', 'status'])
 					: h('p', { class: 'empty' }, 'No transactions yet.'),
 				r.total > r.items.length ? h('p', { class: 'muted' }, `Newest ${r.items.length} of ${r.total}. `, h('a', { href: `#/transactions?charger=${enc}` }, 'All transactions')) : null,
 			);

@@ -28,6 +28,37 @@ function duration(t) {
 	return fmtMinutes((end - new Date(t.start_time).getTime()) / 60000) + (t.stop_time ? '' : ' so far');
 }
 
+const flagText = (t) => (t.flags && t.flags.length ? ` ⚑ ${t.flags.join(', ')}` : '');
+
+/* The columns a transaction table can show: header, cell content, cell attributes. */
+const TX_COLUMNS = {
+	id: ['Id', (t) => h('a', { href: `#/transactions/${t.id}` }, String(t.id))],
+	charger: ['Charger', (t) => h('a', { href: `#/chargers/${encodeURIComponent(t.charger_id)}` }, t.charger_id)],
+	connector: ['Conn.', (t) => String(t.connector_id)],
+	idTag: ['Id tag', (t) => t.id_tag || ''],
+	start: ['Start', (t) => fmtTime(t.start_time)],
+	stop: ['Stop', (t) => fmtTime(t.stop_time)],
+	duration: ['Duration', (t) => duration(t)],
+	energy: ['Energy', (t) => fmtEnergy(t.energy_wh), { class: 'num' }],
+	status: ['Status', (t) => t.status + (t.stop_reason ? ` (${t.stop_reason})` : '') + flagText(t)],
+	state: ['State', (t) => [h('span', { class: `tx-state tx-${t.status}` }, t.status), flagText(t)]],
+};
+
+/* A table of transactions with the named columns (keys of TX_COLUMNS); attrs go on the table. */
+export function txTable(items, columns, attrs = {}) {
+	const cols = columns.map((c) => TX_COLUMNS[c]);
+	return h(
+		'table',
+		{ class: 'table', ...attrs },
+		h('thead', null, h('tr', null, cols.map(([title]) => h('th', null, title)))),
+		h(
+			'tbody',
+			null,
+			items.map((t) => h('tr', { dataset: { transaction: t.id } }, cols.map(([, cell, cattrs]) => h('td', cattrs || null, cell(t))))),
+		),
+	);
+}
+
 export function renderTransactions(root) {
 	const p = hashParams();
 	const f = { charger: p.get('charger') || '', id_tag: p.get('id_tag') || '', status: p.get('status') || '', from: p.get('from') || '', to: p.get('to') || '' };
@@ -105,29 +136,7 @@ export function renderTransactions(root) {
 		next.disabled = offset + r.items.length >= r.total;
 		clear(box).appendChild(
 			r.items.length
-				? h(
-						'table',
-						{ class: 'table', dataset: { testid: 'tx-list' } },
-						h('thead', null, h('tr', null, ['Id', 'Charger', 'Conn.', 'Id tag', 'Start', 'Duration', 'Energy', 'State'].map((t) => h('th', null, t)))),
-						h(
-							'tbody',
-							null,
-							r.items.map((t) =>
-								h(
-									'tr',
-									{ dataset: { transaction: t.id } },
-									h('td', null, h('a', { href: `#/transactions/${t.id}` }, String(t.id))),
-									h('td', null, h('a', { href: `#/chargers/${encodeURIComponent(t.charger_id)}` }, t.charger_id)),
-									h('td', null, String(t.connector_id)),
-									h('td', null, t.id_tag || ''),
-									h('td', null, fmtTime(t.start_time)),
-									h('td', null, duration(t)),
-									h('td', { class: 'num' }, fmtEnergy(t.energy_wh)),
-									h('td', null, h('span', { class: `tx-state tx-${t.status}` }, t.status), t.flags && t.flags.length ? ` ⚑ ${t.flags.join(', ')}` : ''),
-								),
-							),
-						),
-					)
+				? txTable(r.items, ['id', 'charger', 'connector', 'idTag', 'start', 'duration', 'energy', 'state'], { dataset: { testid: 'tx-list' } })
 				: h('p', { class: 'empty' }, Object.values(f).some(Boolean) ? 'No transaction matches these filters.' : 'No transactions yet.'),
 		);
 	}

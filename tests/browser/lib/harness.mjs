@@ -2,7 +2,7 @@
 // on a free loopback port with a fresh data directory, make tokens with its CLI, register
 // chargers through the REST API, connect them as OCPP 1.6J chargers (ocpp-rpc, strict mode),
 // and drive Debian's Chromium with playwright-core.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import ocppRpc from 'ocpp-rpc';
 import { chromium } from 'playwright-core';
+import { withTimeout, track, createToken } from '../../lib/common.mjs';
 
 const { RPCClient } = ocppRpc;
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -19,44 +20,7 @@ export const WEB_DIR = path.resolve(testDir, '../../web');
 export const OUTPUT = path.join(testDir, 'output');
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-/* Every server this module starts, killed if the test process dies. */
-const procs = new Set();
-function killAll() {
-	for (const p of procs) {
-		try {
-			p.kill('SIGKILL');
-		} catch {
-			/* gone */
-		}
-	}
-}
-process.on('exit', killAll);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-	process.once(sig, () => {
-		killAll();
-		process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
-	});
-}
-
-/* Puts a child process this module did not start (the fleet simulator, say) on the same
- * list, so it is killed too if the test process dies. */
-export function track(proc) {
-	procs.add(proc);
-	proc.on('exit', () => procs.delete(proc));
-	return proc;
-}
-
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-export function withTimeout(promise, ms, what) {
-	let timer;
-	return Promise.race([
-		promise,
-		new Promise((_, reject) => {
-			timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-		}),
-	]).finally(() => clearTimeout(timer));
-}
+export { sleep, withTimeout, waitFor, track } from '../../lib/common.mjs';
 
 export const isoNow = () => new Date().toISOString();
 
@@ -68,20 +32,13 @@ export class Server {
 		this.stderr = '';
 	}
 
-	token(role) {
-		const out = execFileSync(BIN, ['token', 'create', '--data', this.dataDir, '--role', role, '--name', `browser-${role}`], { encoding: 'utf8', timeout: 10000 });
-		const t = out.trim().split(/\s+/).pop();
-		if (!/^[0-9a-f]{16,}$/i.test(t)) throw new Error(`token create printed ${JSON.stringify(out)}`);
-		return t;
-	}
-
 	async start() {
 		if (!existsSync(BIN)) throw new Error(`server binary ${BIN} not found (set CHARGEOPS_BIN)`);
-		for (const role of ['admin', 'operator', 'viewer']) this.tokens[role] = this.token(role);
+		for (const role of ['admin', 'operator', 'viewer']) this.tokens[role] = createToken(BIN, this.dataDir, role, `browser-${role}`);
 		const proc = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', this.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
 		this.proc = proc;
-		procs.add(proc);
-		this.exited = new Promise((resolve) => proc.on('exit', (code, signal) => (procs.delete(proc), resolve({ code, signal }))));
+		track(proc);
+		this.exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
 		proc.stderr.setEncoding('utf8');
 		proc.stderr.on('data', (d) => {
 			this.stderr = (this.stderr + d).slice(-200000);

@@ -2,12 +2,13 @@
 // binary on a free loopback port with a fresh data directory, talk REST to it,
 // and connect chargers (ocpp-rpc in strict mode, or raw `ws` for frames that a
 // well-behaved client library would never send).
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { sleep, withTimeout, track, createToken as sharedCreateToken } from '../../lib/common.mjs';
 import https from 'node:https';
 import WebSocket from 'ws';
 import ocppRpc from 'ocpp-rpc';
@@ -19,55 +20,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const testDir = path.resolve(here, '..');
 export const BIN = path.resolve(testDir, process.env.CHARGEOPS_BIN || '../../build/chargeops');
 
-/* Every process this module starts, so that a crashing test cannot leave one behind. */
-const live = new Set();
-function killAll() {
-	for (const p of live) {
-		try {
-			p.kill('SIGKILL');
-		} catch {
-			/* already gone */
-		}
-	}
-}
-process.on('exit', killAll);
-// The test runner stops a file that overruns with a signal: take the servers along.
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-	process.once(sig, () => {
-		killAll();
-		process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
-	});
-}
-
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/* Rejects after ms with a message naming what timed out. */
-export function withTimeout(promise, ms, what = 'operation') {
-	let timer;
-	return Promise.race([
-		promise,
-		new Promise((_, reject) => {
-			timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-		}),
-	]).finally(() => clearTimeout(timer));
-}
-
-/* Polls fn (sync or async) until it returns a truthy value; returns that value. */
-export async function waitFor(fn, { timeout = 5000, interval = 50, what = 'condition' } = {}) {
-	const end = Date.now() + timeout;
-	let last;
-	for (;;) {
-		try {
-			last = await fn();
-			if (last) return last;
-		} catch (e) {
-			last = e;
-		}
-		if (Date.now() > end)
-			throw new Error(`waitFor(${what}) timed out after ${timeout} ms; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-		await sleep(interval);
-	}
-}
+export { sleep, withTimeout, waitFor, track } from '../../lib/common.mjs';
 
 let counter = 0;
 /* A charger id unique within the run. */
@@ -79,13 +32,7 @@ export function uid(prefix = 'CP') {
 export const isoNow = (offsetMs = 0) => new Date(Date.now() + offsetMs).toISOString();
 
 export function createToken(dataDir, role, name = role) {
-	const out = execFileSync(BIN, ['token', 'create', '--data', dataDir, '--role', role, '--name', name], {
-		encoding: 'utf8',
-		timeout: 10000,
-	});
-	const token = out.trim().split(/\s+/).pop();
-	if (!/^[0-9a-f]{16,}$/i.test(token)) throw new Error(`token create printed ${JSON.stringify(out)}`);
-	return token;
+	return sharedCreateToken(BIN, dataDir, role, name);
 }
 
 export class Server {
@@ -113,14 +60,8 @@ export class Server {
 		const proc = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', this.dataDir, ...this.args], {
 			stdio: ['ignore', 'pipe', 'pipe'],
 		});
-		this.proc = proc;
-		live.add(proc);
-		this.exited = new Promise((resolve) => {
-			proc.on('exit', (code, signal) => {
-				live.delete(proc);
-				resolve({ code, signal });
-			});
-		});
+		this.proc = track(proc);
+		this.exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
 		proc.stderr.setEncoding('utf8');
 		proc.stderr.on('data', (d) => {
 			this.stderr += d;
