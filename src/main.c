@@ -4,6 +4,8 @@
 #include "api/api.h"
 #include "csms/csms.h"
 #include "csms/metrics.h"
+#include "diag/diag.h"
+#include "diag/webhook.h"
 #include "net/server.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -22,6 +24,7 @@
 #define CHARGEOPS_VERSION "0.1.0"
 
 int sim_main(int argc, char **argv);
+int diag_eval_main(int argc, char **argv);
 
 static net_server *running;
 
@@ -167,6 +170,8 @@ static int cmd_serve(int argc, char **argv)
 	store *st = NULL;
 	csms *cs = NULL;
 	api *a = NULL;
+	webhook *wh = NULL;
+	diag *dg = NULL;
 	net_server *srv = NULL;
 	static net_server *srv_for_wake;
 	int rc = 1;
@@ -179,6 +184,25 @@ static int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	a = api_new(cs, st);
+	if (cfg.diagnosis) {
+		webhook_config wc = {.urls = cfg.webhook_urls,
+				     .secret = cfg.webhook_secret,
+				     .max_attempts = cfg.webhook_max_attempts,
+				     .backoff_base_ms = 1000,
+				     .backoff_max_ms = 3600 * 1000,
+				     .timeout_ms = 10000};
+		if (cfg.webhook_urls[0] && webhook_new(cfg.data_dir, &wc, &wh, err, sizeof(err))) {
+			fprintf(stderr, "chargeops: webhooks: %s\n", err);
+			goto out;
+		}
+		if (diag_new(cs, st, &cfg, wh, &dg, err, sizeof(err))) {
+			fprintf(stderr, "chargeops: diagnosis: %s\n", err);
+			goto out;
+		}
+		api_set_diag(a, dg);
+		log_info("diagnosis: on%s%s", cfg.remediation ? ", remediation on" : "",
+			 cfg.webhook_urls[0] ? ", webhooks on" : "");
+	}
 	char web[PATH_MAX];
 	if (find_web_root(cfg.web_root, web, sizeof(web)) == 0) {
 		api_set_web_root(a, web);
@@ -223,6 +247,10 @@ out:
 		csms_set_event_sink(cs, NULL);
 	net_server_free(srv);
 	srv_for_wake = NULL;
+	if (a)
+		api_set_diag(a, NULL);
+	diag_free(dg);
+	webhook_free(wh);
 	api_free(a);
 	csms_free(cs);
 	store_close(st);
@@ -275,6 +303,7 @@ static const struct {
 	{"serve", cmd_serve, "run the central system (OCPP server, REST API)"},
 	{"token", cmd_token, "create operator API tokens"},
 	{"sim", sim_main, "simulate charge points against a central system"},
+	{"diag-eval", diag_eval_main, "score alerts against the simulator's fault labels"},
 };
 
 int main(int argc, char **argv)

@@ -3,6 +3,7 @@
  * token authentication, and the helpers every resource file uses.
  */
 #include "api/internal.h"
+#include "diag/diag.h"
 #include "csms/metrics.h"
 #include "ocpp/ocpp.h"
 #include "util/clock.h"
@@ -443,6 +444,8 @@ static void h_metrics(api_ctx *c)
 	sb_init(&sb);
 	metrics_render(&sb);
 	csms_render_metrics(c->a->cs, &sb);
+	if (c->a->dg)
+		diag_render_metrics(c->a->dg, &sb);
 	sb_addf(&sb,
 		"# HELP chargeops_store_queue_depth Writes waiting for the store writer thread\n"
 		"# TYPE chargeops_store_queue_depth gauge\nchargeops_store_queue_depth %llu\n"
@@ -498,6 +501,14 @@ static const struct route routes[] = {
 	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/status-history", api_status_history, 0},
 	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/events", api_events, 0},
 	{NET_GET, ROLE_VIEWER, "/api/v1/anomalies", api_anomalies, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/alerts", api_alerts_list, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/alerts/{}", api_alerts_get, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/alerts/{}/ack", api_alerts_ack, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/alerts/{}/resolve", api_alerts_resolve, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/remediation-actions", api_remediation_actions, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/work-orders", api_work_orders_list, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/diagnosis/rules", api_diagnosis_rules, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/diagnosis/summary", api_diagnosis_summary, 0},
 	{NET_GET, ROLE_VIEWER, "/api/v1/transactions", api_transactions_list, 0},
 	{NET_GET, ROLE_VIEWER, "/api/v1/transactions/{}", api_transactions_get, 0},
 	{NET_POST, ROLE_OPERATOR, "/api/v1/transactions/{}/close", api_transactions_close, 0},
@@ -656,6 +667,17 @@ void api_tick(void *ctx)
 {
 	api *a = ctx;
 	live_tick(a->live);
+	if (a->dg)
+		diag_tick(a->dg);
+}
+
+void api_set_diag(api *a, diag *d)
+{
+	if (a->dg && !d)
+		diag_set_sink(a->dg, NULL);
+	a->dg = d;
+	if (d)
+		live_attach_diag(a->live, d);
 }
 
 void api_free(api *a)

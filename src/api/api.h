@@ -18,6 +18,10 @@ extern const net_http_handlers api_http_handlers;
 
 /* Serves the console's files from dir (NULL or "": no console). */
 void api_set_web_root(api *a, const char *dir);
+typedef struct diag diag;
+/* Serves diagnosis' alerts, rules and metrics and feeds its events to the live
+ * channel (NULL: diagnosis off). d is borrowed. */
+void api_set_diag(api *a, diag *d);
 /* Once a second on the network thread (net_server_opts.http_tick; ctx = api). */
 void api_tick(void *ctx);
 

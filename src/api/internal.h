@@ -15,12 +15,14 @@
 enum role { ROLE_NONE = 0, ROLE_VIEWER = 1, ROLE_OPERATOR = 2, ROLE_ADMIN = 3 };
 
 typedef struct live live;
+typedef struct diag diag;
 
 struct api {
 	csms *cs;
 	store *st;
 	sqlite3 *db;
 	live *live;          /* /api/v1/live watchers and the event ring */
+	diag *dg;            /* fault diagnosis; NULL when off */
 	char web_root[PATH_MAX]; /* console files; empty = none */
 };
 
@@ -63,6 +65,24 @@ void qb_int(qb *q, const char *cond, long long value);
 typedef void (*api_row_fix)(api_ctx *c, json_t *row);
 /* fix (may be NULL) adjusts each row object before it is sent. */
 void api_list(api_ctx *c, const char *select_from, qb *q, const char *order, api_row_fix fix);
+/* A query parameter that filters a record list: name, SQL condition, integer or text. */
+struct filter {
+	const char *param;
+	const char *cond;
+	int is_int;
+};
+
+/* A record list: what to select, how to filter and order it. */
+struct listing {
+	const char *select;
+	const char *charger_cond; /* condition on the path's charger id, NULL if not scoped */
+	const char *time_col;     /* column for from/to */
+	const char *order;
+	struct filter filters[8]; /* ends with a NULL param */
+};
+/* Answers a listing (filters from the query, from/to on time_col), or a 404/400 when
+ * the path's charger or a parameter is wrong. fix may be NULL. */
+void api_list_records(api_ctx *c, const struct listing *l, api_row_fix fix);
 /* One row by sql with one text bind (or 404 with what). */
 void api_one(api_ctx *c, const char *sql, const char *key, const char *what, api_row_fix fix);
 /* An integer query parameter in lo..hi (def when absent); answers 400 and returns -1 if not. */
@@ -133,5 +153,17 @@ struct field_rule {
 /* what names the resource in messages ("charger", "site", ...). */
 int api_apply_fields(api_ctx *c, const char *table, const char *what, const char *key_col, const char *key,
 		     const json_t *body, const struct field_rule *rules, size_t nrules, int insert);
+
+/* Fault diagnosis (alerts.c). */
+void api_alerts_list(api_ctx *c);
+void api_alerts_get(api_ctx *c);
+void api_alerts_ack(api_ctx *c);
+void api_alerts_resolve(api_ctx *c);
+void api_remediation_actions(api_ctx *c);
+void api_work_orders_list(api_ctx *c);
+void api_diagnosis_rules(api_ctx *c);
+void api_diagnosis_summary(api_ctx *c);
+/* Feeds diagnosis' alert events to the live watchers. */
+void live_attach_diag(live *l, diag *d);
 
 #endif

@@ -10,6 +10,7 @@
  * reconnecting console still finds its gap in the ring). Network thread only.
  */
 #include "api/internal.h"
+#include "diag/diag.h"
 #include "net/server.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
@@ -32,8 +33,9 @@ static const struct {
     {"connectivity", 2u},
     {"meter", 4u},
     {"transaction", 8u},
+    {"alert", 16u},
 };
-#define ALL_TYPES 15u
+#define ALL_TYPES 31u
 
 struct live_event {
 	uint64_t id;
@@ -138,6 +140,12 @@ void live_attach(live *l, csms *cs)
 {
 	csms_event_sink sink = {.wanted = wanted, .emit = emit, .arg = l};
 	csms_set_event_sink(cs, &sink);
+}
+
+void live_attach_diag(live *l, diag *d)
+{
+	diag_sink sink = {.emit = emit, .arg = l};
+	diag_set_sink(d, &sink);
 }
 
 /* Sends what a watcher missed after last (its Last-Event-ID), or a reset. */

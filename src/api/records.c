@@ -162,21 +162,6 @@ out:
 	json_decref(body);
 }
 
-/* A query parameter that filters a record list: name, SQL condition, integer or text. */
-struct filter {
-	const char *param;
-	const char *cond;
-	int is_int;
-};
-
-/* A record list: what to select, how to filter and order it. */
-struct listing {
-	const char *select;
-	const char *charger_cond; /* condition on the path's charger id, NULL if not scoped */
-	const char *time_col;     /* column for from/to */
-	const char *order;
-	struct filter filters[5];
-};
 
 static int charger_exists(api_ctx *c)
 {
@@ -186,8 +171,7 @@ static int charger_exists(api_ctx *c)
 	return ok;
 }
 
-/* Answers a listing, or a 404/400 when the charger or a parameter is wrong. */
-static void list_records(api_ctx *c, const struct listing *l)
+void api_list_records(api_ctx *c, const struct listing *l, api_row_fix fix)
 {
 	if (l->charger_cond && !charger_exists(c))
 		return;
@@ -209,7 +193,7 @@ static void list_records(api_ctx *c, const struct listing *l)
 		}
 	}
 	if (time_range(c, &q, l->time_col) == 0)
-		api_list(c, l->select, &q, l->order, NULL);
+		api_list(c, l->select, &q, l->order, fix);
 out:
 	qb_release(&q);
 }
@@ -254,25 +238,25 @@ static const struct listing anomalies = {
 
 void api_meter_values(api_ctx *c)
 {
-	list_records(c, &meter_values);
+	api_list_records(c, &meter_values, NULL);
 }
 
 void api_frames(api_ctx *c)
 {
-	list_records(c, &frames);
+	api_list_records(c, &frames, NULL);
 }
 
 void api_status_history(api_ctx *c)
 {
-	list_records(c, &status_history);
+	api_list_records(c, &status_history, NULL);
 }
 
 void api_events(api_ctx *c)
 {
-	list_records(c, &events);
+	api_list_records(c, &events, NULL);
 }
 
 void api_anomalies(api_ctx *c)
 {
-	list_records(c, &anomalies);
+	api_list_records(c, &anomalies, NULL);
 }

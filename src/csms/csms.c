@@ -120,6 +120,11 @@ int csms_command(csms *cs, const char *charger_id, const char *action, json_t *p
 		json_decref(payload);
 		return CSMS_EOFFLINE;
 	}
+	csms_obs o = {.kind = CSMS_OBS_COMMAND, .charger = charger_id, .time = csms_now(cs, charger_id),
+		      .text = action,
+		      .connector = (int)json_integer_value(json_object_get(payload, "connectorId")),
+		      .status = json_string_value(json_object_get(payload, "type"))};
+	csms_observe(cs, &o);
 	struct cmd *c = xcalloc(1, sizeof(*c));
 	c->s = s;
 	snprintf(c->unique_id, sizeof(c->unique_id), "cs-%llx-%llu",

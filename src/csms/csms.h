@@ -77,6 +77,73 @@ typedef struct csms_event_sink {
 /* Sets (or with NULL clears) where events go. The sink is copied. */
 void csms_set_event_sink(csms *cs, const csms_event_sink *sink);
 
+/*
+ * What fault diagnosis watches: one typed observation per inbound message (and
+ * per connect and disconnect), built without JSON or formatting. Strings and
+ * the reading are borrowed for the duration of the call. time is the record's
+ * time (the charger's timestamp where the message has one, else csms_now()).
+ * Network thread.
+ */
+enum csms_obs_kind {
+	CSMS_OBS_CONNECT,
+	CSMS_OBS_DISCONNECT, /* text: reason */
+	CSMS_OBS_BOOT,       /* text: firmware version; vendor, model */
+	CSMS_OBS_HEARTBEAT,
+	CSMS_OBS_STATUS,     /* connector, status, error_code, vendor, vendor_error_code, text: info */
+	CSMS_OBS_METER,      /* connector, txid (0 = none), reading */
+	CSMS_OBS_AUTHORIZE,  /* id_tag, status: the idTagInfo status answered */
+	CSMS_OBS_TX_START,   /* connector, txid, id_tag, meter; status: idTagInfo status */
+	CSMS_OBS_TX_STOP,    /* connector, txid, meter (meterStop), energy_wh, text: reason */
+	CSMS_OBS_FIRMWARE,   /* status */
+	CSMS_OBS_DIAGNOSTICS,/* status */
+	CSMS_OBS_COMMAND,    /* a call the central system sends: text: action; connector; status: ChangeAvailability type */
+};
+
+/* A meterValue's numbers, normalised (W, A, V, Wh, Celsius); have says which are set. */
+enum {
+	CSMS_R_ENERGY = 1u << 0, CSMS_R_POWER = 1u << 1, CSMS_R_CURRENT = 1u << 2,
+	CSMS_R_VOLTAGE = 1u << 3, CSMS_R_TEMP = 1u << 4, CSMS_R_BODY_TEMP = 1u << 5,
+	CSMS_R_SOC = 1u << 6, CSMS_R_OFFERED = 1u << 7, CSMS_R_CURRENT_TOTAL = 1u << 8,
+};
+typedef struct csms_reading {
+	unsigned have;
+	double energy_wh;      /* Energy.Active.Import.Register */
+	double power_w;        /* Power.Active.Import (total) */
+	double current_a;      /* Current.Import: total, or the sum of phases */
+	double current_max, current_min; /* per phase (equal to current_a when single) */
+	double voltage_v;      /* mean over phases */
+	double voltage_max, voltage_min;
+	int phases;            /* phases with a current sample (0: a total only) */
+	int voltage_phases;    /* phases with a voltage sample */
+	double temp_c;         /* Temperature at the Outlet/Cable: the connector */
+	double body_c;         /* Temperature in the Body: the cabinet */
+	double soc;            /* SoC, percent */
+	double offered_w;      /* Power.Offered */
+	const char *context;   /* of the first sample */
+} csms_reading;
+
+typedef struct csms_obs {
+	enum csms_obs_kind kind;
+	const char *charger;
+	int connector;
+	int64_t time;
+	int64_t txid;
+	int64_t meter;
+	int64_t energy_wh;
+	const char *status, *error_code, *vendor, *vendor_error_code, *model, *id_tag, *text;
+	const csms_reading *reading;
+} csms_obs;
+
+typedef struct csms_observer {
+	void (*observe)(void *arg, const csms_obs *o);
+	void *arg;
+} csms_observer;
+/* Sets (or with NULL clears) the observer. The struct is copied. */
+void csms_set_observer(csms *cs, const csms_observer *o);
+
+/* The time for a record of charger_id (NULL: the server's): the wall clock, or with
+ * clock = charger that charger's clock when it is known. ms since the epoch. */
+int64_t csms_now(csms *cs, const char *charger_id);
 int csms_is_online(csms *cs, const char *charger_id);
 /* {"1": W, ...}: the latest total active import power of each connector of a charger,
  * from samples of the last 15 minutes (a stopped transaction clears its connector);

@@ -10,6 +10,20 @@
 #include <stdio.h>
 #include <string.h>
 
+void csms_set_observer(csms *cs, const csms_observer *o)
+{
+	if (o)
+		cs->observer = *o;
+	else
+		memset(&cs->observer, 0, sizeof(cs->observer));
+}
+
+void csms_observe(csms *cs, const csms_obs *o)
+{
+	if (cs->observer.observe)
+		cs->observer.observe(cs->observer.arg, o);
+}
+
 void csms_set_event_sink(csms *cs, const csms_event_sink *sink)
 {
 	if (sink)
@@ -57,6 +71,9 @@ void csms_event_status(session *s, int connector, const char *status, const char
 
 void csms_event_connectivity(csms *cs, const char *charger_id, int online, int64_t time, const char *reason)
 {
+	csms_obs o = {.kind = online ? CSMS_OBS_CONNECT : CSMS_OBS_DISCONNECT, .charger = charger_id,
+		      .time = time, .text = reason};
+	csms_observe(cs, &o);
 	if (!watched(cs))
 		return;
 	strbuf sb;

@@ -106,8 +106,63 @@ static const char *default_unit(const char *measurand)
 	return NULL;
 }
 
-/* Appends one sampledValue, normalised, to a reading's samples array (see schema.c). */
-static void add_sample(strbuf *sb, const json_t *sv, txn *t, session *s, int connector)
+/* Adds a normalised sample's value to r (what fault diagnosis reads). */
+static void note_reading(csms_reading *r, const char *measurand, const char *phase, const char *location,
+			 const char *si, double v)
+{
+	if (!r || !si)
+		return;
+	if (strcmp(measurand, "Energy.Active.Import.Register") == 0 && !phase && strcmp(si, "Wh") == 0) {
+		r->energy_wh = v;
+		r->have |= CSMS_R_ENERGY;
+	} else if (strcmp(measurand, "Power.Active.Import") == 0 && !phase && strcmp(si, "W") == 0) {
+		r->power_w = v;
+		r->have |= CSMS_R_POWER;
+	} else if (strcmp(measurand, "Power.Offered") == 0 && !phase && strcmp(si, "W") == 0) {
+		r->offered_w = v;
+		r->have |= CSMS_R_OFFERED;
+	} else if (strcmp(measurand, "Current.Import") == 0 && strcmp(si, "A") == 0) {
+		if (!phase) { /* a total wins over the sum of phases */
+			r->current_a = v;
+			r->have |= CSMS_R_CURRENT | CSMS_R_CURRENT_TOTAL;
+			if (!r->phases)
+				r->current_max = r->current_min = v;
+			return;
+		}
+		if (!r->phases || v > r->current_max)
+			r->current_max = v;
+		if (!r->phases || v < r->current_min)
+			r->current_min = v;
+		if (!(r->have & CSMS_R_CURRENT_TOTAL))
+			r->current_a += v;
+		r->phases++;
+		r->have |= CSMS_R_CURRENT;
+	} else if (strcmp(measurand, "Voltage") == 0 && strcmp(si, "V") == 0) {
+		int n = r->voltage_phases;
+		r->voltage_v = (r->voltage_v * n + v) / (n + 1);
+		if (!n || v > r->voltage_max)
+			r->voltage_max = v;
+		if (!n || v < r->voltage_min)
+			r->voltage_min = v;
+		r->voltage_phases++;
+		r->have |= CSMS_R_VOLTAGE;
+	} else if (strcmp(measurand, "Temperature") == 0 && strcmp(si, "Celsius") == 0) {
+		if (location && strcmp(location, "Body") == 0) {
+			r->body_c = v;
+			r->have |= CSMS_R_BODY_TEMP;
+		} else {
+			r->temp_c = v;
+			r->have |= CSMS_R_TEMP;
+		}
+	} else if (strcmp(measurand, "SoC") == 0) {
+		r->soc = v;
+		r->have |= CSMS_R_SOC;
+	}
+}
+
+/* Appends one sampledValue, normalised, to a reading's samples array (see schema.c),
+ * and its number to r (may be NULL). */
+static void add_sample(strbuf *sb, const json_t *sv, txn *t, session *s, int connector, csms_reading *r)
 {
 	const char *raw = str(sv, "value");
 	const char *measurand = str(sv, "measurand");
@@ -137,6 +192,11 @@ static void add_sample(strbuf *sb, const json_t *sv, txn *t, session *s, int con
 	}
 	if (!phase && !isnan(value) && si && strcmp(si, "W") == 0 && strcmp(measurand, "Power.Active.Import") == 0)
 		csms_power_note(s, connector, value);
+	if (!isnan(value)) {
+		note_reading(r, measurand, phase, location, si, value);
+		if (r && !r->context)
+			r->context = context;
+	}
 	if (t && !phase && !isnan(value) && strcmp(measurand, "Energy.Active.Import.Register") == 0 && si &&
 	    strcmp(si, "Wh") == 0) {
 		if (!t->reg_count || value < t->reg_min)
@@ -189,14 +249,21 @@ static uint64_t store_meter_values(session *s, int connector, const int64_t *txi
 			ts = received;
 		sb.len = 0;
 		sb_add(&sb, "[", 1);
+		csms_reading r = {0};
+		csms_reading *rp = cs->observer.observe ? &r : NULL;
 		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv)
 		{
-			add_sample(&sb, sv, t, s, connector);
+			add_sample(&sb, sv, t, s, connector, rp);
 		}
 		sb_add(&sb, "]", 1);
 		seq = store_write(cs->st, ST_METER_READING, "sipiis", s->id, (int64_t)connector, txid, ts, received,
 				  sb.buf);
 		csms_event_meter(s, connector, txid, ts, sb.buf);
+		if (rp) {
+			csms_obs o = {.kind = CSMS_OBS_METER, .charger = s->id, .connector = connector,
+				      .time = ts, .txid = txid ? *txid : 0, .reading = rp};
+			csms_observe(cs, &o);
+		}
 	}
 	sb_release(&sb);
 	return seq;
@@ -218,6 +285,10 @@ static int h_boot(HANDLER_ARGS)
 	*need_seq = store_write(cs->st, ST_EVENT, "sisss", s->id, now, "boot",
 				s->pending ? "Pending" : "Accepted", detail);
 	free(detail);
+	csms_obs o = {.kind = CSMS_OBS_BOOT, .charger = s->id, .time = now,
+		      .vendor = str(req, "chargePointVendor"), .model = str(req, "chargePointModel"),
+		      .text = str(req, "firmwareVersion"), .status = s->pending ? "Pending" : "Accepted"};
+	csms_observe(cs, &o);
 	*reply = json_pack("{s:s, s:o, s:i}", "status", s->pending ? "Pending" : "Accepted",
 			   "currentTime", now_json(s), "interval",
 			   s->pending ? cs->cfg.pending_interval : cs->cfg.heartbeat_interval);
@@ -230,7 +301,10 @@ static int h_boot(HANDLER_ARGS)
 
 static int h_heartbeat(HANDLER_ARGS)
 {
-	*need_seq = store_write(s->cs->st, ST_CHARGER_SEEN, "is", csms_now(s->cs, s->id), s->id);
+	int64_t now = csms_now(s->cs, s->id);
+	*need_seq = store_write(s->cs->st, ST_CHARGER_SEEN, "is", now, s->id);
+	csms_obs o = {.kind = CSMS_OBS_HEARTBEAT, .charger = s->id, .time = now};
+	csms_observe(s->cs, &o);
 	*reply = json_pack("{s:o}", "currentTime", now_json(s));
 	return 0;
 }
@@ -251,13 +325,22 @@ static int h_status(HANDLER_ARGS)
 				str(req, "errorCode"), str(req, "info"), str(req, "vendorId"),
 				str(req, "vendorErrorCode"), has_ts ? &ts : NULL, received);
 	csms_event_status(s, (int)conn, str(req, "status"), str(req, "errorCode"), has_ts ? ts : received);
+	csms_obs o = {.kind = CSMS_OBS_STATUS, .charger = s->id, .connector = (int)conn,
+		      .time = has_ts ? ts : received, .status = str(req, "status"),
+		      .error_code = str(req, "errorCode"), .vendor = str(req, "vendorId"),
+		      .vendor_error_code = str(req, "vendorErrorCode"), .text = str(req, "info")};
+	csms_observe(cs, &o);
 	*reply = json_object();
 	return 0;
 }
 
 static int h_authorize(HANDLER_ARGS)
 {
-	*reply = json_pack("{s:o}", "idTagInfo", id_tag_info(s, str(req, "idTag")));
+	json_t *info = id_tag_info(s, str(req, "idTag"));
+	csms_obs o = {.kind = CSMS_OBS_AUTHORIZE, .charger = s->id, .time = csms_now(s->cs, s->id),
+		      .id_tag = str(req, "idTag"), .status = str(info, "status")};
+	csms_observe(s->cs, &o);
+	*reply = json_pack("{s:o}", "idTagInfo", info);
 	return 0;
 }
 
@@ -271,6 +354,7 @@ static int h_start(HANDLER_ARGS)
 	char key[256];
 	txn_start_key(key, sizeof(key), s->id, connector, tag, meter_start, tstext);
 	txn *t = txn_find_start(cs, key);
+	int resent = t != NULL; /* a re-sent start was observed the first time */
 	if (t) {
 		/* The same start re-sent (its answer was lost): same transaction id. */
 		csms_anomaly(cs, s->id, "duplicate_start", key, NULL);
@@ -312,8 +396,14 @@ static int h_start(HANDLER_ARGS)
 		log_info("ocpp: %s started transaction %lld on connector %d for %s", s->id,
 			 (long long)t->id, connector, tag);
 	}
-	*reply = json_pack("{s:o, s:I}", "idTagInfo", id_tag_info(s, tag), "transactionId",
-			   (json_int_t)t->id);
+	json_t *info = id_tag_info(s, tag);
+	if (!resent) {
+		csms_obs o = {.kind = CSMS_OBS_TX_START, .charger = s->id, .connector = connector,
+			      .time = t->start_time, .txid = t->id, .meter = meter_start, .id_tag = tag,
+			      .status = str(info, "status")};
+		csms_observe(cs, &o);
+	}
+	*reply = json_pack("{s:o, s:I}", "idTagInfo", info, "transactionId", (json_int_t)t->id);
 	return 0;
 }
 
@@ -374,6 +464,10 @@ static int h_stop(HANDLER_ARGS)
 			    reason ? reason : "Local", tag, "charger", (const char *)NULL, t->flags,
 			    t->reg_count ? &reg_energy : NULL, id);
 		csms_event_transaction(cs, "stopped", t, meter_stop, energy, ts);
+		csms_obs o = {.kind = CSMS_OBS_TX_STOP, .charger = s->id, .connector = t->connector_id,
+			      .time = ts, .txid = id, .meter = meter_stop, .energy_wh = energy,
+			      .text = reason ? reason : "Local"};
+		csms_observe(cs, &o);
 		log_info("ocpp: %s stopped transaction %lld: %lld Wh (%s)", s->id, (long long)id,
 			 (long long)energy, reason ? reason : "Local");
 	}
@@ -444,8 +538,10 @@ static int h_diagnostics_status(HANDLER_ARGS)
 {
 	const char *st = str(req, "status");
 	store_write(s->cs->st, ST_CHARGER_DIAG, "ss", st, s->id);
-	store_write(s->cs->st, ST_EVENT, "sisss", s->id, csms_now(s->cs, s->id), "diagnostics", st,
-		    (const char *)NULL);
+	int64_t now = csms_now(s->cs, s->id);
+	store_write(s->cs->st, ST_EVENT, "sisss", s->id, now, "diagnostics", st, (const char *)NULL);
+	csms_obs o = {.kind = CSMS_OBS_DIAGNOSTICS, .charger = s->id, .time = now, .status = st};
+	csms_observe(s->cs, &o);
 	*reply = json_object();
 	return 0;
 }
@@ -454,8 +550,10 @@ static int h_firmware_status(HANDLER_ARGS)
 {
 	const char *st = str(req, "status");
 	store_write(s->cs->st, ST_CHARGER_FIRMWARE, "ss", st, s->id);
-	store_write(s->cs->st, ST_EVENT, "sisss", s->id, csms_now(s->cs, s->id), "firmware", st,
-		    (const char *)NULL);
+	int64_t now = csms_now(s->cs, s->id);
+	store_write(s->cs->st, ST_EVENT, "sisss", s->id, now, "firmware", st, (const char *)NULL);
+	csms_obs o = {.kind = CSMS_OBS_FIRMWARE, .charger = s->id, .time = now, .status = st};
+	csms_observe(s->cs, &o);
 	*reply = json_object();
 	return 0;
 }

@@ -74,6 +74,7 @@ struct csms {
 	hmap clocks;      /* charger id -> charger_clock (clock = charger only) */
 	hmap power;       /* charger id -> charger_power: latest active power per connector */
 	csms_event_sink sink; /* live events; emit NULL = none */
+	csms_observer observer; /* fault diagnosis; observe NULL = none */
 	int64_t next_txn_id;
 	uint64_t next_call;
 	int64_t last_prune_mono;
@@ -107,6 +108,9 @@ typedef struct charger_power {
 /* Records a power sample (W) of s's charger on connector; w < 0 forgets it (session over). */
 void csms_power_note(session *s, int connector, double w);
 
+/* Hands o to the observer, if any (events.c). */
+void csms_observe(csms *cs, const csms_obs *o);
+
 /* Live events (events.c). Each returns at once when nobody watches. */
 void csms_event_status(session *s, int connector, const char *status, const char *error_code, int64_t time);
 void csms_event_connectivity(csms *cs, const char *charger_id, int online, int64_t time, const char *reason);
@@ -119,9 +123,6 @@ void csms_event_transaction(csms *cs, const char *event, const txn *t, int64_t m
 /* Charger clocks (clock.c). */
 /* Whether records take each charger's own clock (setting clock = charger). */
 int csms_charger_clock_on(const csms *cs);
-/* The time for a record of charger_id (NULL: the server's): the wall clock, or in
- * charger-clock mode that charger's clock when it is known. */
-int64_t csms_now(csms *cs, const char *charger_id);
 /* A timestamp t from s's charger: moves its clock forward to t (charger-clock mode). */
 void csms_clock_observe(session *s, int64_t t);
 /* A simulator's clock declaration (DataTransfer data text). 0 if taken, -1 if not

@@ -94,6 +94,40 @@ static const char *const migrations[] = {
 	"  j.value ->> 'raw_value' AS raw_value, j.value ->> 'raw_unit' AS raw_unit"
 	"  FROM meter_readings r, json_each(r.samples) j;"
 	"DROP INDEX frames_time;",
+
+	/* 3: fault diagnosis. Alerts (one row per detected condition, updated as it
+	 * repeats, is acknowledged and resolves), the remote actions taken on them,
+	 * work orders for field visits, operators' vendor error code mappings and the
+	 * webhook outbox. */
+	"CREATE TABLE alerts("
+	"  id INTEGER PRIMARY KEY, charger_id TEXT, connector_id INTEGER NOT NULL DEFAULT 0, site_id TEXT,"
+	"  detector TEXT NOT NULL, code TEXT, category TEXT NOT NULL, severity TEXT NOT NULL,"
+	"  status TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+	"  count INTEGER NOT NULL DEFAULT 1, title TEXT NOT NULL, diagnosis TEXT, action TEXT, evidence TEXT,"
+	"  parent_id INTEGER, acknowledged_at INTEGER, acknowledged_by TEXT, resolved_at INTEGER,"
+	"  resolved_by TEXT, resolution TEXT, remediation TEXT, updated_at INTEGER NOT NULL);"
+	"CREATE INDEX alerts_charger ON alerts(charger_id, first_seen);"
+	"CREATE INDEX alerts_first_seen ON alerts(first_seen);"
+	"CREATE INDEX alerts_unresolved ON alerts(status) WHERE status <> 'resolved';"
+	"CREATE TABLE remediation_actions("
+	"  id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL, charger_id TEXT NOT NULL, step INTEGER NOT NULL,"
+	"  action TEXT NOT NULL, time INTEGER NOT NULL, outcome TEXT, detail TEXT);"
+	"CREATE INDEX remediation_actions_alert ON remediation_actions(alert_id);"
+	"CREATE TABLE work_orders("
+	"  id INTEGER PRIMARY KEY, charger_id TEXT NOT NULL, connector_id INTEGER NOT NULL DEFAULT 0,"
+	"  kind TEXT NOT NULL, status TEXT NOT NULL, priority TEXT NOT NULL, title TEXT NOT NULL,"
+	"  description TEXT, alert_id INTEGER, created_at INTEGER NOT NULL, created_by TEXT,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE INDEX work_orders_charger ON work_orders(charger_id, created_at);"
+	"CREATE TABLE vendor_error_codes("
+	"  vendor TEXT NOT NULL, model TEXT NOT NULL DEFAULT '', code TEXT NOT NULL, category TEXT NOT NULL,"
+	"  severity TEXT NOT NULL, causes TEXT, action TEXT, remote_action TEXT, parts TEXT,"
+	"  created_at INTEGER NOT NULL, PRIMARY KEY(vendor, model, code)) WITHOUT ROWID;"
+	"CREATE TABLE webhook_outbox("
+	"  id INTEGER PRIMARY KEY, url TEXT NOT NULL, event TEXT NOT NULL, body TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL, status TEXT NOT NULL,"
+	"  last_error TEXT, created_at INTEGER NOT NULL, delivered_at INTEGER);"
+	"CREATE INDEX webhook_outbox_due ON webhook_outbox(next_attempt) WHERE status = 'pending';",
 };
 
 size_t schema_migration_count(void)

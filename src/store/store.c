@@ -56,6 +56,22 @@ static const char *const write_sql[ST__COUNT] = {
 	/* At most 50,000 rows a time, so the writer never stalls long; ids grow with time. */
 	[ST_FRAME_PRUNE] = "DELETE FROM frames WHERE id < (SELECT min(id) + 50000 FROM frames)"
 			   " AND id < (SELECT id FROM frames WHERE time >= ? ORDER BY id LIMIT 1)",
+	[ST_ALERT] = "INSERT INTO alerts(id, charger_id, connector_id, site_id, detector, code, category, severity,"
+		     " status, first_seen, last_seen, count, title, diagnosis, action, evidence, parent_id,"
+		     " acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolution, remediation, updated_at)"
+		     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET"
+		     " site_id = excluded.site_id, severity = excluded.severity, status = excluded.status,"
+		     " last_seen = excluded.last_seen, count = excluded.count, diagnosis = excluded.diagnosis,"
+		     " evidence = excluded.evidence, parent_id = excluded.parent_id,"
+		     " acknowledged_at = excluded.acknowledged_at, acknowledged_by = excluded.acknowledged_by,"
+		     " resolved_at = excluded.resolved_at, resolved_by = excluded.resolved_by,"
+		     " resolution = excluded.resolution, remediation = excluded.remediation,"
+		     " updated_at = excluded.updated_at",
+	[ST_REMEDIATION] = "INSERT INTO remediation_actions(id, alert_id, charger_id, step, action, time, outcome, detail)"
+			   " VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET outcome = excluded.outcome,"
+			   " detail = excluded.detail",
+	[ST_WORK_ORDER] = "INSERT INTO work_orders(id, charger_id, connector_id, kind, status, priority, title,"
+			  " description, alert_id, created_at, created_by, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
 };
 
 /* Statement text per enum store_query (network thread's connection). */

@@ -37,6 +37,9 @@ enum store_stmt {
 	ST_EVENT,             /* charger_id, time, kind, status, detail */
 	ST_ANOMALY,           /* charger_id, time, kind, detail, unique_id */
 	ST_FRAME_PRUNE,       /* older_than: deletes up to 50,000 of the oldest frames before it */
+	ST_ALERT,             /* every column of alerts, in table order (upsert by id) */
+	ST_REMEDIATION,       /* id, alert_id, charger_id, step, action, time, outcome, detail (upsert by id) */
+	ST_WORK_ORDER,        /* id, charger_id, connector_id, kind, status, priority, title, description, alert_id, created_at, created_by, updated_at */
 	ST__COUNT
 };
 

@@ -43,6 +43,13 @@ static const struct setting settings[] = {
 	S("event_loop", event_loop),
 	S("clock", clock),
 	S("web_root", web_root),
+	B("diagnosis", diagnosis),
+	S("diagnosis_rules", diagnosis_rules),
+	B("remediation", remediation),
+	S("remediation_ladders", remediation_ladders),
+	S("webhook_urls", webhook_urls),
+	S("webhook_secret", webhook_secret),
+	I("webhook_max_attempts", webhook_max_attempts, 1, 100),
 };
 
 void config_defaults(config *c)
@@ -62,6 +69,8 @@ void config_defaults(config *c)
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 	snprintf(c->event_loop, sizeof(c->event_loop), "libuv");
 	snprintf(c->clock, sizeof(c->clock), "wall");
+	c->diagnosis = 1;
+	c->webhook_max_attempts = 12;
 }
 
 int config_set(config *c, const char *key, const char *value, char *err, int errlen)

@@ -25,6 +25,13 @@ typedef struct config {
 	char event_loop[16];      /* "libuv" (epoll) or "poll" */
 	char web_root[512];       /* console files; empty = web/ beside the binary's directory, else ./web */
 	char clock[16];           /* "wall", or "charger": records take each charger's clock */
+	int diagnosis;            /* fault detectors and alerts on */
+	char diagnosis_rules[512];/* JSON file overriding detector parameters; empty = defaults */
+	int remediation;          /* run the escalation ladders automatically */
+	char remediation_ladders[1024]; /* "category: step,step; ..." overriding the defaults */
+	char webhook_urls[1024];  /* comma-separated http:// URLs for alert events */
+	char webhook_secret[256]; /* HMAC-SHA256 key signing webhook bodies */
+	int webhook_max_attempts; /* deliveries given up after this many attempts */
 } config;
 
 void config_defaults(config *c);

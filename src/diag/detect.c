@@ -1,0 +1,1077 @@
+/*
+ * detect.c - the detectors. Each is a row of det_table (name, what it looks
+ * at, parameters with defaults; documented in docs/diagnosis.md and served by
+ * GET /api/v1/diagnosis/rules) and a few lines below that keep state per
+ * charger and connector and raise or clear its condition. Observations arrive
+ * in the order the charger sent them; messages queued offline arrive late with
+ * old timestamps, so time-based rules are checked on every observation as well
+ * as on the tick (a simulated fleet may run an hour per wall second).
+ */
+#include "diag/internal.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#include "ocpp/ocpp.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define H 3600.0
+#define DAY 86400.0
+
+const det_row det_table[DET__COUNT] = {
+    [DET_OFFLINE] = {"offline", "Charger offline",
+		     "The connection has been down longer than grace_s. Shorter drops are only counted "
+		     "(see flapping). Checked at every tick and, for outages a tick missed, at reconnection.",
+		     600, {{"grace_s", 360, "seconds offline before the alert"}}},
+    [DET_SITE_OUTAGE] = {"site_outage", "Site outage",
+			 "At least min_chargers chargers and share of a site's chargers go offline within "
+			 "window_s: one incident for the site, their offline alerts grouped under it.",
+			 600, {{"min_chargers", 3, "chargers offline together"}, {"share", 0.5, "of the site's chargers"},
+			       {"window_s", 900, "seconds between the first and the last drop"}}},
+    [DET_FLAPPING] = {"flapping", "Connection flapping",
+		      "drops disconnections within window_s (not during a boot loop).", 6 * H,
+		      {{"drops", 4, "disconnections"}, {"window_s", 3600, "seconds"}}},
+    [DET_BOOT_LOOP] = {"boot_loop", "Reboot loop",
+		       "boots consecutive boots each followed by a disconnection within max_uptime_s.", 6 * H,
+		       {{"boots", 3, "consecutive short-lived boots"}, {"max_uptime_s", 300, "seconds"}}},
+    [DET_FAULTED] = {"faulted", "Connector faulted",
+		     "Status Faulted with an error code other than NoError for debounce_s. The transient "
+		     "Faulted/NoError some chargers report while booting is ignored.",
+		     1800, {{"debounce_s", 30, "seconds Faulted before the alert"}}},
+    [DET_ERROR_REPORTED] = {"error_reported", "Error reported",
+			    "A status other than Faulted carrying an error code (e.g. connector 0 "
+			    "Available/ReaderFailure): a warning from the charger itself.",
+			    1800, {{0}}},
+    [DET_CONTACT_WEAR] = {"contact_wear", "Connector contact wear",
+			  "Connector temperature rise per square ampere in a session (samples after settle_s "
+			  "at min_current_a or more, rise over the session's first temperature) above ratio "
+			  "times the lower of the connector's own baseline (first sessions) and its model's fleet.",
+			  2 * DAY,
+			  {{"ratio", 2.0, "rise per A^2 against the baseline"}, {"min_current_a", 10, "A per phase"},
+			   {"settle_s", 1500, "seconds into the session"}, {"min_samples", 4, "qualifying samples"}}},
+    [DET_CONNECTOR_OVERTEMP] = {"connector_overtemp", "Connector over temperature",
+				"Connector temperature at or above limit_c; clears below clear_c.", 2 * H,
+				{{"limit_c", 80, "Celsius"}, {"clear_c", 70, "Celsius"}}},
+    [DET_CABINET_OVERTEMP] = {"cabinet_overtemp", "Cabinet over temperature",
+			      "Cabinet (Body) temperature at or above limit_c; clears below clear_c.", 2 * H,
+			      {{"limit_c", 60, "Celsius"}, {"clear_c", 50, "Celsius"}}},
+    [DET_POWER_DERATING] = {"power_derating", "DC power below rating",
+			    "A DC charger's best power at SoC <= max_soc over its last sessions (at least "
+			    "sessions) below ratio times the best of its own history and its model's fleet.",
+			    2 * DAY,
+			    {{"ratio", 0.92, "of the reference power"}, {"max_soc", 50, "percent"},
+			     {"sessions", 5, "recent sessions compared"}}},
+    [DET_VOLTAGE_RANGE] = {"voltage_range", "Supply voltage out of range",
+			   "AC phase voltage outside nominal_v +/- tolerance for samples consecutive samples.",
+			   6 * H,
+			   {{"nominal_v", 230, "V"}, {"tolerance", 0.1, "fraction"}, {"samples", 3, "consecutive"}}},
+    [DET_PHASE_IMBALANCE] = {"phase_imbalance", "Phase current imbalance",
+			     "Among phases drawing current, (max-min)/max above ratio for samples consecutive "
+			     "samples with the highest phase at min_current_a or more.",
+			     6 * H,
+			     {{"ratio", 0.3, "fraction"}, {"min_current_a", 6, "A"}, {"samples", 5, "consecutive"}}},
+    [DET_POWER_MISMATCH] = {"power_mismatch", "Power does not match V x I",
+			    "Reported active power and voltage x current differ by more than tolerance for "
+			    "samples consecutive samples above min_power_w.",
+			    6 * H,
+			    {{"tolerance", 0.2, "fraction"}, {"min_power_w", 1000, "W"}, {"samples", 5, "consecutive"}}},
+    [DET_METER_STUCK] = {"meter_stuck", "Energy register stuck",
+			 "The energy register does not move while the reported power adds up to min_wh, or a "
+			 "transaction ends with meterStop = meterStart after such power.",
+			 3 * DAY, {{"min_wh", 500, "Wh delivered by power while the register stood still"}}},
+    [DET_METER_DECREASING] = {"meter_decreasing", "Energy register decreasing",
+			      "A register sample, or meterStop, below the previous value by more than tolerance_wh.",
+			      3 * DAY, {{"tolerance_wh", 1, "Wh"}}},
+    [DET_METER_JUMP] = {"meter_jump", "Energy register jump",
+			"The register rises by more than factor x (power x time) + slack_wh between samples.",
+			3 * DAY, {{"factor", 3, "times the energy the power explains"}, {"slack_wh", 2000, "Wh"}}},
+    [DET_GROUND_FAULT_RECURRING] = {"ground_fault_recurring", "Recurring ground fault",
+				    "trips Faulted/GroundFailure trips on one connector within window_s.", 2 * DAY,
+				    {{"trips", 2, "trips"}, {"window_s", 7 * DAY, "seconds"}}},
+    [DET_READER_SILENT] = {"reader_silent", "RFID reader not reading",
+			   "plugins consecutive plug-ins end without any authorisation (no Authorize, no start) "
+			   "on the charger.",
+			   DAY, {{"plugins", 3, "consecutive plug-ins"}}},
+    [DET_AUTH_REJECTIONS] = {"auth_rejections", "Authorisations rejected on one charger",
+			     "Of the last attempts authorisations on the charger, share or more rejected as unknown "
+			     "tags, while the fleet's unknown share stays below fleet_share.",
+			     DAY, {{"attempts", 8, "answers"}, {"share", 0.5, "fraction"}, {"fleet_share", 0.2, "fraction"}}},
+    [DET_FAILED_START] = {"failed_start", "Charging sessions fail to start",
+			  "failures failed starts within window_s: a plug-in that ends Faulted, or a transaction "
+			  "without energy flowing within timeout_s.",
+			  DAY, {{"failures", 2, "failed starts"}, {"window_s", DAY, "seconds"}, {"timeout_s", 600, "seconds"}}},
+    [DET_START_SUCCESS_LOW] = {"start_success_low", "First-attempt success rate low",
+			       "Of the last plugins plug-ins, fewer than rate charged (not raised while a more "
+			       "specific reader or start alert is open).",
+			       DAY, {{"plugins", 12, "plug-ins"}, {"rate", 0.5, "fraction"}}},
+    [DET_STUCK_TRANSACTION] = {"stuck_transaction", "Transaction stuck",
+			       "An online charger's transaction without meter values for silence_s, or running "
+			       "longer than max_s.",
+			       H, {{"silence_s", 7200, "seconds"}, {"max_s", 2 * DAY, "seconds"}}},
+    [DET_STUCK_STATUS] = {"stuck_status", "Connector stuck in a status",
+			  "Preparing longer than preparing_s, or Finishing longer than finishing_s.", H,
+			  {{"preparing_s", 3600, "seconds"}, {"finishing_s", DAY, "seconds"}}},
+    [DET_UNAVAILABLE_UNREQUESTED] = {"unavailable_unrequested", "Unavailable without a request",
+				     "Unavailable for debounce_s without an operator's ChangeAvailability.", H,
+				     {{"debounce_s", 300, "seconds"}}},
+    [DET_SESSION_FAULTS] = {"session_faults", "Sessions ending in faults",
+			    "stops transactions on a connector stopped with reason EmergencyStop, PowerLoss or "
+			    "Other within window_s (not while a faulted or ground fault alert explains them).",
+			    DAY, {{"stops", 3, "stops"}, {"window_s", 7 * DAY, "seconds"}}},
+    [DET_FIRMWARE_FAILED] = {"firmware_failed", "Firmware update failed",
+			     "FirmwareStatusNotification DownloadFailed or InstallationFailed.", DAY, {{0}}},
+    [DET_DIAGNOSTICS_FAILED] = {"diagnostics_failed", "Diagnostics upload failed",
+				"DiagnosticsStatusNotification UploadFailed.", DAY, {{0}}},
+    [DET_TELEMETRY_DRIFT] = {"telemetry_drift", "Telemetry drift",
+			     "One-sided CUSUM on the log of each session's temperature rise per square ampere "
+			     "against the connector's own baseline: slack k and threshold h in baseline standard "
+			     "deviations, after min_sessions baseline sessions.",
+			     2 * DAY, {{"k", 0.5, "slack (sigmas)"}, {"h", 5, "threshold (sigmas)"}, {"min_sessions", 5, "sessions"}}},
+};
+
+void det_defaults(diag *d)
+{
+	for (int i = 0; i < DET__COUNT; i++) {
+		d->prm[i].enabled = 1;
+		d->prm[i].resolve_s = det_table[i].resolve_s;
+		for (int k = 0; k < DET_MAX_PARAMS; k++)
+			d->prm[i].v[k] = det_table[i].p[k].def;
+	}
+	d->flap_window_s = 6 * H;
+}
+
+/* Reads {"offline": {"grace_s": 600}, "flapping": {"enabled": false}, "flap_window_s": N}. */
+int det_load_rules(diag *d, const char *path, char *err, size_t errlen)
+{
+	if (!path || !*path)
+		return 0;
+	json_error_t je;
+	json_t *root = json_load_file(path, 0, &je);
+	int rc = -1;
+	if (!json_is_object(root)) {
+		snprintf(err, errlen, "%s:%d: %s", path, je.line, root ? "not a JSON object" : je.text);
+		goto out;
+	}
+	const char *name;
+	json_t *v;
+	json_object_foreach(root, name, v)
+	{
+		if (strcmp(name, "flap_window_s") == 0 && json_is_number(v)) {
+			d->flap_window_s = json_number_value(v);
+			continue;
+		}
+		int det = -1;
+		for (int i = 0; i < DET__COUNT; i++)
+			if (strcmp(det_table[i].name, name) == 0)
+				det = i;
+		if (det < 0 || !json_is_object(v)) {
+			snprintf(err, errlen, "%s: %s: not a detector (see GET /api/v1/diagnosis/rules)", path, name);
+			goto out;
+		}
+		const char *key;
+		json_t *pv;
+		json_object_foreach(v, key, pv)
+		{
+			int k = -1;
+			for (int j = 0; j < DET_MAX_PARAMS && det_table[det].p[j].key; j++)
+				if (strcmp(det_table[det].p[j].key, key) == 0)
+					k = j;
+			if (strcmp(key, "enabled") == 0 && json_is_boolean(pv))
+				d->prm[det].enabled = json_is_true(pv);
+			else if (strcmp(key, "resolve_s") == 0 && json_is_number(pv))
+				d->prm[det].resolve_s = json_number_value(pv);
+			else if (k >= 0 && json_is_number(pv))
+				d->prm[det].v[k] = json_number_value(pv);
+			else {
+				snprintf(err, errlen, "%s: %s.%s: unknown parameter or not a number", path, name, key);
+				goto out;
+			}
+		}
+	}
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
+}
+
+/* ---- state ---- */
+
+/* Reads the registry's site, vendor and model of a charger into c. */
+static void load_registry(diag *d, dcharger *c)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(store_db(d->st), "SELECT site_id, vendor, model FROM chargers WHERE id = ?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *f[3];
+		for (int i = 0; i < 3; i++)
+			f[i] = (const char *)sqlite3_column_text(st, i);
+		if (f[0])
+			snprintf(c->site, sizeof(c->site), "%s", f[0]);
+		if (f[1] && !c->vendor[0])
+			snprintf(c->vendor, sizeof(c->vendor), "%s", f[1]);
+		if (f[2] && !c->model[0])
+			snprintf(c->model, sizeof(c->model), "%s", f[2]);
+	}
+	sqlite3_finalize(st);
+}
+
+dcharger *det_charger(diag *d, const char *id)
+{
+	dcharger *c = hmap_get(&d->chargers, id);
+	if (c)
+		return c;
+	c = xcalloc(1, sizeof(*c));
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	load_registry(d, c);
+	hmap_put(&d->chargers, id, c);
+	return c;
+}
+
+static model_stats *model_of(diag *d, const dcharger *c)
+{
+	const char *key = c->model[0] ? c->model : "?";
+	model_stats *m = hmap_get(&d->models, key);
+	if (!m) {
+		m = xcalloc(1, sizeof(*m));
+		hmap_put(&d->models, key, m);
+	}
+	return m;
+}
+
+static void ring_push(time_ring *r, int64_t t)
+{
+	r->t[r->n++ % DIAG_RING] = t;
+}
+
+/* Events in the ring within window_ms before t. */
+static int ring_count(const time_ring *r, int64_t t, double window_s)
+{
+	int n = 0;
+	unsigned have = r->n < DIAG_RING ? r->n : DIAG_RING;
+	for (unsigned i = 0; i < have; i++) {
+		int64_t e = r->t[(r->n - 1 - i) % DIAG_RING];
+		if (e <= t && (double)(t - e) <= window_s * 1000.0)
+			n++;
+	}
+	return n;
+}
+
+static int on(const diag *d, enum det det)
+{
+	return d->prm[det].enabled;
+}
+
+static dconn *conn_of(dcharger *c, int connector)
+{
+	return connector >= 0 && connector < DIAG_CONNECTORS ? &c->conn[connector] : NULL;
+}
+
+/* ---- evidence ---- */
+
+static json_t *sample_json(const diag_sample *s)
+{
+	char t[40];
+	ocpp_time_format(s->time, t, sizeof(t));
+	json_t *o = json_pack("{s:s}", "time", t);
+	static const struct {
+		unsigned bit;
+		const char *key;
+		size_t off;
+	} f[] = {
+	    {CSMS_R_POWER, "power_w", offsetof(diag_sample, power_w)},
+	    {CSMS_R_CURRENT, "current_a", offsetof(diag_sample, current_a)},
+	    {CSMS_R_VOLTAGE, "voltage_v", offsetof(diag_sample, voltage_v)},
+	    {CSMS_R_TEMP, "temperature_c", offsetof(diag_sample, temp_c)},
+	    {CSMS_R_BODY_TEMP, "cabinet_c", offsetof(diag_sample, body_c)},
+	    {CSMS_R_ENERGY, "energy_wh", offsetof(diag_sample, energy_wh)},
+	    {CSMS_R_SOC, "soc", offsetof(diag_sample, soc)},
+	};
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (s->have & f[i].bit)
+			json_object_set_new(o, f[i].key,
+					    json_real(round(*(const float *)((const char *)s + f[i].off) * 100) / 100));
+	return o;
+}
+
+/*
+ * Evidence: the numbers behind the alert (values, a new reference or NULL,
+ * stolen), the connector's latest samples, and links to the stored frames,
+ * readings and status history around t. New reference.
+ */
+static json_t *evidence(const dcharger *c, int connector, int64_t t, json_t *values)
+{
+	json_t *e = json_object();
+	json_object_set_new(e, "values", values ? values : json_object());
+	const dconn *k = connector >= 0 && connector < DIAG_CONNECTORS ? &c->conn[connector] : NULL;
+	if (k && k->nrecent) {
+		json_t *arr = json_array();
+		unsigned have = k->nrecent < DIAG_RECENT ? k->nrecent : DIAG_RECENT;
+		for (unsigned i = have; i > 0; i--)
+			json_array_append_new(arr, sample_json(&k->recent[(k->nrecent - i) % DIAG_RECENT]));
+		json_object_set_new(e, "samples", arr);
+	}
+	char from[40], to[40], link[400];
+	ocpp_time_format(t - 2 * 3600 * 1000LL, from, sizeof(from));
+	ocpp_time_format(t + 600 * 1000LL, to, sizeof(to));
+	json_t *links = json_object();
+	static const char *const kinds[] = {"frames", "meter-values", "status-history", "events"};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		snprintf(link, sizeof(link), "/api/v1/chargers/%s/%s?from=%s&to=%s", c->id, kinds[i], from, to);
+		json_object_set_new(links, kinds[i], json_string(link));
+	}
+	json_object_set_new(e, "links", links);
+	return e;
+}
+
+/* Raises with evidence built from c's state; detail is printf-formatted. */
+static alert *raise_fmt(diag *d, dcharger *c, int connector, enum det det, const char *code, int64_t t, int active,
+			json_t *values, const char *fmt, ...) __attribute__((format(printf, 9, 10)));
+static alert *raise_fmt(diag *d, dcharger *c, int connector, enum det det, const char *code, int64_t t, int active,
+			json_t *values, const char *fmt, ...)
+{
+	if (!on(d, det)) {
+		json_decref(values);
+		return NULL;
+	}
+	char detail[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	return alert_raise(d, c, connector, det, code, t, active, detail, evidence(c, connector, t, values));
+}
+
+/* ---- connectivity ---- */
+
+static void offline_raise(diag *d, dcharger *c, int64_t at)
+{
+	if (c->offline_raised)
+		return;
+	c->offline_raised = 1;
+	raise_fmt(d, c, 0, DET_OFFLINE, NULL, at, 1, json_pack("{s:f}", "grace_s", PRM(d, DET_OFFLINE, 0)),
+		  "no connection for %.0f s", PRM(d, DET_OFFLINE, 0));
+	if (c->site[0])
+		alert_site_check(d, c->site, at);
+}
+
+static void on_connect(diag *d, dcharger *c, const csms_obs *o)
+{
+	double grace_ms = PRM(d, DET_OFFLINE, 0) * 1000.0;
+	if (c->off_since && (double)(o->time - c->off_since) >= grace_ms)
+		offline_raise(d, c, c->off_since + (int64_t)grace_ms); /* an outage the tick did not see */
+	if (c->offline_raised) {
+		alert_clear(d, c->id, 0, DET_OFFLINE, NULL, o->time);
+		if (c->site[0])
+			alert_site_check(d, c->site, o->time);
+	}
+	c->offline_raised = 0;
+	c->off_since = 0;
+	c->online = 1;
+	c->online_since = o->time;
+}
+
+static void on_disconnect(diag *d, dcharger *c, const csms_obs *o)
+{
+	c->online = 0;
+	c->off_since = o->time;
+	ring_push(&c->drops, o->time);
+	/* A boot followed soon by a drop: one more short-lived boot. */
+	if (c->last_boot && (double)(o->time - c->last_boot) <= PRM(d, DET_BOOT_LOOP, 1) * 1000.0) {
+		c->short_uptimes++;
+		if (c->short_uptimes >= (int)PRM(d, DET_BOOT_LOOP, 0))
+			raise_fmt(d, c, 0, DET_BOOT_LOOP, NULL, o->time, 0,
+				  json_pack("{s:i, s:s}", "short_boots", c->short_uptimes, "firmware", c->firmware),
+				  "%d boots in a row each lost the connection within %.0f s (firmware %s)",
+				  c->short_uptimes, PRM(d, DET_BOOT_LOOP, 1), c->firmware[0] ? c->firmware : "?");
+	} else if (c->last_boot) {
+		c->short_uptimes = 0;
+	}
+	c->last_boot = 0;
+	int drops = ring_count(&c->drops, o->time, PRM(d, DET_FLAPPING, 1));
+	if (drops >= (int)PRM(d, DET_FLAPPING, 0) && !alert_any(d, c->id, DET_BOOT_LOOP) && c->short_uptimes == 0)
+		raise_fmt(d, c, 0, DET_FLAPPING, NULL, o->time, 0, json_pack("{s:i}", "drops", drops),
+			  "%d disconnections within %.0f s (last: %s)", drops, PRM(d, DET_FLAPPING, 1),
+			  o->text ? o->text : "?");
+}
+
+static void on_boot(diag *d, dcharger *c, const csms_obs *o)
+{
+	if (o->vendor)
+		snprintf(c->vendor, sizeof(c->vendor), "%s", o->vendor);
+	if (o->model)
+		snprintf(c->model, sizeof(c->model), "%s", o->model);
+	if (o->text)
+		snprintf(c->firmware, sizeof(c->firmware), "%s", o->text);
+	if (!c->site[0])
+		load_registry(d, c);
+	c->last_boot = o->time;
+	ring_push(&c->boots, o->time);
+	/* A reboot ends whatever plug-in and faulted states the charger had. */
+	for (int i = 0; i < DIAG_CONNECTORS; i++)
+		c->conn[i].plug_since = 0;
+}
+
+/* ---- status ---- */
+
+static int is_fault_reason(const char *reason)
+{
+	static const char *const r[] = {"EmergencyStop", "PowerLoss", "Other"};
+	for (size_t i = 0; reason && i < sizeof(r) / sizeof(r[0]); i++)
+		if (strcmp(reason, r[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void outcome(dcharger *c, int charged)
+{
+	c->outcomes[c->out_n++ % 32] = (unsigned char)charged;
+}
+
+/* The first-attempt success rate over the last plug-ins. */
+static void check_success_rate(diag *d, dcharger *c, int64_t t)
+{
+	int want = (int)PRM(d, DET_START_SUCCESS_LOW, 0);
+	if (want > 32)
+		want = 32;
+	if ((int)c->out_n < want)
+		return;
+	int ok = 0;
+	for (int i = 0; i < want; i++)
+		ok += c->outcomes[(c->out_n - 1 - (unsigned)i) % 32];
+	double rate = (double)ok / want;
+	if (rate < PRM(d, DET_START_SUCCESS_LOW, 1)) {
+		if (!alert_any(d, c->id, DET_READER_SILENT) && !alert_any(d, c->id, DET_FAILED_START) &&
+		    !alert_any(d, c->id, DET_FAULTED))
+			raise_fmt(d, c, 0, DET_START_SUCCESS_LOW, NULL, t, 1,
+				  json_pack("{s:f, s:i}", "rate", rate, "plugins", want),
+				  "%d of the last %d plug-ins charged", ok, want);
+	} else if (rate >= PRM(d, DET_START_SUCCESS_LOW, 1) + 0.2) {
+		alert_clear(d, c->id, 0, DET_START_SUCCESS_LOW, NULL, t);
+	}
+}
+
+static void failed_start(diag *d, dcharger *c, int connector, int64_t t, const char *why)
+{
+	dconn *k = &c->conn[connector];
+	ring_push(&k->failed_starts, t);
+	int n = ring_count(&k->failed_starts, t, PRM(d, DET_FAILED_START, 1));
+	if (n >= (int)PRM(d, DET_FAILED_START, 0))
+		raise_fmt(d, c, connector, DET_FAILED_START, NULL, t, 0, json_pack("{s:i}", "failures", n),
+			  "%d failed starts within %.0f h (last: %s)", n, PRM(d, DET_FAILED_START, 1) / H, why);
+}
+
+/* A plug-in cycle ended (the car left, or the connector faulted) without a transaction. */
+static void plug_ended(diag *d, dcharger *c, int connector, int64_t t, int faulted)
+{
+	dconn *k = &c->conn[connector];
+	if (!k->plug_since)
+		return;
+	k->plug_since = 0;
+	outcome(c, 0);
+	if (faulted) {
+		failed_start(d, c, connector, t, "the plug-in ended Faulted");
+	} else if (!k->plug_authorised) {
+		c->abandoned++;
+		if (c->abandoned >= (int)PRM(d, DET_READER_SILENT, 0))
+			raise_fmt(d, c, 0, DET_READER_SILENT, NULL, t, 1, json_pack("{s:i}", "plugins", c->abandoned),
+				  "%d plug-ins in a row ended without any authorisation", c->abandoned);
+	}
+	check_success_rate(d, c, t);
+}
+
+static void authorised(diag *d, dcharger *c, int64_t t)
+{
+	c->last_authorised = t;
+	c->abandoned = 0;
+	alert_clear(d, c->id, 0, DET_READER_SILENT, NULL, t);
+	for (int i = 0; i < DIAG_CONNECTORS; i++)
+		if (c->conn[i].plug_since)
+			c->conn[i].plug_authorised = 1;
+}
+
+static int is_error(const char *code)
+{
+	return code && *code && strcmp(code, "NoError") != 0;
+}
+
+static void on_status(diag *d, dcharger *c, const csms_obs *o)
+{
+	dconn *k = conn_of(c, o->connector);
+	if (!k || !o->status)
+		return;
+	const char *st = o->status;
+	int faulted = strcmp(st, "Faulted") == 0;
+	const char *code = is_error(o->error_code) ? o->error_code : NULL;
+	int changed = strcmp(k->status, st) != 0;
+
+	/* Leaving a status ends what it held. */
+	if (changed) {
+		if (strcmp(k->status, "Faulted") == 0 && k->error_code[0])
+			alert_clear(d, c->id, o->connector, DET_FAULTED, k->error_code, o->time);
+		if (strcmp(k->status, "Preparing") == 0 || strcmp(k->status, "Finishing") == 0)
+			alert_clear(d, c->id, o->connector, DET_STUCK_STATUS, k->status, o->time);
+		if (strcmp(k->status, "Unavailable") == 0)
+			alert_clear(d, c->id, o->connector, DET_UNAVAILABLE_UNREQUESTED, NULL, o->time);
+		k->status_since = o->time;
+	}
+	/* The plug-in cycle. */
+	if (o->connector > 0) {
+		if (strcmp(st, "Preparing") == 0 && !k->plug_since && !k->txid) {
+			k->plug_since = o->time;
+			k->plug_authorised = 0;
+		} else if (strcmp(st, "Available") == 0 && k->plug_since) {
+			plug_ended(d, c, o->connector, o->time, 0);
+		} else if (faulted && k->plug_since) {
+			plug_ended(d, c, o->connector, o->time, 1);
+		}
+	}
+	/* Errors the charger reports. */
+	if (k->error_code[0] && (!code || strcmp(k->error_code, code) != 0) && !faulted)
+		alert_clear(d, c->id, o->connector, DET_ERROR_REPORTED, k->error_code, o->time);
+	if (faulted && code) {
+		if (!k->faulted_since || changed || strcmp(k->error_code, code) != 0)
+			k->faulted_since = o->time;
+		if (strcmp(code, "GroundFailure") == 0 && (changed || strcmp(k->error_code, code) != 0)) {
+			ring_push(&k->ground_trips, o->time);
+			int n = ring_count(&k->ground_trips, o->time, PRM(d, DET_GROUND_FAULT_RECURRING, 1));
+			if (n >= (int)PRM(d, DET_GROUND_FAULT_RECURRING, 0))
+				raise_fmt(d, c, o->connector, DET_GROUND_FAULT_RECURRING, NULL, o->time, 0,
+					  json_pack("{s:i}", "trips", n), "%d residual-current trips within %.0f days",
+					  n, PRM(d, DET_GROUND_FAULT_RECURRING, 1) / DAY);
+		}
+	} else {
+		k->faulted_since = 0;
+		if (code)
+			raise_fmt(d, c, o->connector, DET_ERROR_REPORTED, code, o->time, 1,
+				  json_pack("{s:s, s:s?, s:s?}", "status", st, "vendor_error_code",
+					    o->vendor_error_code, "info", o->text),
+				  "status %s with error %s%s%s", st, code, o->vendor_error_code ? ", vendor code " : "",
+				  o->vendor_error_code ? o->vendor_error_code : "");
+	}
+	snprintf(k->status, sizeof(k->status), "%s", st);
+	snprintf(k->error_code, sizeof(k->error_code), "%s", code ? code : "");
+	snprintf(k->vendor_error, sizeof(k->vendor_error), "%s", o->vendor_error_code ? o->vendor_error_code : "");
+	if (strcmp(st, "Available") == 0)
+		k->unavailable_requested = 0;
+}
+
+/* ---- authorisation and transactions ---- */
+
+static int tag_rejected_unknown(const char *status)
+{
+	return status && strcmp(status, "Invalid") == 0;
+}
+
+static void auth_answer(diag *d, dcharger *c, const csms_obs *o)
+{
+	c->auth_bad[c->auth_n++ % 32] = (unsigned char)tag_rejected_unknown(o->status);
+	int want = (int)PRM(d, DET_AUTH_REJECTIONS, 0);
+	if (want > 32)
+		want = 32;
+	if ((int)c->auth_n < want)
+		return;
+	int bad = 0;
+	for (int i = 0; i < want; i++)
+		bad += c->auth_bad[(c->auth_n - 1 - (unsigned)i) % 32];
+	double share = (double)bad / want;
+	/* The fleet's share of unknown tags, over every charger's ring. */
+	int fleet_bad = 0, fleet_n = 0;
+	if (share >= PRM(d, DET_AUTH_REJECTIONS, 1)) {
+		const char *key;
+		void *v;
+		for (size_t i = 0; hmap_next(&d->chargers, &i, &key, &v);) {
+			const dcharger *x = v;
+			unsigned have = x->auth_n < 32 ? x->auth_n : 32;
+			for (unsigned j = 0; j < have; j++)
+				fleet_bad += x->auth_bad[j];
+			fleet_n += (int)have;
+		}
+		double fleet = fleet_n > bad ? (double)(fleet_bad - bad) / (fleet_n - want) : 1.0;
+		if (fleet_n - want >= 4 * want && fleet < PRM(d, DET_AUTH_REJECTIONS, 2))
+			raise_fmt(d, c, 0, DET_AUTH_REJECTIONS, NULL, o->time, 1,
+				  json_pack("{s:f, s:f}", "share", share, "fleet_share", fleet),
+				  "%d of the last %d tags presented here were unknown (fleet: %.0f %%)", bad, want,
+				  fleet * 100);
+	} else if (share < PRM(d, DET_AUTH_REJECTIONS, 1) / 2) {
+		alert_clear(d, c->id, 0, DET_AUTH_REJECTIONS, NULL, o->time);
+	}
+}
+
+static void contact_session_end(diag *d, dcharger *c, int connector, int64_t t);
+static void derating_session_end(diag *d, dcharger *c, dconn *k, int64_t t);
+
+static void on_tx_start(diag *d, dcharger *c, const csms_obs *o)
+{
+	dconn *k = conn_of(c, o->connector);
+	if (!k)
+		return;
+	if (o->status && strcmp(o->status, "Accepted") == 0)
+		authorised(d, c, o->time);
+	k->plug_since = 0;
+	k->txid = o->txid;
+	k->tx_start = o->time;
+	k->last_sample = o->time;
+	k->tx_energy_flowed = 0;
+	k->tx_no_energy_flagged = 0;
+	k->have_reg = 1;
+	k->reg_start = k->reg_last = (double)o->meter;
+	k->reg_last_time = o->time;
+	k->wh_by_power = 0;
+	k->last_power_time = 0;
+	k->tx_peak_low_soc = 0;
+	k->tx_low_soc_n = 0;
+	k->have_t0 = 0;
+	k->rise_sum = k->i2_sum = 0;
+	k->rise_n = 0;
+	k->mismatch_bad = k->volt_bad = k->imbalance_bad = 0;
+}
+
+static void on_tx_stop(diag *d, dcharger *c, const csms_obs *o)
+{
+	dconn *k = conn_of(c, o->connector);
+	if (!k)
+		return;
+	int64_t t = o->time;
+	double stop = (double)o->meter;
+	if (k->txid == o->txid) {
+		if (k->have_reg && stop < k->reg_last - PRM(d, DET_METER_DECREASING, 0))
+			raise_fmt(d, c, o->connector, DET_METER_DECREASING, NULL, t, 0,
+				  json_pack("{s:f, s:f, s:I}", "meter_stop", stop, "last_register", k->reg_last,
+					    "transaction_id", (json_int_t)o->txid),
+				  "transaction %lld stopped at %.0f Wh, below its register %.0f Wh", (long long)o->txid,
+				  stop, k->reg_last);
+		else if (o->energy_wh <= 0 && k->wh_by_power + (k->reg_last - k->reg_start) >= PRM(d, DET_METER_STUCK, 0) &&
+			 k->reg_last - k->reg_start < 1)
+			raise_fmt(d, c, o->connector, DET_METER_STUCK, NULL, t, 0,
+				  json_pack("{s:f, s:I}", "wh_by_power", k->wh_by_power, "transaction_id",
+					    (json_int_t)o->txid),
+				  "transaction %lld: meterStop = meterStart although the reported power adds up to %.0f Wh",
+				  (long long)o->txid, k->wh_by_power);
+		outcome(c, k->tx_energy_flowed || o->energy_wh > 0);
+		check_success_rate(d, c, t);
+		if (!k->tx_energy_flowed && o->energy_wh <= 0 && !k->tx_no_energy_flagged)
+			failed_start(d, c, o->connector, t, "the transaction delivered no energy");
+		contact_session_end(d, c, o->connector, t);
+		derating_session_end(d, c, k, t);
+	}
+	if (is_fault_reason(o->text)) {
+		ring_push(&k->fault_stops, t);
+		int n = ring_count(&k->fault_stops, t, PRM(d, DET_SESSION_FAULTS, 1));
+		if (n >= (int)PRM(d, DET_SESSION_FAULTS, 0) && !alert_any(d, c->id, DET_FAULTED) &&
+		    !alert_any(d, c->id, DET_GROUND_FAULT_RECURRING) && !alert_any(d, c->id, DET_CONTACT_WEAR) &&
+		    !alert_any(d, c->id, DET_CONNECTOR_OVERTEMP))
+			raise_fmt(d, c, o->connector, DET_SESSION_FAULTS, NULL, t, 0,
+				  json_pack("{s:i, s:s}", "stops", n, "last_reason", o->text),
+				  "%d sessions ended with a fault reason within %.0f days (last: %s)", n,
+				  PRM(d, DET_SESSION_FAULTS, 1) / DAY, o->text);
+	}
+	alert_clear(d, c->id, o->connector, DET_STUCK_TRANSACTION, NULL, t);
+	alert_clear(d, c->id, o->connector, DET_METER_STUCK, "register", t);
+	k->txid = 0;
+}
+
+/* ---- meter values ---- */
+
+static void remember(dconn *k, const csms_obs *o)
+{
+	const csms_reading *r = o->reading;
+	diag_sample *s = &k->recent[k->nrecent++ % DIAG_RECENT];
+	s->time = o->time;
+	s->have = r->have;
+	s->power_w = (float)r->power_w;
+	s->current_a = (float)(r->phases > 1 ? r->current_max : r->current_a);
+	s->voltage_v = (float)r->voltage_v;
+	s->temp_c = (float)r->temp_c;
+	s->body_c = (float)r->body_c;
+	s->energy_wh = (float)r->energy_wh;
+	s->soc = (float)r->soc;
+}
+
+/* Current per conductor: the highest phase, or the DC/total current. */
+static double conductor_current(const csms_reading *r)
+{
+	return r->phases > 1 ? r->current_max : r->current_a;
+}
+
+static void check_register(diag *d, dcharger *c, dconn *k, const csms_obs *o)
+{
+	const csms_reading *r = o->reading;
+	if (r->have & CSMS_R_POWER) {
+		if (k->last_power_time && o->time > k->last_power_time)
+			k->wh_by_power += k->last_power_w * (double)(o->time - k->last_power_time) / 3.6e6;
+		k->last_power_w = r->power_w;
+		k->last_power_time = o->time;
+		if (r->power_w > 100)
+			k->tx_energy_flowed = 1;
+	}
+	if (!(r->have & CSMS_R_ENERGY))
+		return;
+	double e = r->energy_wh;
+	if (k->have_reg && o->time >= k->reg_last_time) {
+		double dt_h = (double)(o->time - k->reg_last_time) / 3.6e6;
+		double explained = fmax(k->last_power_w, r->power_w) * dt_h;
+		if (e < k->reg_last - PRM(d, DET_METER_DECREASING, 0)) {
+			raise_fmt(d, c, o->connector, DET_METER_DECREASING, NULL, o->time, 0,
+				  json_pack("{s:f, s:f}", "register_wh", e, "previous_wh", k->reg_last),
+				  "energy register fell from %.0f Wh to %.0f Wh", k->reg_last, e);
+		} else if (e - k->reg_last > PRM(d, DET_METER_JUMP, 0) * explained + PRM(d, DET_METER_JUMP, 1)) {
+			raise_fmt(d, c, o->connector, DET_METER_JUMP, NULL, o->time, 0,
+				  json_pack("{s:f, s:f, s:f}", "register_wh", e, "previous_wh", k->reg_last,
+					    "explained_wh", explained),
+				  "energy register jumped by %.0f Wh in %.0f s; the power explains %.0f Wh",
+				  e - k->reg_last, dt_h * 3600, explained);
+		}
+		if (e > k->reg_last + 0.5) {
+			k->wh_by_power = 0;
+			k->tx_energy_flowed = 1;
+			alert_clear(d, c->id, o->connector, DET_METER_STUCK, "register", o->time);
+		} else if (k->txid && k->wh_by_power >= PRM(d, DET_METER_STUCK, 0)) {
+			raise_fmt(d, c, o->connector, DET_METER_STUCK, "register", o->time, 1,
+				  json_pack("{s:f, s:f}", "register_wh", e, "wh_by_power", k->wh_by_power),
+				  "energy register stands at %.0f Wh while the reported power adds up to %.0f Wh", e,
+				  k->wh_by_power);
+		}
+	}
+	k->have_reg = 1;
+	k->reg_last = e;
+	k->reg_last_time = o->time;
+}
+
+static void check_temperatures(diag *d, dcharger *c, dconn *k, const csms_obs *o)
+{
+	const csms_reading *r = o->reading;
+	static const struct {
+		enum det det;
+		unsigned bit;
+		size_t off;
+		const char *what;
+	} t[] = {{DET_CONNECTOR_OVERTEMP, CSMS_R_TEMP, offsetof(csms_reading, temp_c), "connector"},
+		 {DET_CABINET_OVERTEMP, CSMS_R_BODY_TEMP, offsetof(csms_reading, body_c), "cabinet"}};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (!(r->have & t[i].bit))
+			continue;
+		double v = *(const double *)((const char *)r + t[i].off);
+		int conn = t[i].det == DET_CABINET_OVERTEMP ? 0 : o->connector;
+		if (v >= PRM(d, t[i].det, 0))
+			raise_fmt(d, c, conn, t[i].det, NULL, o->time, 1, json_pack("{s:f}", "temperature_c", v),
+				  "%s temperature %.1f C (limit %.0f C)", t[i].what, v, PRM(d, t[i].det, 0));
+		else if (v < PRM(d, t[i].det, 1))
+			alert_clear(d, c->id, conn, t[i].det, NULL, o->time);
+	}
+	(void)k;
+}
+
+/* Contact wear: accumulate the session's rise per A^2 once it has settled. */
+static void contact_sample(diag *d, dcharger *c, dconn *k, const csms_obs *o)
+{
+	const csms_reading *r = o->reading;
+	if (!(r->have & CSMS_R_TEMP) || !(r->have & CSMS_R_CURRENT) || !k->txid)
+		return;
+	if (!k->have_t0) {
+		k->have_t0 = 1;
+		k->t0 = r->temp_c;
+		return;
+	}
+	double i = conductor_current(r);
+	if ((double)(o->time - k->tx_start) < PRM(d, DET_CONTACT_WEAR, 2) * 1000.0 || i < PRM(d, DET_CONTACT_WEAR, 1))
+		return;
+	k->rise_sum += r->temp_c - k->t0;
+	k->i2_sum += i * i;
+	k->rise_n++;
+	/* Early warning within a long session, against the references (not learning). */
+	if (k->rise_n >= (int)PRM(d, DET_CONTACT_WEAR, 3) && k->i2_sum > 0) {
+		double f = k->rise_sum / k->i2_sum;
+		const model_stats *m = model_of(d, c);
+		double ref = k->base_n >= 3 ? k->base_mean : 0;
+		if (m->rise_n >= 5 && (!ref || m->rise_mean < ref))
+			ref = m->rise_mean;
+		if (ref > 0 && f > PRM(d, DET_CONTACT_WEAR, 0) * ref)
+			raise_fmt(d, c, o->connector, DET_CONTACT_WEAR, NULL, o->time, 1,
+				  json_pack("{s:f, s:f, s:f}", "rise_per_a2", f, "reference", ref, "ratio", f / ref),
+				  "temperature rise per square ampere %.2f times the reference (%.4f vs %.4f K/A^2)",
+				  f / ref, f, ref);
+	}
+}
+
+/* A session's contact feature: baseline, fleet, CUSUM, and the ratio test. */
+static void contact_session_end(diag *d, dcharger *c, int connector, int64_t t)
+{
+	dconn *k = &c->conn[connector];
+	if (k->rise_n < (int)PRM(d, DET_CONTACT_WEAR, 3) || k->i2_sum <= 0)
+		return;
+	double f = k->rise_sum / k->i2_sum;
+	if (f <= 0)
+		return;
+	model_stats *m = model_of(d, c);
+	double ref = k->base_n >= 3 ? k->base_mean : 0;
+	if (m->rise_n >= 5 && (!ref || m->rise_mean < ref))
+		ref = m->rise_mean;
+	double ratio = ref > 0 ? f / ref : 0;
+	if (ref > 0 && ratio > PRM(d, DET_CONTACT_WEAR, 0)) {
+		raise_fmt(d, c, connector, DET_CONTACT_WEAR, NULL, t, 1,
+			  json_pack("{s:f, s:f, s:f}", "rise_per_a2", f, "reference", ref, "ratio", ratio),
+			  "temperature rise per square ampere %.2f times the reference (%.4f vs %.4f K/A^2)", ratio, f,
+			  ref);
+	} else if (ref > 0 && ratio < PRM(d, DET_CONTACT_WEAR, 0) * 0.75) {
+		alert_clear(d, c->id, connector, DET_CONTACT_WEAR, NULL, t);
+	}
+	/* The fleet learns from sessions that look healthy against it. */
+	if (m->rise_n < 5 || f < 1.5 * m->rise_mean) {
+		m->rise_n++;
+		double w = m->rise_n < 50 ? 1.0 / m->rise_n : 0.02;
+		m->rise_mean += w * (f - m->rise_mean);
+	}
+	/* Own baseline from the first sessions, then CUSUM on log(f / baseline). */
+	double lf = log(f);
+	int min_sessions = (int)PRM(d, DET_TELEMETRY_DRIFT, 2);
+	if (k->base_n < min_sessions) {
+		k->base_n++;
+		double delta = lf - log(k->base_mean > 0 ? k->base_mean : f);
+		k->base_mean = k->base_n == 1 ? f : exp(log(k->base_mean) + delta / k->base_n);
+		k->drift_var += delta * delta;
+		return;
+	}
+	double sigma = sqrt(k->drift_var / k->base_n);
+	if (sigma < 0.1)
+		sigma = 0.1; /* session-to-session noise is never smaller than this */
+	double z = (lf - log(k->base_mean)) / sigma;
+	k->cusum = fmax(0, k->cusum + z - PRM(d, DET_TELEMETRY_DRIFT, 0));
+	if (k->cusum > PRM(d, DET_TELEMETRY_DRIFT, 1))
+		raise_fmt(d, c, connector, DET_TELEMETRY_DRIFT, "rise_per_a2", t, 1,
+			  json_pack("{s:f, s:f, s:f}", "cusum", k->cusum, "rise_per_a2", f, "baseline", k->base_mean),
+			  "temperature rise per square ampere drifted up from the connector's baseline "
+			  "(CUSUM %.1f sigma; %.4f vs %.4f K/A^2)",
+			  k->cusum, f, k->base_mean);
+	else if (k->cusum == 0)
+		alert_clear(d, c->id, connector, DET_TELEMETRY_DRIFT, "rise_per_a2", t);
+}
+
+/* DC power: a session's peak power at low SoC against the charger's and its model's best. */
+static void derating_session_end(diag *d, dcharger *c, dconn *k, int64_t t)
+{
+	if (!c->is_dc || k->tx_low_soc_n < 3 || k->tx_peak_low_soc <= 0)
+		return;
+	c->caps[c->ncaps++ % 8] = k->tx_peak_low_soc;
+	int want = (int)PRM(d, DET_POWER_DERATING, 2);
+	if (want > 8)
+		want = 8;
+	if ((int)c->ncaps < want)
+		return;
+	double recent = 0;
+	for (int i = 0; i < want; i++)
+		recent = fmax(recent, c->caps[(c->ncaps - 1 - (unsigned)i) % 8]);
+	model_stats *m = model_of(d, c);
+	double ref = fmax(c->cap_best, m->cap_best);
+	c->cap_best = fmax(c->cap_best, recent);
+	m->cap_best = fmax(m->cap_best, recent);
+	if (ref <= 0)
+		return;
+	if (recent < PRM(d, DET_POWER_DERATING, 0) * ref)
+		raise_fmt(d, c, 0, DET_POWER_DERATING, NULL, t, 1,
+			  json_pack("{s:f, s:f, s:i}", "recent_best_w", recent, "reference_w", ref, "sessions", want),
+			  "best power at low SoC over the last %d sessions %.1f kW, %.0f %% of the reference %.1f kW",
+			  want, recent / 1000, 100 * recent / ref, ref / 1000);
+	else
+		alert_clear(d, c->id, 0, DET_POWER_DERATING, NULL, t);
+}
+
+static void check_electrical(diag *d, dcharger *c, dconn *k, const csms_obs *o)
+{
+	const csms_reading *r = o->reading;
+	/* Supply voltage: AC phases only (a DC Voltage sample is the battery's). */
+	if ((r->have & CSMS_R_VOLTAGE) && r->voltage_phases > 0) {
+		double nom = PRM(d, DET_VOLTAGE_RANGE, 0), tol = PRM(d, DET_VOLTAGE_RANGE, 1);
+		int bad = r->voltage_min < nom * (1 - tol) || r->voltage_max > nom * (1 + tol);
+		k->volt_bad = bad ? k->volt_bad + 1 : 0;
+		if (k->volt_bad >= (int)PRM(d, DET_VOLTAGE_RANGE, 2))
+			raise_fmt(d, c, o->connector, DET_VOLTAGE_RANGE, NULL, o->time, 1,
+				  json_pack("{s:f, s:f}", "voltage_min", r->voltage_min, "voltage_max", r->voltage_max),
+				  "phase voltage %.0f..%.0f V outside %.0f V +/- %.0f %%", r->voltage_min, r->voltage_max,
+				  nom, tol * 100);
+		else if (!bad)
+			alert_clear(d, c->id, o->connector, DET_VOLTAGE_RANGE, NULL, o->time);
+	}
+	/* Phase imbalance among phases that draw current. */
+	if ((r->have & CSMS_R_CURRENT) && r->phases > 1 && r->current_max >= PRM(d, DET_PHASE_IMBALANCE, 1)) {
+		double lo = r->current_min > 1.0 ? r->current_min : r->current_max; /* idle phases are single-phase cars */
+		int bad = (r->current_max - lo) / r->current_max > PRM(d, DET_PHASE_IMBALANCE, 0);
+		k->imbalance_bad = bad ? k->imbalance_bad + 1 : 0;
+		if (k->imbalance_bad >= (int)PRM(d, DET_PHASE_IMBALANCE, 2))
+			raise_fmt(d, c, o->connector, DET_PHASE_IMBALANCE, NULL, o->time, 1,
+				  json_pack("{s:f, s:f}", "current_max", r->current_max, "current_min", r->current_min),
+				  "phase currents %.1f..%.1f A", r->current_min, r->current_max);
+		else if (!bad)
+			alert_clear(d, c->id, o->connector, DET_PHASE_IMBALANCE, NULL, o->time);
+	}
+	/* Power against V x I. */
+	unsigned need = CSMS_R_POWER | CSMS_R_VOLTAGE | CSMS_R_CURRENT;
+	if ((r->have & need) == need && r->power_w >= PRM(d, DET_POWER_MISMATCH, 1)) {
+		double vi = r->voltage_v * r->current_a;
+		double diff = fabs(r->power_w - vi) / fmax(r->power_w, vi);
+		int bad = diff > PRM(d, DET_POWER_MISMATCH, 0);
+		k->mismatch_bad = bad ? k->mismatch_bad + 1 : 0;
+		if (k->mismatch_bad >= (int)PRM(d, DET_POWER_MISMATCH, 2))
+			raise_fmt(d, c, o->connector, DET_POWER_MISMATCH, NULL, o->time, 1,
+				  json_pack("{s:f, s:f}", "power_w", r->power_w, "v_times_i", vi),
+				  "reported power %.0f W, voltage x current %.0f W", r->power_w, vi);
+		else if (!bad)
+			alert_clear(d, c->id, o->connector, DET_POWER_MISMATCH, NULL, o->time);
+	}
+	/* DC: the session's best power while the battery is low enough to take all. */
+	if ((r->have & CSMS_R_SOC) && (r->have & CSMS_R_POWER) && !r->phases) {
+		c->is_dc = 1;
+		if (r->soc <= PRM(d, DET_POWER_DERATING, 1) && k->txid) {
+			k->tx_peak_low_soc = fmax(k->tx_peak_low_soc, r->power_w);
+			k->tx_low_soc_n++;
+		}
+	}
+}
+
+static void on_meter(diag *d, dcharger *c, const csms_obs *o)
+{
+	dconn *k = conn_of(c, o->connector);
+	if (!k || !o->reading)
+		return;
+	remember(k, o);
+	if (k->txid && o->txid == k->txid) {
+		k->last_sample = o->time;
+		alert_clear(d, c->id, o->connector, DET_STUCK_TRANSACTION, NULL, o->time);
+		check_register(d, c, k, o);
+		contact_sample(d, c, k, o);
+	}
+	check_temperatures(d, c, k, o);
+	check_electrical(d, c, k, o);
+}
+
+static void on_firmware(diag *d, dcharger *c, const csms_obs *o, enum det det, const char *const *bad)
+{
+	for (; *bad; bad++)
+		if (strcmp(o->status, *bad) == 0) {
+			raise_fmt(d, c, 0, det, NULL, o->time, 0, json_pack("{s:s}", "status", o->status),
+				  "the charger reported %s", o->status);
+			return;
+		}
+	/* A later success clears it. */
+	if (strcmp(o->status, "Installed") == 0 || strcmp(o->status, "Uploaded") == 0)
+		alert_clear(d, c->id, 0, det, NULL, o->time);
+}
+
+void det_observe(diag *d, const csms_obs *o)
+{
+	static const char *const fw_bad[] = {"DownloadFailed", "InstallationFailed", NULL};
+	static const char *const diag_bad[] = {"UploadFailed", NULL};
+	dcharger *c = det_charger(d, o->charger);
+	switch (o->kind) {
+	case CSMS_OBS_CONNECT:
+		on_connect(d, c, o);
+		break;
+	case CSMS_OBS_DISCONNECT:
+		on_disconnect(d, c, o);
+		break;
+	case CSMS_OBS_BOOT:
+		on_boot(d, c, o);
+		break;
+	case CSMS_OBS_HEARTBEAT:
+		break;
+	case CSMS_OBS_STATUS:
+		on_status(d, c, o);
+		break;
+	case CSMS_OBS_METER:
+		on_meter(d, c, o);
+		break;
+	case CSMS_OBS_AUTHORIZE:
+		authorised(d, c, o->time); /* accepted or not, the reader read a tag */
+		auth_answer(d, c, o);
+		break;
+	case CSMS_OBS_TX_START:
+		on_tx_start(d, c, o);
+		break;
+	case CSMS_OBS_TX_STOP:
+		on_tx_stop(d, c, o);
+		break;
+	case CSMS_OBS_FIRMWARE:
+		if (o->status)
+			on_firmware(d, c, o, DET_FIRMWARE_FAILED, fw_bad);
+		break;
+	case CSMS_OBS_DIAGNOSTICS:
+		if (o->status)
+			on_firmware(d, c, o, DET_DIAGNOSTICS_FAILED, diag_bad);
+		break;
+	case CSMS_OBS_COMMAND:
+		if (o->connector >= 0 && o->connector < DIAG_CONNECTORS && o->status &&
+		    strcmp(o->status, "Inoperative") == 0)
+			c->conn[o->connector].unavailable_requested = o->time ? o->time : 1;
+		break;
+	}
+}
+
+/* ---- time ---- */
+
+static void tick_connector(diag *d, dcharger *c, int i, int64_t now)
+{
+	dconn *k = &c->conn[i];
+	/* Faulted with an error, debounced. */
+	if (k->faulted_since && (double)(now - k->faulted_since) >= PRM(d, DET_FAULTED, 0) * 1000.0 &&
+	    !alert_find(d, c->id, i, DET_FAULTED, k->error_code))
+		raise_fmt(d, c, i, DET_FAULTED, k->error_code, k->faulted_since + (int64_t)(PRM(d, DET_FAULTED, 0) * 1000), 1,
+			  json_pack("{s:s, s:s}", "error_code", k->error_code, "vendor_error_code", k->vendor_error),
+			  "connector %d Faulted with %s%s%s", i, k->error_code, k->vendor_error[0] ? ", vendor code " : "",
+			  k->vendor_error);
+	/* Stuck statuses. */
+	static const struct {
+		const char *status;
+		int param;
+	} stuck[] = {{"Preparing", 0}, {"Finishing", 1}};
+	for (size_t s = 0; s < sizeof(stuck) / sizeof(stuck[0]); s++) {
+		double limit = PRM(d, DET_STUCK_STATUS, stuck[s].param) * 1000.0;
+		if (i > 0 && strcmp(k->status, stuck[s].status) == 0 && k->status_since &&
+		    (double)(now - k->status_since) >= limit && !alert_find(d, c->id, i, DET_STUCK_STATUS, k->status))
+			raise_fmt(d, c, i, DET_STUCK_STATUS, k->status, k->status_since + (int64_t)limit, 1, NULL,
+				  "connector %d in %s for %.0f min", i, k->status, limit / 60000.0);
+	}
+	if (strcmp(k->status, "Unavailable") == 0 && !k->unavailable_requested && k->status_since &&
+	    (double)(now - k->status_since) >= PRM(d, DET_UNAVAILABLE_UNREQUESTED, 0) * 1000.0 &&
+	    !alert_find(d, c->id, i, DET_UNAVAILABLE_UNREQUESTED, NULL))
+		raise_fmt(d, c, i, DET_UNAVAILABLE_UNREQUESTED, NULL, now, 1, NULL,
+			  "connector %d Unavailable without an operator's request", i);
+	/* Transactions: silent, or far too long; starts without energy. */
+	if (k->txid && !k->tx_energy_flowed && !k->tx_no_energy_flagged &&
+	    (double)(now - k->tx_start) >= PRM(d, DET_FAILED_START, 2) * 1000.0) {
+		k->tx_no_energy_flagged = 1;
+		failed_start(d, c, i, now, "no energy flowed after the start");
+	}
+	if (k->txid && c->online) {
+		double silent = (double)(now - k->last_sample), age = (double)(now - k->tx_start);
+		if ((silent >= PRM(d, DET_STUCK_TRANSACTION, 0) * 1000.0 || age >= PRM(d, DET_STUCK_TRANSACTION, 1) * 1000.0) &&
+		    !alert_find(d, c->id, i, DET_STUCK_TRANSACTION, NULL))
+			raise_fmt(d, c, i, DET_STUCK_TRANSACTION, NULL, now, 1,
+				  json_pack("{s:I, s:f, s:f}", "transaction_id", (json_int_t)k->txid, "silent_s",
+					    silent / 1000, "age_s", age / 1000),
+				  "transaction %lld: no meter values for %.0f min, running for %.1f h", (long long)k->txid,
+				  silent / 60000, age / 3.6e6);
+	}
+}
+
+void det_tick(diag *d)
+{
+	const char *key;
+	void *v;
+	for (size_t i = 0; hmap_next(&d->chargers, &i, &key, &v);) {
+		dcharger *c = v;
+		int64_t now = diag_time(d, c->id);
+		if (!c->online && c->off_since && !c->offline_raised &&
+		    (double)(now - c->off_since) >= PRM(d, DET_OFFLINE, 0) * 1000.0)
+			offline_raise(d, c, c->off_since + (int64_t)(PRM(d, DET_OFFLINE, 0) * 1000.0));
+		for (int k = 0; k < DIAG_CONNECTORS; k++)
+			if (c->conn[k].status[0] || c->conn[k].txid)
+				tick_connector(d, c, k, now);
+	}
+}
