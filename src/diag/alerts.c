@@ -259,7 +259,9 @@ static void resolve(diag *d, alert *a, int64_t t, const char *by, const char *wh
 		a->rem.cmd = NULL;
 		free(a->rem.call);
 		a->rem.call = NULL;
+		a->rem.waiting = 0;
 	}
+	remedy_on_resolve(d, a, t);
 	alert_save(d, a, a->parent_id ? NULL : "alert.resolved");
 }
 

@@ -267,6 +267,9 @@ int remedy_init(diag *d, const char *ladders, char *err, size_t errlen);
 void remedy_free(diag *d);
 void remedy_start(diag *d, alert *a);
 void remedy_tick(diag *d, alert *a, int64_t now);
+/* The alert resolved (resolved_by set): ends its ladder, counted fixed when a remote
+ * action came before an automatic resolution. */
+void remedy_on_resolve(diag *d, alert *a, int64_t now);
 /* Opens a work order for a field visit. Returns its id. */
 int64_t remedy_work_order(diag *d, alert *a, const char *why);
 json_t *remedy_ladders_json(const diag *d);

@@ -333,6 +333,20 @@ static int fixed(const alert *a)
 	return a->status == AL_RESOLVED || (!a->active && a->last_seen <= a->rem.acted_at);
 }
 
+void remedy_on_resolve(diag *d, alert *a, int64_t now)
+{
+	remedy_state *r = &a->rem;
+	if (r->ladder < 0 || r->done)
+		return;
+	if (r->remote_tried && strcmp(a->resolved_by, "auto") == 0) {
+		d->rem_fixed++;
+		r->done = 1;
+		record(d, a, d->next_action_id++, r->step, "verify", now, "fixed", "the alert resolved by itself after the remote action");
+	} else {
+		r->done = 3;
+	}
+}
+
 void remedy_tick(diag *d, alert *a, int64_t now)
 {
 	remedy_state *r = &a->rem;

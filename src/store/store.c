@@ -94,7 +94,7 @@ struct value {
 	} u;
 };
 
-#define MAX_VALUES 16
+#define MAX_VALUES 24
 
 /* One queued write: header, its values, then the bytes of its strings, all in
  * one allocation (the network thread queues tens of thousands a second). */

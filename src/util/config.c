@@ -89,9 +89,9 @@ int config_set(config *c, const char *key, const char *value, char *err, int err
 			memcpy(field, value, strlen(value) + 1);
 			return 0;
 		case K_BOOL:
-			if (!strcmp(value, "true") || !strcmp(value, "1") || !strcmp(value, "yes")) {
+			if (!strcmp(value, "true") || !strcmp(value, "1") || !strcmp(value, "yes") || !strcmp(value, "on")) {
 				*(int *)field = 1;
-			} else if (!strcmp(value, "false") || !strcmp(value, "0") || !strcmp(value, "no")) {
+			} else if (!strcmp(value, "false") || !strcmp(value, "0") || !strcmp(value, "no") || !strcmp(value, "off")) {
 				*(int *)field = 0;
 			} else {
 				snprintf(err, (size_t)errlen, "%s: expected true or false", key);
