@@ -8,7 +8,7 @@
 # simulator's labels with `chargeops diag-eval`.
 #
 #   bench/diag-eval.sh [--days 30] [--speed 3600] [--out bench-out/diag] [--bin build/chargeops]
-#                      [--only NAME] [--port P] [--seed S] [SCENARIO.json ...]
+#                      [--only NAME] [--port P] [--seed S] [--remediation on|off] [SCENARIO.json ...]
 #
 # Per run NAME (the scenario's file name without .json; the healthy variant is
 # aging-fleet-healthy): OUT/NAME/{data/, labels.jsonl, serve.log, sim.log, eval.md, eval.json};
@@ -18,7 +18,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-DAYS=30 SPEED=3600 OUT=bench-out/diag BIN=build/chargeops ONLY="" PORT=0 SEED=1
+DAYS=30 SPEED=3600 OUT=bench-out/diag BIN=build/chargeops ONLY="" PORT=0 SEED=1 REMEDIATION=on
 START_MARGIN_S=15 # wall seconds for registration, connecting and the first boots
 STOP_GRACE_S=15   # sim: wait this long for the last StopTransactions
 SCENARIOS=()
@@ -33,6 +33,7 @@ while [ $# -gt 0 ]; do
 	--only) ONLY=$2; shift 2 ;;
 	--port) PORT=$2; shift 2 ;;
 	--seed) SEED=$2; shift 2 ;;
+	--remediation) REMEDIATION=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	-*) echo "diag-eval.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
 	*) SCENARIOS+=("$1"); shift ;;
@@ -105,7 +106,7 @@ run_one() {
 	[ -n "$token" ] || { cat "$dir/token.log" >&2; return 1; }
 
 	timeout --signal=TERM $((DURATION + STOP_GRACE_S + 180)) "$BIN" serve --clock charger \
-		--listen "127.0.0.1:$PORT" --data "$data" --accept-unknown --log-level warn \
+		--listen "127.0.0.1:$PORT" --data "$data" --accept-unknown --log-level warn --remediation "$REMEDIATION" \
 		>"$dir/serve.log" 2>&1 &
 	SERVER_PID=$!
 	for _ in $(seq 1 150); do
@@ -148,6 +149,15 @@ run_one() {
 
 	timeout 120 "$BIN" diag-eval --labels "$labels" --data "$data" >"$dir/eval.md"
 	timeout 120 "$BIN" diag-eval --labels "$labels" --data "$data" --json >"$dir/eval.json"
+	# Remote remediation: alerts a verification found fixed after a remote action, and
+	# work orders opened for a field visit (needs the sqlite3 command-line tool).
+	if command -v sqlite3 >/dev/null; then
+		sqlite3 -readonly "$data/chargeops.db" \
+			"SELECT 'remediation: ' || (SELECT count(*) FROM remediation_actions WHERE action <> 'verify' AND action <> 'work_order')
+			 || ' remote actions, ' || (SELECT count(*) FROM remediation_actions WHERE action = 'verify' AND outcome = 'fixed')
+			 || ' alerts fixed remotely, ' || (SELECT count(*) FROM work_orders) || ' needed a field visit (work orders)'" \
+			>"$dir/remediation.txt" && cat "$dir/remediation.txt" >>"$dir/eval.md"
+	fi
 	log "$name: $nlabels labels; results in $dir/eval.md"
 }
 

@@ -522,6 +522,10 @@ static const struct route routes[] = {
 	{NET_GET, ROLE_VIEWER, "/api/v1/id-tags/{}", api_idtags_get, 0},
 	{NET_PATCH, ROLE_OPERATOR, "/api/v1/id-tags/{}", api_idtags_patch, 0},
 	{NET_DELETE, ROLE_OPERATOR, "/api/v1/id-tags/{}", api_idtags_delete, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/diagnosis/taxonomy", api_diagnosis_taxonomy, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/diagnosis/vendor-codes", api_vendor_codes_list, 0},
+	{NET_PUT, ROLE_OPERATOR, "/api/v1/diagnosis/vendor-codes/{}/{}", api_vendor_codes_put, 0},
+	{NET_DELETE, ROLE_OPERATOR, "/api/v1/diagnosis/vendor-codes/{}/{}", api_vendor_codes_delete, 0},
 };
 
 /* Matches path against pattern, filling c->params. Returns 1 on a match. */

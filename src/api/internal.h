@@ -166,4 +166,10 @@ void api_diagnosis_summary(api_ctx *c);
 /* Feeds diagnosis' alert events to the live watchers. */
 void live_attach_diag(live *l, diag *d);
 
+/* Diagnosis taxonomy (diagnosis.c). */
+void api_diagnosis_taxonomy(api_ctx *c);
+void api_vendor_codes_list(api_ctx *c);
+void api_vendor_codes_put(api_ctx *c);
+void api_vendor_codes_delete(api_ctx *c);
+
 #endif

@@ -114,7 +114,7 @@ typedef struct csms_reading {
 	double voltage_v;      /* mean over phases */
 	double voltage_max, voltage_min;
 	int phases;            /* phases with a current sample (0: a total only) */
-	int voltage_phases;    /* phases with a voltage sample */
+	int voltage_phases;    /* phase voltages sampled (0: one value without phase, e.g. DC) */
 	double temp_c;         /* Temperature at the Outlet/Cable: the connector */
 	double body_c;         /* Temperature in the Body: the cabinet */
 	double soc;            /* SoC, percent */

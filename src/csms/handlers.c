@@ -138,6 +138,12 @@ static void note_reading(csms_reading *r, const char *measurand, const char *pha
 		r->phases++;
 		r->have |= CSMS_R_CURRENT;
 	} else if (strcmp(measurand, "Voltage") == 0 && strcmp(si, "V") == 0) {
+		if (!phase) { /* DC (the battery's) or a single value */
+			if (!r->voltage_phases)
+				r->voltage_v = v;
+			r->have |= CSMS_R_VOLTAGE;
+			return;
+		}
 		int n = r->voltage_phases;
 		r->voltage_v = (r->voltage_v * n + v) / (n + 1);
 		if (!n || v > r->voltage_max)

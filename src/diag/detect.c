@@ -35,7 +35,7 @@ const det_row det_table[DET__COUNT] = {
 			       {"window_s", 900, "seconds between the first and the last drop"}}},
     [DET_FLAPPING] = {"flapping", "Connection flapping",
 		      "drops disconnections within window_s (not during a boot loop).", 6 * H,
-		      {{"drops", 4, "disconnections"}, {"window_s", 3600, "seconds"}}},
+		      {{"drops", 3, "disconnections"}, {"window_s", 7200, "seconds"}}},
     [DET_BOOT_LOOP] = {"boot_loop", "Reboot loop",
 		       "boots consecutive boots each followed by a disconnection within max_uptime_s.", 6 * H,
 		       {{"boots", 3, "consecutive short-lived boots"}, {"max_uptime_s", 300, "seconds"}}},
@@ -52,7 +52,7 @@ const det_row det_table[DET__COUNT] = {
 			  "at min_current_a or more, rise over the session's first temperature) above ratio "
 			  "times the lower of the connector's own baseline (first sessions) and its model's fleet.",
 			  2 * DAY,
-			  {{"ratio", 2.0, "rise per A^2 against the baseline"}, {"min_current_a", 10, "A per phase"},
+			  {{"ratio", 3.0, "rise per A^2 against the baseline"}, {"min_current_a", 10, "A per phase"},
 			   {"settle_s", 1500, "seconds into the session"}, {"min_samples", 4, "qualifying samples"}}},
     [DET_CONNECTOR_OVERTEMP] = {"connector_overtemp", "Connector over temperature",
 				"Connector temperature at or above limit_c; clears below clear_c.", 2 * H,
@@ -104,14 +104,14 @@ const det_row det_table[DET__COUNT] = {
     [DET_FAILED_START] = {"failed_start", "Charging sessions fail to start",
 			  "failures failed starts within window_s: a plug-in that ends Faulted, or a transaction "
 			  "without energy flowing within timeout_s.",
-			  DAY, {{"failures", 2, "failed starts"}, {"window_s", DAY, "seconds"}, {"timeout_s", 600, "seconds"}}},
+			  DAY, {{"failures", 2, "failed starts"}, {"window_s", 3 * DAY, "seconds"}, {"timeout_s", 600, "seconds"}}},
     [DET_START_SUCCESS_LOW] = {"start_success_low", "First-attempt success rate low",
 			       "Of the last plugins plug-ins, fewer than rate charged (not raised while a more "
 			       "specific reader or start alert is open).",
 			       DAY, {{"plugins", 12, "plug-ins"}, {"rate", 0.5, "fraction"}}},
     [DET_STUCK_TRANSACTION] = {"stuck_transaction", "Transaction stuck",
-			       "An online charger's transaction without meter values for silence_s, or running "
-			       "longer than max_s.",
+			       "An online charger's transaction without meter values for silence_s while its "
+			       "connector says Charging, or running longer than max_s.",
 			       H, {{"silence_s", 7200, "seconds"}, {"max_s", 2 * DAY, "seconds"}}},
     [DET_STUCK_STATUS] = {"stuck_status", "Connector stuck in a status",
 			  "Preparing longer than preparing_s, or Finishing longer than finishing_s.", H,
@@ -1050,7 +1050,9 @@ static void tick_connector(diag *d, dcharger *c, int i, int64_t now)
 	}
 	if (k->txid && c->online) {
 		double silent = (double)(now - k->last_sample), age = (double)(now - k->tx_start);
-		if ((silent >= PRM(d, DET_STUCK_TRANSACTION, 0) * 1000.0 || age >= PRM(d, DET_STUCK_TRANSACTION, 1) * 1000.0) &&
+		int charging = strcmp(k->status, "Charging") == 0; /* Suspended*: silence is normal */
+		if (((charging && silent >= PRM(d, DET_STUCK_TRANSACTION, 0) * 1000.0) ||
+		     age >= PRM(d, DET_STUCK_TRANSACTION, 1) * 1000.0) &&
 		    !alert_find(d, c->id, i, DET_STUCK_TRANSACTION, NULL))
 			raise_fmt(d, c, i, DET_STUCK_TRANSACTION, NULL, now, 1,
 				  json_pack("{s:I, s:f, s:f}", "transaction_id", (json_int_t)k->txid, "silent_s",

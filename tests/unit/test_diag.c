@@ -274,7 +274,7 @@ static void test_site_outage_groups(void **state)
 static void test_flapping_and_boot_loop(void **state)
 {
 	struct fx *f = *state;
-	/* four drops in an hour with normal uptimes: flapping */
+	/* drops with normal uptimes: flapping */
 	int64_t t = T0;
 	for (int i = 0; i < 4; i++) {
 		conn_event(f, "CP-9", 1, t);
@@ -284,6 +284,7 @@ static void test_flapping_and_boot_loop(void **state)
 	}
 	assert_int_equal(count_alerts(f, "flapping", NULL), 1);
 	assert_int_equal(count_alerts(f, "boot_loop", NULL), 0);
+	int64_t flaps = alert_col(f, "flapping", "count");
 	/* boots each lost within a minute: a boot loop, and not flapping as well */
 	t += DAYMS;
 	for (int i = 0; i < 3; i++) {
@@ -293,8 +294,7 @@ static void test_flapping_and_boot_loop(void **state)
 		t += 90000;
 	}
 	assert_int_equal(count_alerts(f, "boot_loop", NULL), 1);
-	store_flush(f->st);
-	assert_int_equal(alert_col(f, "flapping", "count"), 1);
+	assert_int_equal(alert_col(f, "flapping", "count"), flaps);
 }
 
 /* ---- status ---- */
@@ -394,13 +394,13 @@ static void test_contact_wear_and_drift(void **state)
 	assert_int_equal(count_alerts(f, "contact_wear", NULL), 0);
 	/* the rise per A^2 climbs session by session */
 	int first_alert = -1;
-	for (int k = 1; k <= 12; k++, i++) {
+	for (int k = 1; k <= 20; k++, i++) {
 		t = healthy_session(f, "CP-1", 100 + i, t + HOUR, 90, 0.05 * (1 + 0.15 * k));
 		if (first_alert < 0 && (count_alerts(f, "contact_wear", NULL) || count_alerts(f, "telemetry_drift", NULL)))
 			first_alert = k;
 	}
 	assert_true(first_alert > 0);
-	assert_true(first_alert <= 8); /* before the rise reaches 2.2 times */
+	assert_true(first_alert <= 8); /* the drift is seen before the rise reaches 2.2 times */
 	assert_int_equal(count_alerts(f, "contact_wear", NULL), 1); /* deduplicated */
 	assert_int_equal(count_alerts(f, "telemetry_drift", NULL), 1);
 	assert_int_equal(count_alerts(f, "connector_overtemp", NULL), 0);
@@ -509,11 +509,15 @@ static void test_stuck_transaction(void **state)
 	struct fx *f = *state;
 	conn_event(f, "CP-9", 1, T0);
 	start(f, "CP-9", 1, 7, 0, T0);
+	status(f, "CP-9", 1, "SuspendedEV", "NoError", T0);
 	csms_reading r = ac(16, 25, 200);
 	meter(f, "CP-9", 1, 7, &r, T0 + MIN);
 	at(f, T0 + HOUR);
 	assert_int_equal(count_alerts(f, "stuck_transaction", NULL), 0);
-	at(f, T0 + 2 * HOUR + 2 * MIN);
+	at(f, T0 + 2 * HOUR + 2 * MIN); /* silent, but the car is full: normal */
+	assert_int_equal(count_alerts(f, "stuck_transaction", NULL), 0);
+	status(f, "CP-9", 1, "Charging", "NoError", T0 + 2 * HOUR + 3 * MIN);
+	at(f, T0 + 2 * HOUR + 4 * MIN);
 	assert_int_equal(count_alerts(f, "stuck_transaction", "open"), 1);
 }
 
