@@ -63,6 +63,7 @@ json_t *api_body_object(api_ctx *c)
 static const char *const time_columns[] = {
 	"time",       "start_time", "stop_time",    "last_seen",   "created_at", "updated_at",
 	"received_at", "charger_time", "expiry_date", "status_time", "last_boot",
+	"first_seen", "acknowledged_at", "resolved_at",
 };
 static const char *const bool_columns[] = {"online"};
 /* Columns that hold JSON text built by the query (json_group_array and friends). */

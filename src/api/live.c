@@ -1,6 +1,7 @@
 /*
  * live.c - GET /api/v1/live: Server-Sent Events of the fleet's domain events
- * (status, connectivity, meter, transaction) from csms' event sink.
+ * (status, connectivity, meter, transaction) from csms' event sink, and alerts from
+ * fault diagnosis.
  *
  * Every event gets an increasing id and is kept in a ring of the last
  * LIVE_RING events, so a client that reconnects with Last-Event-ID (browsers'
@@ -195,7 +196,7 @@ void api_live(api_ctx *c)
 		char bad[64];
 		bits = parse_types(tlist, bad, sizeof(bad));
 		if (!bits) {
-			api_error(c, 400, "bad_request", "types: unknown event type '%s' (status, connectivity, meter, transaction)",
+			api_error(c, 400, "bad_request", "types: unknown event type '%s' (status, connectivity, meter, transaction, alert)",
 				  bad);
 			return;
 		}

@@ -281,23 +281,19 @@ static json_t *sample_json(const diag_sample *s)
 	char t[40];
 	ocpp_time_format(s->time, t, sizeof(t));
 	json_t *o = json_pack("{s:s}", "time", t);
-	static const struct {
+	const struct {
 		unsigned bit;
 		const char *key;
-		size_t off;
+		float v;
 	} f[] = {
-	    {CSMS_R_POWER, "power_w", offsetof(diag_sample, power_w)},
-	    {CSMS_R_CURRENT, "current_a", offsetof(diag_sample, current_a)},
-	    {CSMS_R_VOLTAGE, "voltage_v", offsetof(diag_sample, voltage_v)},
-	    {CSMS_R_TEMP, "temperature_c", offsetof(diag_sample, temp_c)},
-	    {CSMS_R_BODY_TEMP, "cabinet_c", offsetof(diag_sample, body_c)},
-	    {CSMS_R_ENERGY, "energy_wh", offsetof(diag_sample, energy_wh)},
-	    {CSMS_R_SOC, "soc", offsetof(diag_sample, soc)},
+	    {CSMS_R_POWER, "power_w", s->power_w},       {CSMS_R_CURRENT, "current_a", s->current_a},
+	    {CSMS_R_VOLTAGE, "voltage_v", s->voltage_v}, {CSMS_R_TEMP, "temperature_c", s->temp_c},
+	    {CSMS_R_BODY_TEMP, "cabinet_c", s->body_c},  {CSMS_R_ENERGY, "energy_wh", s->energy_wh},
+	    {CSMS_R_SOC, "soc", s->soc},
 	};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		if (s->have & f[i].bit)
-			json_object_set_new(o, f[i].key,
-					    json_real(round(*(const float *)((const char *)s + f[i].off) * 100) / 100));
+			json_object_set_new(o, f[i].key, json_real(round(f[i].v * 100) / 100));
 	return o;
 }
 
@@ -748,17 +744,17 @@ static void check_register(diag *d, dcharger *c, dconn *k, const csms_obs *o)
 static void check_temperatures(diag *d, dcharger *c, dconn *k, const csms_obs *o)
 {
 	const csms_reading *r = o->reading;
-	static const struct {
+	const struct {
 		enum det det;
 		unsigned bit;
-		size_t off;
+		double v;
 		const char *what;
-	} t[] = {{DET_CONNECTOR_OVERTEMP, CSMS_R_TEMP, offsetof(csms_reading, temp_c), "connector"},
-		 {DET_CABINET_OVERTEMP, CSMS_R_BODY_TEMP, offsetof(csms_reading, body_c), "cabinet"}};
+	} t[] = {{DET_CONNECTOR_OVERTEMP, CSMS_R_TEMP, r->temp_c, "connector"},
+		 {DET_CABINET_OVERTEMP, CSMS_R_BODY_TEMP, r->body_c, "cabinet"}};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		if (!(r->have & t[i].bit))
 			continue;
-		double v = *(const double *)((const char *)r + t[i].off);
+		double v = t[i].v;
 		int conn = t[i].det == DET_CABINET_OVERTEMP ? 0 : o->connector;
 		if (v >= PRM(d, t[i].det, 0))
 			raise_fmt(d, c, conn, t[i].det, NULL, o->time, 1, json_pack("{s:f}", "temperature_c", v),
