@@ -56,7 +56,7 @@ static alert *site_incident(diag *d, const char *site)
 
 static int64_t alert_now(diag *d, const alert *a)
 {
-	return diag_time(d, a->timeref[0] ? a->timeref : NULL);
+	return det_now(d, a->timeref[0] ? a->timeref : NULL);
 }
 
 static json_t *time_json(int64_t t)

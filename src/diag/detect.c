@@ -8,6 +8,7 @@
  * as on the tick (a simulated fleet may run an hour per wall second).
  */
 #include "diag/internal.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -378,6 +379,7 @@ static void on_disconnect(diag *d, dcharger *c, const csms_obs *o)
 {
 	c->online = 0;
 	c->off_since = o->time;
+	c->off_mono = clock_mono_ms();
 	ring_push(&c->drops, o->time);
 	/* A boot followed soon by a drop: one more short-lived boot. */
 	if (c->last_boot && (double)(o->time - c->last_boot) <= PRM(d, DET_BOOT_LOOP, 1) * 1000.0) {
@@ -960,11 +962,34 @@ static void on_firmware(diag *d, dcharger *c, const csms_obs *o, enum det det, c
 		alert_clear(d, c->id, 0, det, NULL, o->time);
 }
 
+/*
+ * The time rules judge a charger at. On a live fleet (and in tests) that is
+ * csms_now(). With clock = charger, a simulated fleet may run an hour per wall
+ * second, and extrapolating its clock over the wall time between messages is
+ * off by minutes for a tenth of a second of latency. So a connected charger is
+ * judged at the newest time it reported itself (it reports every heartbeat),
+ * and a disconnected one by extrapolation only after 5 wall seconds (a reboot
+ * and reconnection is judged at reconnection, on the charger's own time).
+ */
+int64_t det_now(diag *d, const char *charger)
+{
+	if (d->fixed_now || !d->charger_clock || !charger || !*charger)
+		return diag_time(d, charger);
+	const dcharger *c = hmap_get(&d->chargers, charger);
+	if (!c || !c->last_obs)
+		return diag_time(d, charger);
+	if (!c->online && c->off_mono && clock_mono_ms() - c->off_mono >= 5000)
+		return diag_time(d, charger);
+	return c->last_obs;
+}
+
 void det_observe(diag *d, const csms_obs *o)
 {
 	static const char *const fw_bad[] = {"DownloadFailed", "InstallationFailed", NULL};
 	static const char *const diag_bad[] = {"UploadFailed", NULL};
 	dcharger *c = det_charger(d, o->charger);
+	if (o->kind != CSMS_OBS_COMMAND && o->time > c->last_obs)
+		c->last_obs = o->time;
 	switch (o->kind) {
 	case CSMS_OBS_CONNECT:
 		on_connect(d, c, o);
@@ -1064,7 +1089,7 @@ void det_tick(diag *d)
 	void *v;
 	for (size_t i = 0; hmap_next(&d->chargers, &i, &key, &v);) {
 		dcharger *c = v;
-		int64_t now = diag_time(d, c->id);
+		int64_t now = det_now(d, c->id);
 		if (!c->online && c->off_since && !c->offline_raised &&
 		    (double)(now - c->off_since) >= PRM(d, DET_OFFLINE, 0) * 1000.0)
 			offline_raise(d, c, c->off_since + (int64_t)(PRM(d, DET_OFFLINE, 0) * 1000.0));

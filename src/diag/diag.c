@@ -41,6 +41,7 @@ int diag_new(csms *cs, store *st, const config *cfg, webhook *wh, diag **out, ch
 	d->st = st;
 	d->wh = wh;
 	d->remediation_on = cfg->remediation;
+	d->charger_clock = cfg->clock[0] == 'c';
 	hmap_init(&d->chargers);
 	hmap_init(&d->alerts);
 	hmap_init(&d->models);

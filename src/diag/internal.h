@@ -135,6 +135,8 @@ typedef struct dcharger {
 	int online;
 	int64_t online_since;
 	int64_t off_since; /* 0 while online */
+	int64_t off_mono;  /* clock_mono_ms() at the disconnection */
+	int64_t last_obs;  /* newest time the charger itself reported */
 	int offline_raised;
 	time_ring boots, drops;
 	int short_uptimes; /* consecutive boots followed by a disconnect within max_uptime_s */
@@ -210,6 +212,7 @@ struct diag {
 	int nladders;
 	int64_t last_sites_load_mono;
 	int64_t fixed_now; /* nonzero: the time everywhere (tests) */
+	int charger_clock; /* setting clock = charger: a simulated fleet, maybe much faster than real time */
 	/* counters */
 	uint64_t raised[DET__COUNT];
 	uint64_t reopened, resolved_auto, resolved_operator, webhooks;
@@ -235,6 +238,8 @@ int det_load_rules(diag *d, const char *path, char *err, size_t errlen);
 void det_observe(diag *d, const csms_obs *o);
 void det_tick(diag *d);
 dcharger *det_charger(diag *d, const char *id);
+/* The time rules judge a charger at (see det_now in detect.c). */
+int64_t det_now(diag *d, const char *charger);
 #define PRM(d, det, i) ((d)->prm[det].v[i])
 
 /* alerts.c */

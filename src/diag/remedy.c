@@ -223,7 +223,7 @@ int64_t remedy_work_order(diag *d, alert *a, const char *why)
 	char *title = xasprintf("Field visit: %s", a->title);
 	char *desc = xasprintf("%s\nRecommended: %s\n%s", a->diagnosis ? a->diagnosis : "", a->action ? a->action : "",
 			       why);
-	int64_t now = diag_time(d, a->timeref);
+	int64_t now = det_now(d, a->timeref);
 	int64_t alert_id = a->id;
 	store_write(d->st, ST_WORK_ORDER, "isisssss" "pisi", id, a->timeref, (int64_t)a->connector, "corrective",
 		    "open", priority, title, desc, &alert_id, now, "diagnosis", now);
@@ -275,7 +275,7 @@ static void answered(void *arg, const csms_answer *ans)
 		} else {
 			d->rem_failed++;
 		}
-		a->rem.acted_at = diag_time(d, a->timeref);
+		a->rem.acted_at = det_now(d, a->timeref);
 		record(d, a, call->action_id, call->step, step_names[call->kind].name, a->rem.acted_at, outcome,
 		       ans->error_description);
 	}
