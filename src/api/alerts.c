@@ -67,21 +67,10 @@ void api_alerts_list(api_ctx *c)
 	api_list_records(c, &l, fix_alert);
 }
 
-static int parse_alert_id(api_ctx *c, long long *id)
-{
-	char *end;
-	*id = strtoll(c->params[0], &end, 10);
-	if (*end || !*c->params[0] || *id <= 0) {
-		api_error(c, 404, "not_found", "no alert '%s'", c->params[0]);
-		return -1;
-	}
-	return 0;
-}
-
 void api_alerts_get(api_ctx *c)
 {
 	long long id;
-	if (parse_alert_id(c, &id))
+	if (api_path_id(c, "alert", &id))
 		return;
 	api_one(c, ALERT_SELECT " WHERE id = CAST(? AS INTEGER)", c->params[0], "alert", fix_alert);
 }
@@ -89,7 +78,7 @@ void api_alerts_get(api_ctx *c)
 static void alert_change(api_ctx *c, int (*fn)(diag *, int64_t, const char *, const char *), const char *verb)
 {
 	long long id;
-	if (parse_alert_id(c, &id))
+	if (api_path_id(c, "alert", &id))
 		return;
 	if (!c->a->dg) {
 		api_error(c, 409, "conflict", "fault diagnosis is off (setting diagnosis)");

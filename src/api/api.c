@@ -35,6 +35,17 @@ void api_error(api_ctx *c, int status, const char *code, const char *fmt, ...)
 	api_json(c, status, json_pack("{s:s, s:s}", "error", code, "detail", detail));
 }
 
+int api_path_id(api_ctx *c, const char *what, long long *id)
+{
+	char *end;
+	*id = strtoll(c->params[0], &end, 10);
+	if (*end || !*c->params[0]) {
+		api_error(c, 404, "not_found", "no %s '%s'", what, c->params[0]);
+		return -1;
+	}
+	return 0;
+}
+
 json_t *api_body_object(api_ctx *c)
 {
 	size_t len;

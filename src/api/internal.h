@@ -43,6 +43,8 @@ typedef void (*api_handler)(api_ctx *c);
 void api_json(api_ctx *c, int status, json_t *body);
 void api_error(api_ctx *c, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The path's first segment as an integer id; answers 404 ("no WHAT 'x'") and returns -1 if not. */
+int api_path_id(api_ctx *c, const char *what, long long *id);
 /* Parses the body as a JSON object; on failure answers 400 and returns NULL. */
 json_t *api_body_object(api_ctx *c);
 

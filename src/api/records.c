@@ -85,21 +85,10 @@ out:
 	qb_release(&q);
 }
 
-static int parse_id(api_ctx *c, long long *id)
-{
-	char *end;
-	*id = strtoll(c->params[0], &end, 10);
-	if (*end || !*c->params[0]) {
-		api_error(c, 404, "not_found", "no transaction '%s'", c->params[0]);
-		return -1;
-	}
-	return 0;
-}
-
 void api_transactions_get(api_ctx *c)
 {
 	long long id;
-	if (parse_id(c, &id))
+	if (api_path_id(c, "transaction", &id))
 		return;
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(c->a->db, TXN_SELECT " WHERE t.id = ?", -1, &st, NULL) != SQLITE_OK) {
@@ -133,7 +122,7 @@ void api_transactions_get(api_ctx *c)
 void api_transactions_close(api_ctx *c)
 {
 	long long id;
-	if (parse_id(c, &id))
+	if (api_path_id(c, "transaction", &id))
 		return;
 	json_t *body = api_body_object(c);
 	if (!body)

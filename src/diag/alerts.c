@@ -19,6 +19,20 @@
 
 static const char *const status_names[] = {"open", "acknowledged", "resolved"};
 
+/* Frees a and what it owns; a command still in flight is detached first. */
+static void alert_free(alert *a)
+{
+	if (a->rem.cmd)
+		csms_cmd_detach(a->rem.cmd);
+	free(a->rem.call);
+	free(a->title);
+	free(a->diagnosis);
+	free(a->action);
+	free(a->evidence);
+	free(a->remediation);
+	free(a);
+}
+
 static void make_key(char *buf, size_t size, const char *charger, const char *site, int connector, enum det det,
 		     const char *code)
 {
@@ -132,28 +146,38 @@ void alert_save(diag *d, alert *a, const char *event)
 	free(text);
 }
 
-/* Fills the alert's meaning from the taxonomy: a vendor's own code first, then the
- * OCPP error code, then the detector's condition. */
+/* The alert's meaning: a vendor's own code first (*vendor holds it), then the OCPP
+ * error code, then the detector's condition. NULL if the taxonomy has none. */
+static const diag_entry *entry_for(diag *d, const alert *a, const dcharger *c, json_t *evidence,
+				   diag_entry *vendor)
+{
+	const char *vcode = json_string_value(json_object_get(json_object_get(evidence, "values"), "vendor_error_code"));
+	if (c && vcode && *vcode && c->vendor[0] && taxonomy_vendor_code(store_db(d->st), c->vendor, c->model, vcode, vendor))
+		return vendor;
+	const diag_entry *e = a->code[0] ? taxonomy_error_code(a->code) : NULL;
+	return e ? e : taxonomy_condition(det_table[a->det].name);
+}
+
+/* "detail. Probable causes: ...". New string. */
+static char *diagnosis_text(const char *detail, const diag_entry *e)
+{
+	int causes = e && e->causes && *e->causes;
+	return xasprintf("%s%s%s%s", detail, causes ? ". Probable causes: " : "", causes ? e->causes : "",
+			 causes ? "." : "");
+}
+
+/* Fills a new alert's category, severity, title, diagnosis and action. */
 static void describe(diag *d, alert *a, const dcharger *c, const char *detail, json_t *evidence)
 {
 	diag_entry vendor;
-	const diag_entry *e = NULL;
-	const char *vcode = json_string_value(json_object_get(json_object_get(evidence, "values"), "vendor_error_code"));
-	if (c && vcode && *vcode && c->vendor[0] && taxonomy_vendor_code(store_db(d->st), c->vendor, c->model, vcode, &vendor))
-		e = &vendor;
-	if (!e && a->code[0])
-		e = taxonomy_error_code(a->code);
-	if (!e)
-		e = taxonomy_condition(det_table[a->det].name);
+	const diag_entry *e = entry_for(d, a, c, evidence, &vendor);
 	snprintf(a->category, sizeof(a->category), "%s", e ? e->category : "firmware");
 	snprintf(a->severity, sizeof(a->severity), "%s", e ? e->severity : "warning");
 	a->title = a->code[0] && a->det != DET_TELEMETRY_DRIFT && a->det != DET_METER_STUCK &&
 			   a->det != DET_STUCK_STATUS
 		       ? xasprintf("%s: %s", det_table[a->det].title, a->code)
 		       : xstrdup(det_table[a->det].title);
-	free(a->diagnosis);
-	a->diagnosis = xasprintf("%s%s%s%s", detail, e && e->causes && *e->causes ? ". Probable causes: " : "",
-				 e && e->causes ? e->causes : "", e && e->causes && *e->causes ? "." : "");
+	a->diagnosis = diagnosis_text(detail, e);
 	a->action = e ? xasprintf("%s%s%s", e->action, e->parts && *e->parts ? " Bring: " : "", e->parts ? e->parts : "")
 		      : xstrdup("Inspect the charger.");
 }
@@ -165,8 +189,10 @@ static alert *raise_key(diag *d, const dcharger *c, const char *charger, const c
 	make_key(key, sizeof(key), charger, site, connector, det, code);
 	alert *a = hmap_get(&d->alerts, key);
 	const char *event = NULL;
+	int reopened = 0;
 	if (a && a->status == AL_RESOLVED) {
 		if ((double)(t - a->resolved_at) <= d->flap_window_s * 1000.0) {
+			reopened = 1;
 			a->status = AL_OPEN; /* flapping: the same alert again, not a new one */
 			a->resolved_at = 0;
 			a->ack_at = 0;
@@ -174,12 +200,7 @@ static alert *raise_key(diag *d, const dcharger *c, const char *charger, const c
 			d->reopened++;
 		} else {
 			hmap_del(&d->alerts, key);
-			free(a->title);
-			free(a->diagnosis);
-			free(a->action);
-			free(a->evidence);
-			free(a->remediation);
-			free(a);
+			alert_free(a);
 			a = NULL;
 		}
 	}
@@ -209,10 +230,9 @@ static alert *raise_key(diag *d, const dcharger *c, const char *charger, const c
 	} else {
 		if (t > a->last_seen)
 			a->last_seen = t;
+		diag_entry vendor;
 		free(a->diagnosis);
-		const diag_entry *e = a->code[0] ? taxonomy_error_code(a->code) : taxonomy_condition(det_table[det].name);
-		a->diagnosis = xasprintf("%s%s%s%s", detail, e && e->causes && *e->causes ? ". Probable causes: " : "",
-					 e && e->causes ? e->causes : "", e && e->causes && *e->causes ? "." : "");
+		a->diagnosis = diagnosis_text(detail, entry_for(d, a, c, evidence, &vendor));
 	}
 	a->count++;
 	if (evidence) {
@@ -224,11 +244,23 @@ static alert *raise_key(diag *d, const dcharger *c, const char *charger, const c
 	a->active = active;
 	a->clear_since = active ? 0 : t;
 	/* A condition that keeps holding is stored at most once a minute of its clock. */
-	if (fresh || event || !was_active || a->last_seen - a->saved_at >= 60000 || a->status == AL_OPEN)
+	if (fresh || event || reopened || !was_active || a->last_seen - a->saved_at >= 60000)
 		alert_save(d, a, event);
 	if (fresh && !a->parent_id)
 		remedy_start(d, a);
 	return a;
+}
+
+int alert_repeat(diag *d, const char *charger, int connector, enum det det, const char *code, int64_t t,
+		 int active)
+{
+	alert *a = active ? alert_find(d, charger, connector, det, code) : NULL;
+	if (!a || !a->active || t - a->saved_at >= 60000)
+		return 0;
+	a->count++;
+	if (t > a->last_seen)
+		a->last_seen = t;
+	return 1;
 }
 
 alert *alert_raise(diag *d, dcharger *c, int connector, enum det det, const char *code, int64_t t, int active,
@@ -270,30 +302,24 @@ void alert_site_check(diag *d, const char *site, int64_t t)
 	int min = (int)PRM(d, DET_SITE_OUTAGE, 0);
 	double share = PRM(d, DET_SITE_OUTAGE, 1), window = PRM(d, DET_SITE_OUTAGE, 2) * 1000.0;
 	/* Offline chargers of the site, and the latest drop among them. */
+	const site_members *m = hmap_get(&d->site_members, site);
+	size_t site_known = m ? m->n : 0;
 	int64_t latest = 0;
-	int site_known = 0;
-	const char *k;
-	void *v;
-	for (size_t i = 0; hmap_next(&d->chargers, &i, &k, &v);) {
-		const dcharger *c = v;
-		if (strcmp(c->site, site) != 0)
-			continue;
-		site_known++;
-		if (c->offline_raised && c->off_since > latest)
-			latest = c->off_since;
-	}
+	for (size_t i = 0; i < site_known; i++)
+		if (m->v[i]->offline_raised && m->v[i]->off_since > latest)
+			latest = m->v[i]->off_since;
 	int n = 0;
 	const dcharger *ref = NULL;
-	for (size_t i = 0; hmap_next(&d->chargers, &i, &k, &v);) {
-		const dcharger *c = v;
-		if (strcmp(c->site, site) == 0 && c->offline_raised && (double)(latest - c->off_since) <= window) {
+	for (size_t i = 0; i < site_known; i++) {
+		const dcharger *c = m->v[i];
+		if (c->offline_raised && (double)(latest - c->off_since) <= window) {
 			n++;
 			ref = c;
 		}
 	}
 	intptr_t size = (intptr_t)hmap_get(&d->site_sizes, site);
-	if (size < site_known)
-		size = site_known;
+	if (size < (intptr_t)site_known)
+		size = (intptr_t)site_known;
 	alert *inc = site_incident(d, site);
 	if (n >= min && (double)n >= share * (double)size && ref) {
 		if (!inc) {
@@ -302,6 +328,8 @@ void alert_site_check(diag *d, const char *site, int64_t t)
 			snprintf(detail, sizeof(detail), "%d of the site's %d chargers went offline together", n, (int)size);
 			inc = raise_key(d, ref, "", site, 0, DET_SITE_OUTAGE, NULL, t, 1, detail, ev);
 		}
+		const char *k;
+		void *v;
 		for (size_t i = 0; hmap_next(&d->alerts, &i, &k, &v);) {
 			alert *a = v;
 			if (a->det == DET_OFFLINE && a->status != AL_RESOLVED && strcmp(a->site, site) == 0 &&
@@ -328,12 +356,7 @@ void alert_tick(diag *d)
 		if (a->status == AL_RESOLVED) {
 			if ((double)(now - a->resolved_at) > d->flap_window_s * 1000.0) {
 				hmap_del(&d->alerts, a->key);
-				free(a->title);
-				free(a->diagnosis);
-				free(a->action);
-				free(a->evidence);
-				free(a->remediation);
-				free(a);
+				alert_free(a);
 				i = 0; /* the map changed under the iteration */
 			}
 			continue;
@@ -349,7 +372,7 @@ void alert_tick(diag *d)
 	}
 }
 
-static alert *by_id(diag *d, int64_t id)
+alert *alert_by_id(diag *d, int64_t id)
 {
 	const char *k;
 	void *v;
@@ -377,7 +400,7 @@ static int stored_status(diag *d, int64_t id)
 
 int diag_ack(diag *d, int64_t id, const char *who, const char *note)
 {
-	alert *a = by_id(d, id);
+	alert *a = alert_by_id(d, id);
 	if (!a || a->status == AL_RESOLVED)
 		return a ? DIAG_ESTATE : stored_status(d, id);
 	if (a->status == AL_ACKNOWLEDGED)
@@ -392,7 +415,7 @@ int diag_ack(diag *d, int64_t id, const char *who, const char *note)
 
 int diag_resolve(diag *d, int64_t id, const char *who, const char *note)
 {
-	alert *a = by_id(d, id);
+	alert *a = alert_by_id(d, id);
 	if (!a || a->status == AL_RESOLVED)
 		return a ? DIAG_ESTATE : stored_status(d, id);
 	resolve(d, a, alert_now(d, a), who ? who : "operator", note && *note ? note : "resolved by an operator");
@@ -472,14 +495,8 @@ int alert_load(diag *d, char *err, size_t errlen)
 		a->clear_since = a->last_seen;
 		make_key(a->key, sizeof(a->key), a->charger, a->site, a->connector, a->det, a->code);
 		alert *old = hmap_put(&d->alerts, a->key, a);
-		if (old) { /* two unresolved rows for one key: keep the newest */
-			free(old->title);
-			free(old->diagnosis);
-			free(old->action);
-			free(old->evidence);
-			free(old->remediation);
-			free(old);
-		}
+		if (old) /* two unresolved rows for one key: keep the newest */
+			alert_free(old);
 	}
 	sqlite3_finalize(st);
 	return 0;
@@ -494,16 +511,7 @@ void alert_free_all(diag *d)
 	const char *k;
 	void *v;
 	for (size_t i = 0; hmap_next(&d->alerts, &i, &k, &v);) {
-		alert *a = v;
-		if (a->rem.cmd)
-			csms_cmd_detach(a->rem.cmd);
-		free(a->rem.call);
-		free(a->title);
-		free(a->diagnosis);
-		free(a->action);
-		free(a->evidence);
-		free(a->remediation);
-		free(a);
+		alert_free(v);
 	}
 	hmap_release(&d->alerts);
 }

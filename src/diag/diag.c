@@ -46,6 +46,7 @@ int diag_new(csms *cs, store *st, const config *cfg, webhook *wh, diag **out, ch
 	hmap_init(&d->alerts);
 	hmap_init(&d->models);
 	hmap_init(&d->site_sizes);
+	hmap_init(&d->site_members);
 	det_defaults(d);
 	if (det_load_rules(d, cfg->diagnosis_rules, err, errlen) || remedy_init(d, cfg->remediation_ladders, err, errlen) ||
 	    alert_load(d, err, errlen)) {
@@ -77,6 +78,11 @@ void diag_free(diag *d)
 	free_values(&d->chargers);
 	free_values(&d->models);
 	hmap_release(&d->site_sizes);
+	const char *k;
+	void *v;
+	for (size_t i = 0; hmap_next(&d->site_members, &i, &k, &v);)
+		free(((site_members *)v)->v);
+	free_values(&d->site_members);
 	remedy_free(d);
 	free(d);
 }

@@ -3,7 +3,8 @@
  * (DIR/chargeops.db, table alerts) against the simulator's ground truth
  * (`chargeops sim --labels FILE`): recall, precision and detection delay per
  * fault type, hard-fault totals, unexplained alerts and a per-detector table.
- * The database is only ever opened read-only.
+ * The database is only ever opened read-only. Scoring is implemented in
+ * eval.c; the Markdown rendering and the command line in eval_report.c.
  */
 #ifndef CHARGEOPS_DIAG_EVAL_H
 #define CHARGEOPS_DIAG_EVAL_H

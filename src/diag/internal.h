@@ -203,6 +203,7 @@ struct diag {
 	hmap alerts;   /* key -> alert (unresolved, and resolved within the flap window) */
 	hmap models;   /* model -> struct model_stats */
 	hmap site_sizes; /* site -> (intptr) chargers in it (from the registry) */
+	hmap site_members; /* site -> site_members: the chargers seen of each site */
 	int64_t next_alert_id;
 	int64_t next_work_order_id;
 	int64_t next_action_id;
@@ -218,6 +219,12 @@ struct diag {
 	uint64_t reopened, resolved_auto, resolved_operator, webhooks;
 	uint64_t rem_actions, rem_fixed, rem_visits, rem_failed;
 };
+
+/* The chargers of one site that diagnosis has seen (borrowed from diag.chargers). */
+typedef struct site_members {
+	dcharger **v;
+	size_t n, cap;
+} site_members;
 
 /* Per model: how the fleet of that model behaves. */
 typedef struct model_stats {
@@ -252,10 +259,17 @@ int64_t det_now(diag *d, const char *charger);
  */
 alert *alert_raise(diag *d, dcharger *c, int connector, enum det det, const char *code, int64_t t, int active,
 		   const char *detail, json_t *evidence);
+/* A condition that keeps holding on an alert stored less than a minute (of its
+ * clock) ago: only counted, no evidence built or stored. Returns 1 if so, 0 if
+ * the caller should raise in full. */
+int alert_repeat(diag *d, const char *charger, int connector, enum det det, const char *code, int64_t t,
+		 int active);
 /* The condition no longer holds (from t). Nothing if no alert. */
 void alert_clear(diag *d, const char *charger, int connector, enum det det, const char *code, int64_t t);
 /* The unresolved alert for a key, or NULL. */
 alert *alert_find(diag *d, const char *charger, int connector, enum det det, const char *code);
+/* The alert with id among those in memory (unresolved or recently resolved), or NULL. */
+alert *alert_by_id(diag *d, int64_t id);
 /* Whether the charger has an unresolved alert of det (any connector, any code). */
 int alert_any(diag *d, const char *charger, enum det det);
 /* Site-level incident bookkeeping after an offline alert changed. */

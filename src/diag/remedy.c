@@ -245,16 +245,6 @@ void remedy_start(diag *d, alert *a)
 		}
 }
 
-static alert *alert_by_id(diag *d, int64_t id)
-{
-	const char *k;
-	void *v;
-	for (size_t i = 0; hmap_next(&d->alerts, &i, &k, &v);)
-		if (((alert *)v)->id == id)
-			return v;
-	return NULL;
-}
-
 static void answered(void *arg, const csms_answer *ans)
 {
 	struct remedy_call *call = arg;

@@ -4,36 +4,31 @@
  * webhook_send() only copies the event into an in-memory queue under a mutex and
  * wakes the worker. The worker owns everything slow: it moves queued events into
  * the webhook_outbox table (one row per configured URL, on its own SQLite
- * connection), then POSTs due rows one at a time over plain TCP and records each
- * outcome in the row. Because the row is written before the first attempt and
- * updated after every attempt, a restart resumes where the previous run stopped;
- * delivery is at least once (a crash between the answer and the update repeats
- * one POST). Rows whose URL is no longer configured are left alone, so removing
- * an endpoint from the configuration never sends it anything again.
+ * connection), then POSTs due rows one at a time over plain TCP (the HTTP client
+ * is in webhook_http.c) and records each outcome in the row. Because the row is
+ * written before the first attempt and updated after every attempt, a restart
+ * resumes where the previous run stopped; delivery is at least once (a crash
+ * between the answer and the update repeats one POST). Rows whose URL is no
+ * longer configured are left alone, so removing an endpoint from the
+ * configuration never sends it anything again.
  */
 #include "diag/webhook.h"
+#include "diag/webhook_http.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
-#include <arpa/inet.h>
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <poll.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,30 +38,7 @@
 #define DB_RETRY_MS 1000     /* after a failed statement, before trying again */
 #define IDLE_MS 60000	     /* longest sleep: re-reads the outbox after a wall-clock jump */
 #define MAX_QUEUED 10000     /* events waiting for the worker; more are dropped */
-#define MAX_URL 2048
 #define MAX_EVENT 128
-#define ANSWER_MAX 4096 /* bytes of the answer read: the status line is all we need */
-
-/* URL schemes: the ones we can speak, and why not for the others. */
-static const struct scheme {
-	const char *prefix;
-	const char *port; /* default port; NULL when the scheme is not supported */
-	const char *why;  /* reason given when it is not */
-} schemes[] = {
-    {"http://", "80", NULL},
-    {"https://", NULL,
-     "https:// is not supported yet (no TLS in the webhook client); use http://, e.g. through a"
-     " local TLS-terminating proxy"},
-};
-
-/* One configured endpoint, parsed once at start. */
-struct target {
-	char *url;	 /* as configured: the outbox rows' key */
-	char *host;	 /* name or address; an IPv6 literal without brackets */
-	char *port;	 /* decimal */
-	char *authority; /* host[:port] as written, for the Host header and logs */
-	char *path;	 /* request target; "/" when the URL has none */
-};
 
 /* One queued event; the strings live in the same allocation. */
 struct event_item {
@@ -93,7 +65,7 @@ static const char *const stmt_sql[Q__COUNT] = {
 };
 
 struct webhook {
-	struct target *targets;
+	struct webhook_target *targets; /* parsed by webhook_http.c */
 	size_t ntargets;
 	unsigned char *secret; /* NULL when bodies go unsigned */
 	size_t secret_len;
@@ -114,125 +86,7 @@ struct webhook {
 	_Atomic int64_t pending;
 };
 
-/* Result of one network step. */
-enum { IO_OK = 0, IO_FAILED = -1, IO_STOPPED = -2 };
-
 /* ---- configuration ---- */
-
-static int valid_host_name(const char *h, size_t len)
-{
-	if (!len || len > 253 || h[0] == '.' || h[0] == '-')
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)h[i];
-		if (!isalnum(c) && c != '-' && c != '.')
-			return 0;
-		if (c == '.' && i + 1 < len && h[i + 1] == '.')
-			return 0;
-	}
-	return 1;
-}
-
-static void target_release(struct target *t)
-{
-	free(t->url);
-	free(t->host);
-	free(t->port);
-	free(t->authority);
-	free(t->path);
-	memset(t, 0, sizeof(*t));
-}
-
-/*
- * Parses url (len bytes, not NUL-terminated) strictly: http://host[:port][/path],
- * host a name, an IPv4 address or a bracketed IPv6 address. Fills t (owned by the
- * caller: target_release) and returns 0, or returns -EINVAL with a message in err.
- */
-static int parse_url(const char *url, size_t len, struct target *t, char *err, size_t errlen)
-{
-	char *u = xstrndup(url, len);
-	const struct scheme *sc = NULL;
-	memset(t, 0, sizeof(*t));
-	for (size_t i = 0; i < ARRAY_LEN(schemes) && !sc; i++)
-		if (!strncasecmp(u, schemes[i].prefix, strlen(schemes[i].prefix)))
-			sc = &schemes[i];
-	if (!sc) {
-		snprintf(err, errlen, "webhook URL %s: only http:// URLs are supported", u);
-		goto error;
-	}
-	if (!sc->port) {
-		snprintf(err, errlen, "webhook URL %s: %s", u, sc->why);
-		goto error;
-	}
-	if (len > MAX_URL) {
-		snprintf(err, errlen, "webhook URL %.64s...: longer than %d bytes", u, MAX_URL);
-		goto error;
-	}
-	const char *auth = u + strlen(sc->prefix);
-	size_t alen = strcspn(auth, "/");
-	const char *end = auth + alen, *host = auth, *port = NULL;
-	size_t hlen;
-	if (*auth == '[') {
-		const char *close = memchr(auth, ']', alen);
-		char addr[INET6_ADDRSTRLEN];
-		struct in6_addr a6;
-		host = auth + 1;
-		hlen = close ? (size_t)(close - host) : 0;
-		if (!close || !hlen || hlen >= sizeof(addr)) {
-			snprintf(err, errlen, "webhook URL %s: bad IPv6 address", u);
-			goto error;
-		}
-		memcpy(addr, host, hlen);
-		addr[hlen] = '\0';
-		if (inet_pton(AF_INET6, addr, &a6) != 1) {
-			snprintf(err, errlen, "webhook URL %s: bad IPv6 address", u);
-			goto error;
-		}
-		if (close + 1 < end && close[1] != ':') {
-			snprintf(err, errlen,
-				 "webhook URL %s: unexpected text after the IPv6 address", u);
-			goto error;
-		}
-		port = close + 1 < end ? close + 2 : NULL;
-	} else {
-		const char *colon = memchr(auth, ':', alen);
-		hlen = colon ? (size_t)(colon - auth) : alen;
-		port = colon ? colon + 1 : NULL;
-		if (!valid_host_name(host, hlen)) {
-			snprintf(err, errlen, "webhook URL %s: bad or missing host name", u);
-			goto error;
-		}
-	}
-	if (port) {
-		size_t plen = (size_t)(end - port);
-		long value = 0;
-		int digits = plen >= 1 && plen <= 5 && strspn(port, "0123456789") >= plen;
-		for (size_t i = 0; digits && i < plen; i++)
-			value = value * 10 + (port[i] - '0');
-		if (!digits || value < 1 || value > 65535) {
-			snprintf(err, errlen, "webhook URL %s: bad port", u);
-			goto error;
-		}
-	}
-	for (const char *p = end; *p; p++) {
-		if (*p <= ' ' || *p >= 0x7f || *p == '#') {
-			snprintf(
-			    err, errlen,
-			    "webhook URL %s: the path has a space, control character or fragment",
-			    u);
-			goto error;
-		}
-	}
-	t->url = u;
-	t->host = xstrndup(host, hlen);
-	t->port = port ? xstrndup(port, (size_t)(end - port)) : xstrdup(sc->port);
-	t->authority = xstrndup(auth, alen);
-	t->path = xstrdup(*end ? end : "/");
-	return 0;
-error:
-	free(u);
-	return -EINVAL;
-}
 
 /*
  * Splits the comma-separated list into wh->targets (owned by wh). Blank lists mean
@@ -259,13 +113,13 @@ static int parse_urls(webhook *wh, const char *urls, char *err, size_t errlen)
 				 "webhook URLs: empty item in the comma-separated list");
 			return -EINVAL;
 		}
-		struct target t;
-		if (parse_url(p, len, &t, err, errlen))
+		struct webhook_target t;
+		if (webhook__parse_url(p, len, &t, err, errlen))
 			return -EINVAL;
 		for (size_t i = 0; i < wh->ntargets; i++) {
 			if (!strcmp(wh->targets[i].url, t.url)) {
 				snprintf(err, errlen, "webhook URL %s is listed twice", t.url);
-				target_release(&t);
+				webhook__target_release(&t);
 				return -EINVAL;
 			}
 		}
@@ -354,218 +208,6 @@ error:
 	return -1;
 }
 
-/* ---- one HTTP attempt ---- */
-
-/* Waits until fd is ready for events, the deadline passes (IO_FAILED, err says
- * what timed out) or the webhook is stopping (IO_STOPPED). */
-static int wait_fd(webhook *wh, int fd, short events, int64_t deadline, const char *what, char *err,
-		   size_t errlen)
-{
-	for (;;) {
-		int64_t left = deadline - clock_mono_ms();
-		if (left <= 0) {
-			snprintf(err, errlen, "timed out %s", what);
-			return IO_FAILED;
-		}
-		struct pollfd p[2] = {{.fd = fd, .events = events},
-				      {.fd = wh->wakefd, .events = POLLIN}};
-		int n = poll(p, 2, (int)left);
-		if (n < 0 && errno != EINTR) {
-			snprintf(err, errlen, "poll: %s", strerror(errno));
-			return IO_FAILED;
-		}
-		if (n > 0 && p[1].revents)
-			return IO_STOPPED;
-		if (n > 0 && p[0].revents)
-			return IO_OK;
-	}
-}
-
-/* Connects to t before the deadline, trying each address in turn. On IO_OK *out
- * is a connected non-blocking socket the caller closes. */
-static int connect_target(webhook *wh, const struct target *t, int64_t deadline, int *out,
-			  char *err, size_t errlen)
-{
-	struct addrinfo hints = {
-	    .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
-	struct addrinfo *res = NULL;
-	int rc = getaddrinfo(t->host, t->port, &hints, &res);
-	if (rc) {
-		snprintf(err, errlen, "cannot resolve %s: %s", t->host, gai_strerror(rc));
-		return IO_FAILED;
-	}
-	rc = IO_FAILED;
-	snprintf(err, errlen, "no address for %s", t->host);
-	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-				ai->ai_protocol);
-		if (fd < 0) {
-			snprintf(err, errlen, "socket: %s", strerror(errno));
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS) {
-			snprintf(err, errlen, "connect: %s", strerror(errno));
-			close(fd);
-			continue;
-		}
-		int w = wait_fd(wh, fd, POLLOUT, deadline, "connecting", err, errlen);
-		if (w != IO_OK) { /* out of time (or stopping): no use trying the next address */
-			close(fd);
-			rc = w;
-			break;
-		}
-		int soerr = 0;
-		socklen_t slen = sizeof(soerr);
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &slen) || soerr) {
-			snprintf(err, errlen, "connect: %s", strerror(soerr ? soerr : errno));
-			close(fd);
-			continue;
-		}
-		*out = fd;
-		rc = IO_OK;
-		break;
-	}
-	freeaddrinfo(res);
-	return rc;
-}
-
-static int send_all(webhook *wh, int fd, const char *buf, size_t len, int64_t deadline, char *err,
-		    size_t errlen)
-{
-	size_t off = 0;
-	while (off < len) {
-		int w = wait_fd(wh, fd, POLLOUT, deadline, "sending", err, errlen);
-		if (w != IO_OK)
-			return w;
-		ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			snprintf(err, errlen, "send: %s", strerror(errno));
-			return IO_FAILED;
-		}
-		if (n > 0)
-			off += (size_t)n;
-	}
-	return IO_OK;
-}
-
-/* The status code of a complete "HTTP/1.x NNN ..." line at the start of buf, or -1. */
-static int status_code(const char *buf)
-{
-	if (strncmp(buf, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)buf[7]) || buf[8] != ' ' ||
-	    !strstr(buf, "\r\n"))
-		return -1;
-	const char *c = buf + 9;
-	if (!isdigit((unsigned char)c[0]) || !isdigit((unsigned char)c[1]) ||
-	    !isdigit((unsigned char)c[2]) || (c[3] != ' ' && c[3] != '\r'))
-		return -1;
-	return (c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0');
-}
-
-/*
- * Reads the answer's head (up to ANSWER_MAX bytes, the end of the headers or the
- * end of the stream) and stores its status code in *code. A status line that came
- * complete is enough when the rest is late.
- */
-static int read_status(webhook *wh, int fd, int64_t deadline, int *code, char *err, size_t errlen)
-{
-	char buf[ANSWER_MAX + 1];
-	size_t len = 0;
-	buf[0] = '\0';
-	while (len < ANSWER_MAX && !strstr(buf, "\r\n\r\n")) {
-		int w = wait_fd(wh, fd, POLLIN, deadline, "waiting for the answer", err, errlen);
-		if (w == IO_STOPPED || (w != IO_OK && status_code(buf) < 0))
-			return w;
-		if (w != IO_OK)
-			break;
-		ssize_t n = recv(fd, buf + len, ANSWER_MAX - len, 0);
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			snprintf(err, errlen, "recv: %s", strerror(errno));
-			return IO_FAILED;
-		}
-		if (n == 0)
-			break;
-		if (n > 0) {
-			/* A NUL in the answer would hide the rest from strstr: make it a space. */
-			for (size_t i = len; i < len + (size_t)n; i++)
-				if (!buf[i])
-					buf[i] = ' ';
-			len += (size_t)n;
-			buf[len] = '\0';
-		}
-	}
-	*code = status_code(buf);
-	if (*code < 0) {
-		snprintf(err, errlen, "%s",
-			 len ? "malformed answer (no HTTP/1.x status line)"
-			     : "connection closed without an answer");
-		return IO_FAILED;
-	}
-	return IO_OK;
-}
-
-/* Lower-case hex HMAC-SHA256 of body under the secret into hex (65 bytes). 0 or -1. */
-static int sign(const webhook *wh, const char *body, size_t len, char hex[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	if (!HMAC(EVP_sha256(), wh->secret, (int)wh->secret_len, (const unsigned char *)body, len,
-		  md, &mdlen) ||
-	    mdlen != 32)
-		return -1;
-	for (unsigned int i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return 0;
-}
-
-/* One POST of a row to t. IO_OK on a 2xx answer; IO_FAILED with err; IO_STOPPED. */
-static int post(webhook *wh, const struct target *t, int64_t id, const char *event,
-		const char *body, char *err, size_t errlen)
-{
-	size_t blen = strlen(body);
-	strbuf req;
-	int fd = -1, code = 0, rc;
-	sb_init(&req);
-	sb_addf(&req,
-		"POST %s HTTP/1.1\r\n"
-		"Host: %s\r\n"
-		"User-Agent: ChargeOps-webhook\r\n"
-		"Content-Type: application/json\r\n"
-		"Content-Length: %zu\r\n"
-		"Connection: close\r\n"
-		"X-ChargeOps-Event: %s\r\n"
-		"X-ChargeOps-Delivery: %lld\r\n",
-		t->path, t->authority, blen, event, (long long)id);
-	if (wh->secret) {
-		char hex[65];
-		if (sign(wh, body, blen, hex)) {
-			snprintf(err, errlen, "cannot compute the HMAC signature");
-			rc = IO_FAILED;
-			goto done;
-		}
-		sb_addf(&req, "X-ChargeOps-Signature: sha256=%s\r\n", hex);
-	}
-	sb_adds(&req, "\r\n");
-	sb_add(&req, body, blen);
-
-	int64_t deadline = clock_mono_ms() + wh->timeout_ms;
-	rc = connect_target(wh, t, deadline, &fd, err, errlen);
-	if (rc == IO_OK)
-		rc = send_all(wh, fd, req.buf, req.len, deadline, err, errlen);
-	if (rc == IO_OK)
-		rc = read_status(wh, fd, deadline, &code, err, errlen);
-	if (rc == IO_OK && (code < 200 || code > 299)) {
-		snprintf(err, errlen, "HTTP status %d", code);
-		rc = IO_FAILED;
-	}
-done:
-	if (fd >= 0)
-		close(fd);
-	sb_release(&req);
-	return rc;
-}
-
-/* ---- the worker ---- */
-
 /* Delay before the retry that follows attempt number `attempts` (>= 1). */
 static int64_t backoff_ms(const webhook *wh, int attempts)
 {
@@ -601,7 +243,7 @@ static int record(webhook *wh, int64_t id, int attempts, const char *status, int
 
 /* Makes one attempt at row id for t and records it. Returns 0, or -1 when the
  * database failed (the caller waits before trying again). */
-static int attempt(webhook *wh, const struct target *t, int64_t id, int64_t next_attempt)
+static int attempt(webhook *wh, const struct webhook_target *t, int64_t id, int64_t next_attempt)
 {
 	sqlite3_stmt *s = stmt(wh, Q_ROW);
 	sqlite3_bind_int64(s, 1, id);
@@ -619,12 +261,16 @@ static int attempt(webhook *wh, const struct target *t, int64_t id, int64_t next
 	int attempts = sqlite3_column_int(s, 2) + 1;
 	sqlite3_reset(s);
 
+	const struct webhook_http_opts opts = {.wakefd = wh->wakefd,
+					       .timeout_ms = wh->timeout_ms,
+					       .secret = wh->secret,
+					       .secret_len = wh->secret_len};
 	char err[256] = "";
-	int rc = post(wh, t, id, event, body, err, sizeof(err)), ret = 0;
+	int rc = webhook__post(&opts, t, id, event, body, err, sizeof(err)), ret = 0;
 	int64_t now = clock_now_ms();
-	if (rc == IO_STOPPED) {
+	if (rc == WEBHOOK_IO_STOPPED) {
 		/* Not an attempt: the row stays as it was for the next start. */
-	} else if (rc == IO_OK) {
+	} else if (rc == WEBHOOK_IO_OK) {
 		atomic_fetch_add(&wh->delivered, 1);
 		log_debug("webhook: delivered %s %lld to %s", event, (long long)id, t->authority);
 		ret = record(wh, id, attempts, "delivered", next_attempt, NULL, now);
@@ -660,7 +306,7 @@ static int attempt(webhook *wh, const struct target *t, int64_t id, int64_t next
  */
 static int64_t deliver_next(webhook *wh)
 {
-	const struct target *best = NULL;
+	const struct webhook_target *best = NULL;
 	int64_t best_id = 0, best_at = 0;
 	for (size_t i = 0; i < wh->ntargets; i++) {
 		sqlite3_stmt *s = stmt(wh, Q_NEXT);
@@ -766,7 +412,7 @@ static void release(webhook *wh)
 		sqlite3_finalize(wh->stmts[i]);
 	sqlite3_close(wh->db);
 	for (size_t i = 0; i < wh->ntargets; i++)
-		target_release(&wh->targets[i]);
+		webhook__target_release(&wh->targets[i]);
 	free(wh->targets);
 	if (wh->secret)
 		OPENSSL_cleanse(wh->secret, wh->secret_len);

@@ -82,6 +82,7 @@ static const char *const query_sql[SQ__COUNT] = {
 	[SQ_CHARGER_EXISTS] = "SELECT 1 FROM chargers WHERE id = ?",
 	[SQ_SITE_EXISTS] = "SELECT 1 FROM sites WHERE id = ?",
 	[SQ_TXN_EXISTS] = "SELECT 1 FROM transactions WHERE id = ?",
+	[SQ_CHARGER_REGISTRY] = "SELECT site_id, vendor, model FROM chargers WHERE id = ?",
 };
 
 enum vtype { V_NULL, V_INT, V_REAL, V_TEXT };

@@ -86,6 +86,7 @@ enum store_query {
 	SQ_CHARGER_EXISTS, /* id -> 1 */
 	SQ_SITE_EXISTS,    /* id -> 1 */
 	SQ_TXN_EXISTS,     /* id (integer) -> 1 */
+	SQ_CHARGER_REGISTRY, /* id -> site_id, vendor, model */
 	SQ__COUNT
 };
 /*
