@@ -179,20 +179,31 @@ static alert *raise_fmt(diag *d, dcharger *c, int connector, enum det det, const
 
 /* ---- connectivity ---- */
 
+/* How long c may stay off-line before the alert, in ms: longer after a Reset we sent. */
+static double offline_grace_ms(const diag *d, const dcharger *c)
+{
+	double grace = PRM(d, DET_OFFLINE, 0), after_reset = PRM(d, DET_OFFLINE, 1);
+	if (c->reset_at && c->off_since >= c->reset_at && (double)(c->off_since - c->reset_at) <= after_reset * 1000.0 &&
+	    after_reset > grace)
+		grace = after_reset;
+	return grace * 1000.0;
+}
+
 static void offline_raise(diag *d, dcharger *c, int64_t at)
 {
 	if (c->offline_raised)
 		return;
 	c->offline_raised = 1;
-	raise_fmt(d, c, 0, DET_OFFLINE, NULL, at, 1, json_pack("{s:f}", "grace_s", PRM(d, DET_OFFLINE, 0)),
-		  "no connection for %.0f s", PRM(d, DET_OFFLINE, 0));
+	double grace_s = offline_grace_ms(d, c) / 1000.0;
+	raise_fmt(d, c, 0, DET_OFFLINE, NULL, at, 1, json_pack("{s:f}", "grace_s", grace_s), "no connection for %.0f s",
+		  grace_s);
 	if (c->site[0])
 		alert_site_check(d, c->site, at);
 }
 
 static void on_connect(diag *d, dcharger *c, const csms_obs *o)
 {
-	double grace_ms = PRM(d, DET_OFFLINE, 0) * 1000.0;
+	double grace_ms = offline_grace_ms(d, c);
 	if (c->off_since && (double)(o->time - c->off_since) >= grace_ms)
 		offline_raise(d, c, c->off_since + (int64_t)grace_ms); /* an outage the tick did not see */
 	if (c->offline_raised) {
@@ -350,6 +361,7 @@ static void on_status(diag *d, dcharger *c, const csms_obs *o)
 		if (strcmp(k->status, "Unavailable") == 0)
 			alert_clear(d, c->id, o->connector, DET_UNAVAILABLE_UNREQUESTED, NULL, o->time);
 		k->status_since = o->time;
+		k->status_rx = det_now(d, c->id);
 	}
 	/* The plug-in cycle. */
 	if (o->connector > 0) {
@@ -366,8 +378,10 @@ static void on_status(diag *d, dcharger *c, const csms_obs *o)
 	if (k->error_code[0] && (!code || strcmp(k->error_code, code) != 0) && !faulted)
 		alert_clear(d, c->id, o->connector, DET_ERROR_REPORTED, k->error_code, o->time);
 	if (faulted && code) {
-		if (!k->faulted_since || changed || strcmp(k->error_code, code) != 0)
+		if (!k->faulted_since || changed || strcmp(k->error_code, code) != 0) {
 			k->faulted_since = o->time;
+			k->faulted_rx = det_now(d, c->id);
+		}
 		if (strcmp(code, "GroundFailure") == 0 && (changed || strcmp(k->error_code, code) != 0)) {
 			ring_push(&k->ground_trips, o->time);
 			int n = ring_count(&k->ground_trips, o->time, PRM(d, DET_GROUND_FAULT_RECURRING, 1));
@@ -448,6 +462,7 @@ static void on_tx_start(diag *d, dcharger *c, const csms_obs *o)
 	k->txid = o->txid;
 	k->tx_start = o->time;
 	k->last_sample = o->time;
+	k->tx_start_rx = k->sample_rx = det_now(d, c->id);
 	k->tx_energy_flowed = 0;
 	k->tx_no_energy_flagged = 0;
 	k->have_reg = 1;
@@ -610,13 +625,16 @@ static void contact_sample(diag *d, dcharger *c, dconn *k, const csms_obs *o)
 		return;
 	}
 	double i = conductor_current(r);
-	if ((double)(o->time - k->tx_start) < PRM(d, DET_CONTACT_WEAR, 2) * 1000.0 || i < PRM(d, DET_CONTACT_WEAR, 1))
+	double into = (double)(o->time - k->tx_start) / 1000.0, settle = PRM(d, DET_CONTACT_WEAR, 2);
+	if (into < settle || into > settle + PRM(d, DET_CONTACT_WEAR, 4) || i < PRM(d, DET_CONTACT_WEAR, 1))
 		return;
 	k->rise_sum += r->temp_c - k->t0;
 	k->i2_sum += i * i;
 	k->rise_n++;
-	/* Early warning within a long session, against the references (not learning). */
-	if (k->rise_n >= (int)PRM(d, DET_CONTACT_WEAR, 3) && k->i2_sum > 0) {
+	/* Early warning within a session that completes the run of bad ones, against
+	 * the references (not learning). */
+	if (k->wear_hits + 1 >= (int)PRM(d, DET_CONTACT_WEAR, 5) && k->rise_n >= (int)PRM(d, DET_CONTACT_WEAR, 3) &&
+	    k->i2_sum > 0) {
 		double f = k->rise_sum / k->i2_sum;
 		const model_stats *m = model_of(d, c);
 		double ref = k->base_n >= 3 ? k->base_mean : 0;
@@ -644,7 +662,8 @@ static void contact_session_end(diag *d, dcharger *c, int connector, int64_t t)
 	if (m->rise_n >= 5 && (!ref || m->rise_mean < ref))
 		ref = m->rise_mean;
 	double ratio = ref > 0 ? f / ref : 0;
-	if (ref > 0 && ratio > PRM(d, DET_CONTACT_WEAR, 0)) {
+	k->wear_hits = ref > 0 && ratio > PRM(d, DET_CONTACT_WEAR, 0) ? k->wear_hits + 1 : 0;
+	if (k->wear_hits >= (int)PRM(d, DET_CONTACT_WEAR, 5)) {
 		raise_fmt(d, c, connector, DET_CONTACT_WEAR, NULL, t, 1,
 			  json_pack("{s:f, s:f, s:f}", "rise_per_a2", f, "reference", ref, "ratio", ratio),
 			  "temperature rise per square ampere %.2f times the reference (%.4f vs %.4f K/A^2)", ratio, f,
@@ -772,6 +791,7 @@ static void on_meter(diag *d, dcharger *c, const csms_obs *o)
 	remember(k, o);
 	if (k->txid && o->txid == k->txid) {
 		k->last_sample = o->time;
+		k->sample_rx = det_now(d, c->id);
 		alert_clear(d, c->id, o->connector, DET_STUCK_TRANSACTION, NULL, o->time);
 		check_register(d, c, k, o);
 		contact_sample(d, c, k, o);
@@ -858,6 +878,8 @@ void det_observe(diag *d, const csms_obs *o)
 			on_firmware(d, c, o, DET_DIAGNOSTICS_FAILED, diag_bad);
 		break;
 	case CSMS_OBS_COMMAND:
+		if (o->text && strcmp(o->text, "Reset") == 0)
+			c->reset_at = o->time ? o->time : det_now(d, c->id);
 		if (o->connector >= 0 && o->connector < DIAG_CONNECTORS && o->status &&
 		    strcmp(o->status, "Inoperative") == 0)
 			c->conn[o->connector].unavailable_requested = o->time ? o->time : 1;
@@ -871,7 +893,7 @@ static void tick_connector(diag *d, dcharger *c, int i, int64_t now)
 {
 	dconn *k = &c->conn[i];
 	/* Faulted with an error, debounced. */
-	if (k->faulted_since && (double)(now - k->faulted_since) >= PRM(d, DET_FAULTED, 0) * 1000.0 &&
+	if (k->faulted_since && (double)(now - k->faulted_rx) >= PRM(d, DET_FAULTED, 0) * 1000.0 &&
 	    !alert_find(d, c->id, i, DET_FAULTED, k->error_code))
 		raise_fmt(d, c, i, DET_FAULTED, k->error_code, k->faulted_since + (int64_t)(PRM(d, DET_FAULTED, 0) * 1000), 1,
 			  json_pack("{s:s, s:s}", "error_code", k->error_code, "vendor_error_code", k->vendor_error),
@@ -885,23 +907,23 @@ static void tick_connector(diag *d, dcharger *c, int i, int64_t now)
 	for (size_t s = 0; s < sizeof(stuck) / sizeof(stuck[0]); s++) {
 		double limit = PRM(d, DET_STUCK_STATUS, stuck[s].param) * 1000.0;
 		if (i > 0 && strcmp(k->status, stuck[s].status) == 0 && k->status_since &&
-		    (double)(now - k->status_since) >= limit && !alert_find(d, c->id, i, DET_STUCK_STATUS, k->status))
-			raise_fmt(d, c, i, DET_STUCK_STATUS, k->status, k->status_since + (int64_t)limit, 1, NULL,
+		    (double)(now - k->status_rx) >= limit && !alert_find(d, c->id, i, DET_STUCK_STATUS, k->status))
+			raise_fmt(d, c, i, DET_STUCK_STATUS, k->status, k->status_rx + (int64_t)limit, 1, NULL,
 				  "connector %d in %s for %.0f min", i, k->status, limit / 60000.0);
 	}
 	if (strcmp(k->status, "Unavailable") == 0 && !k->unavailable_requested && k->status_since &&
-	    (double)(now - k->status_since) >= PRM(d, DET_UNAVAILABLE_UNREQUESTED, 0) * 1000.0 &&
+	    (double)(now - k->status_rx) >= PRM(d, DET_UNAVAILABLE_UNREQUESTED, 0) * 1000.0 &&
 	    !alert_find(d, c->id, i, DET_UNAVAILABLE_UNREQUESTED, NULL))
 		raise_fmt(d, c, i, DET_UNAVAILABLE_UNREQUESTED, NULL, now, 1, NULL,
 			  "connector %d Unavailable without an operator's request", i);
 	/* Transactions: silent, or far too long; starts without energy. */
 	if (k->txid && !k->tx_energy_flowed && !k->tx_no_energy_flagged &&
-	    (double)(now - k->tx_start) >= PRM(d, DET_FAILED_START, 2) * 1000.0) {
+	    (double)(now - k->tx_start_rx) >= PRM(d, DET_FAILED_START, 2) * 1000.0) {
 		k->tx_no_energy_flagged = 1;
 		failed_start(d, c, i, now, "no energy flowed after the start");
 	}
 	if (k->txid && c->online) {
-		double silent = (double)(now - k->last_sample), age = (double)(now - k->tx_start);
+		double silent = (double)(now - k->sample_rx), age = (double)(now - k->tx_start_rx);
 		int charging = strcmp(k->status, "Charging") == 0; /* Suspended*: silence is normal */
 		if (((charging && silent >= PRM(d, DET_STUCK_TRANSACTION, 0) * 1000.0) ||
 		     age >= PRM(d, DET_STUCK_TRANSACTION, 1) * 1000.0) &&
@@ -921,9 +943,8 @@ void det_tick(diag *d)
 	for (size_t i = 0; hmap_next(&d->chargers, &i, &key, &v);) {
 		dcharger *c = v;
 		int64_t now = det_now(d, c->id);
-		if (!c->online && c->off_since && !c->offline_raised &&
-		    (double)(now - c->off_since) >= PRM(d, DET_OFFLINE, 0) * 1000.0)
-			offline_raise(d, c, c->off_since + (int64_t)(PRM(d, DET_OFFLINE, 0) * 1000.0));
+		if (!c->online && c->off_since && !c->offline_raised && (double)(now - c->off_since) >= offline_grace_ms(d, c))
+			offline_raise(d, c, c->off_since + (int64_t)offline_grace_ms(d, c));
 		for (int k = 0; k < DIAG_CONNECTORS; k++)
 			if (c->conn[k].status[0] || c->conn[k].txid)
 				tick_connector(d, c, k, now);

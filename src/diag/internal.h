@@ -44,7 +44,7 @@ enum det {
 	DET__COUNT
 };
 
-#define DET_MAX_PARAMS 4
+#define DET_MAX_PARAMS 6
 
 /* One detector: its name (the taxonomy's condition), what it looks at, and
  * its parameters with their defaults. */
@@ -91,6 +91,12 @@ typedef struct dconn {
 	char error_code[32];
 	int64_t status_since;
 	int64_t faulted_since; /* 0 = not Faulted with an error */
+	/* When we heard of them (det_now at reception). A backlog of queued
+	 * messages (a charger replaying its offline queue, or a slow link with one
+	 * call in flight) arrives with old timestamps while heartbeats are current;
+	 * timers that ask "how long has nothing changed" run from these so that a
+	 * draining backlog never looks stuck. */
+	int64_t status_rx, faulted_rx, tx_start_rx, sample_rx;
 	/* the plug-in cycle: Preparing until a transaction starts or the car leaves */
 	int64_t plug_since;
 	int plug_authorised; /* an Authorize or a remote start since the plug-in */
@@ -117,6 +123,7 @@ typedef struct dconn {
 	double base_mean; /* own baseline of the feature (first sessions) */
 	int base_n;
 	double cusum, drift_var;
+	int wear_hits; /* consecutive sessions over the contact-wear ratio */
 	/* consecutive bad samples */
 	int volt_bad, imbalance_bad, mismatch_bad;
 	time_ring ground_trips, fault_stops, failed_starts;
@@ -141,6 +148,7 @@ typedef struct dcharger {
 	time_ring boots, drops;
 	int short_uptimes; /* consecutive boots followed by a disconnect within max_uptime_s */
 	int64_t last_boot;
+	int64_t reset_at; /* when we last sent it a Reset; 0 = never */
 	int abandoned; /* consecutive plug-ins that ended without any authorisation */
 	int64_t last_authorised;
 	unsigned char auth_bad[32]; /* 1 = rejected as unknown, ring of the last answers */

@@ -15,9 +15,12 @@
 
 const det_row det_table[DET__COUNT] = {
     [DET_OFFLINE] = {"offline", "Charger offline",
-		     "The connection has been down longer than grace_s. Shorter drops are only counted "
-		     "(see flapping). Checked at every tick and, for outages a tick missed, at reconnection.",
-		     600, {{"grace_s", 360, "seconds offline before the alert"}}},
+		     "The connection has been down longer than grace_s (reset_grace_s when the drop "
+		     "follows a Reset ChargeOps sent within reset_grace_s: the reboot asked for). Shorter "
+		     "drops are only counted (see flapping). Checked at every tick and, for outages a tick "
+		     "missed, at reconnection.",
+		     600, {{"grace_s", 360, "seconds offline before the alert"},
+			   {"reset_grace_s", 900, "seconds a charger may take to come back after our Reset"}}},
     [DET_SITE_OUTAGE] = {"site_outage", "Site outage",
 			 "At least min_chargers chargers and share of a site's chargers go offline within "
 			 "window_s: one incident for the site, their offline alerts grouped under it.",
@@ -38,12 +41,16 @@ const det_row det_table[DET__COUNT] = {
 			    "Available/ReaderFailure): a warning from the charger itself.",
 			    1800, {{0}}},
     [DET_CONTACT_WEAR] = {"contact_wear", "Connector contact wear",
-			  "Connector temperature rise per square ampere in a session (samples after settle_s "
-			  "at min_current_a or more, rise over the session's first temperature) above ratio "
-			  "times the lower of the connector's own baseline (first sessions) and its model's fleet.",
+			  "Connector temperature rise per square ampere in a session (samples from settle_s to "
+			  "settle_s + window_s at min_current_a or more, rise over the session's first "
+			  "temperature; the short window keeps the day's ambient drift out of it) above ratio "
+			  "times the lower of the connector's own baseline (first sessions) and its model's fleet, "
+			  "in sessions sessions in a row.",
 			  2 * DAY,
 			  {{"ratio", 3.0, "rise per A^2 against the baseline"}, {"min_current_a", 10, "A per phase"},
-			   {"settle_s", 1500, "seconds into the session"}, {"min_samples", 4, "qualifying samples"}}},
+			   {"settle_s", 1500, "seconds into the session"}, {"min_samples", 4, "qualifying samples"},
+			   {"window_s", 1800, "seconds of samples after settle_s"},
+			   {"sessions", 2, "sessions in a row over the ratio"}}},
     [DET_CONNECTOR_OVERTEMP] = {"connector_overtemp", "Connector over temperature",
 				"Connector temperature at or above limit_c; clears below clear_c.", 2 * H,
 				{{"limit_c", 80, "Celsius"}, {"clear_c", 70, "Celsius"}}},

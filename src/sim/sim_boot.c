@@ -61,7 +61,7 @@ void sim_boot_answered(sim_charger *ch, const json_t *p)
 			int64_t up = sim_rng_ms(&ch->rng, bl->duration_s[0], bl->duration_s[1]);
 			ch->rebooting = true;
 			wsclient_timer_start(ch->boot_timer,
-					     (int64_t)((double)up / ch->w->opts->speed) + 200);
+					     (int64_t)((double)up / ch->w->opts->speed) + 20);
 		}
 		return;
 	}

@@ -14,9 +14,23 @@
 #include <stdio.h>
 #include <string.h>
 
-#define REBOOT_CLOSE_MS 500  /* wall: lets the Reset answer leave first */
-#define REBOOT_DELAY_MS 2000 /* wall: "boot time" before reconnecting */
-#define BACKOFF_MAX_MS 30000
+/* A reboot's pauses are simulated time, each held between a wall floor (the
+ * Reset answer must leave first; the socket must close) and a wall ceiling
+ * (tests at speed 1 wait no longer than this). Wall pauses of fixed length would
+ * be hours of simulated outage at --speed 3600: every reboot an offline alert,
+ * every boot loop's uptime far too long to look like one. */
+#define REBOOT_CLOSE_SIM_MS 30000 /* shutting down after the Reset answer */
+#define REBOOT_CLOSE_WALL_MS 20, 500
+#define REBOOT_DELAY_SIM_MS 60000 /* boot time before reconnecting */
+#define REBOOT_DELAY_WALL_MS 20, 2000
+#define BACKOFF_MAX_MS 30000 /* wall: reconnect back-off protects the server */
+
+/* sim_ms of simulated time in wall ms at the run's speed, clamped to [lo, hi]. */
+static int64_t reboot_wall(const sim_charger *ch, double sim_ms, int64_t lo, int64_t hi)
+{
+	double w = sim_ms / ch->w->opts->speed;
+	return w < (double)lo ? lo : w > (double)hi ? hi : (int64_t)w;
+}
 
 bool sim_online(const sim_charger *ch)
 {
@@ -122,7 +136,7 @@ static void on_close(wsclient_conn *conn, void *user, const wsclient_close_info 
 
 	int64_t delay;
 	if (ch->rebooting) {
-		delay = REBOOT_DELAY_MS;
+		delay = reboot_wall(ch, REBOOT_DELAY_SIM_MS, REBOOT_DELAY_WALL_MS);
 	} else {
 		int shift = ch->reconnects < 5 ? ch->reconnects : 5;
 		delay = (int64_t)1000 << shift;
@@ -215,5 +229,5 @@ void sim_reboot(sim_charger *ch)
 		link_opened(ch);
 		return;
 	}
-	wsclient_timer_start(ch->boot_timer, REBOOT_CLOSE_MS);
+	wsclient_timer_start(ch->boot_timer, reboot_wall(ch, REBOOT_CLOSE_SIM_MS, REBOOT_CLOSE_WALL_MS));
 }

@@ -248,6 +248,27 @@ static void test_offline_outage_between_ticks(void **state)
 	assert_int_equal(alert_col(f, "offline", "first_seen"), T0 + 7 * MIN);
 }
 
+/* The reboot we asked for is not an outage until reset_grace_s (15 min) has passed. */
+static void test_offline_after_our_reset(void **state)
+{
+	struct fx *f = *state;
+	conn_event(f, "CP-9", 1, T0);
+	obs(f, (csms_obs){.kind = CSMS_OBS_COMMAND, .charger = "CP-9", .text = "Reset", .status = "Soft",
+			  .time = T0 + 10 * MIN});
+	conn_event(f, "CP-9", 0, T0 + 10 * MIN);
+	at(f, T0 + 20 * MIN); /* 10 min down: longer than grace_s, within reset_grace_s */
+	assert_int_equal(count_alerts(f, "offline", NULL), 0);
+	at(f, T0 + 26 * MIN);
+	assert_int_equal(count_alerts(f, "offline", "open"), 1);
+	assert_int_equal(alert_col(f, "offline", "first_seen"), T0 + 25 * MIN);
+	/* A drop long after the reset gets the ordinary grace. */
+	conn_event(f, "CP-9", 1, T0 + 30 * MIN);
+	conn_event(f, "CP-9", 0, T0 + 60 * MIN);
+	conn_event(f, "CP-9", 1, T0 + 68 * MIN);
+	assert_int_equal(count_alerts(f, "offline", NULL), 1); /* the same alert, reopened */
+	assert_int_equal(alert_col(f, "offline", "last_seen") >= T0 + 66 * MIN, 1);
+}
+
 static void test_site_outage_groups(void **state)
 {
 	struct fx *f = *state;
@@ -357,8 +378,11 @@ static void test_stuck_status_and_unavailable(void **state)
 	assert_int_equal(count_alerts(f, "stuck_status", NULL), 0);
 	at(f, T0 + 61 * MIN);
 	assert_int_equal(count_alerts(f, "stuck_status", "open"), 1);
+	/* Heard at T0 + 61 min though stamped T0: the timer runs from when it was heard. */
 	status(f, "CP-9", 2, "Unavailable", "NoError", T0);
 	at(f, T0 + 62 * MIN);
+	assert_int_equal(count_alerts(f, "unavailable_unrequested", NULL), 0);
+	at(f, T0 + 67 * MIN);
 	assert_int_equal(count_alerts(f, "unavailable_unrequested", NULL), 1);
 	/* an operator's ChangeAvailability: no alert */
 	obs(f, (csms_obs){.kind = CSMS_OBS_COMMAND, .charger = "CP-1", .connector = 1, .text = "ChangeAvailability",
@@ -366,6 +390,27 @@ static void test_stuck_status_and_unavailable(void **state)
 	status(f, "CP-1", 1, "Unavailable", "NoError", T0 + 70 * MIN);
 	at(f, T0 + 100 * MIN);
 	assert_int_equal(count_alerts(f, "unavailable_unrequested", NULL), 1);
+}
+
+/* A backlog drained in order (a slow link, an offline queue replayed): messages
+ * stamped hours ago arrive one after another, nothing looks stuck. */
+static void test_backlog_is_not_stuck(void **state)
+{
+	struct fx *f = *state;
+	conn_event(f, "CP-1", 1, T0);
+	boot(f, "CP-1", T0);
+	at(f, T0 + 3 * HOUR);
+	status(f, "CP-1", 1, "Preparing", "NoError", T0 + MIN);
+	at(f, T0 + 3 * HOUR + MIN);
+	status(f, "CP-1", 1, "Charging", "NoError", T0 + 2 * MIN);
+	at(f, T0 + 3 * HOUR + 2 * MIN);
+	assert_int_equal(count_alerts(f, "stuck_status", NULL), 0);
+	/* ...but a Preparing heard and then nothing for over an hour is stuck. */
+	status(f, "CP-1", 2, "Preparing", "NoError", T0 + 3 * MIN);
+	at(f, T0 + 4 * HOUR);
+	assert_int_equal(count_alerts(f, "stuck_status", NULL), 0);
+	at(f, T0 + 4 * HOUR + 3 * MIN);
+	assert_int_equal(count_alerts(f, "stuck_status", "open"), 1);
 }
 
 /* ---- sessions ---- */
@@ -663,12 +708,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_offline_after_grace_and_resolves, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_offline_outage_between_ticks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_offline_after_our_reset, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_site_outage_groups, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flapping_and_boot_loop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_faulted_debounced_boot_transient_ignored, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_error_reported_reader, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ground_fault_recurring, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stuck_status_and_unavailable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_backlog_is_not_stuck, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_healthy_sessions_raise_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_contact_wear_and_drift, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_overtemperature, setup, teardown),
