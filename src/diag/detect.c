@@ -217,6 +217,13 @@ static void on_connect(diag *d, dcharger *c, const csms_obs *o)
 	c->online_since = o->time;
 }
 
+/* Do c's short-lived boots so far (c->short_uptimes) make a reboot loop at t? */
+static int boot_loop_now(const diag *d, const dcharger *c, int64_t t)
+{
+	int after_firmware = c->firmware_changed && (double)(t - c->firmware_changed) <= PRM(d, DET_BOOT_LOOP, 2) * 1000.0;
+	return c->short_uptimes >= (int)PRM(d, DET_BOOT_LOOP, after_firmware ? 0 : 3);
+}
+
 static void on_disconnect(diag *d, dcharger *c, const csms_obs *o)
 {
 	c->online = 0;
@@ -226,7 +233,7 @@ static void on_disconnect(diag *d, dcharger *c, const csms_obs *o)
 	/* A boot followed soon by a drop: one more short-lived boot. */
 	if (c->last_boot && (double)(o->time - c->last_boot) <= PRM(d, DET_BOOT_LOOP, 1) * 1000.0) {
 		c->short_uptimes++;
-		if (c->short_uptimes >= (int)PRM(d, DET_BOOT_LOOP, 0))
+		if (boot_loop_now(d, c, o->time))
 			raise_fmt(d, c, 0, DET_BOOT_LOOP, NULL, o->time, 0,
 				  json_pack("{s:i, s:s}", "short_boots", c->short_uptimes, "firmware", c->firmware),
 				  "%d boots in a row each lost the connection within %.0f s (firmware %s)",
@@ -236,7 +243,7 @@ static void on_disconnect(diag *d, dcharger *c, const csms_obs *o)
 	}
 	c->last_boot = 0;
 	int drops = ring_count(&c->drops, o->time, PRM(d, DET_FLAPPING, 1));
-	if (drops >= (int)PRM(d, DET_FLAPPING, 0) && !alert_any(d, c->id, DET_BOOT_LOOP) && c->short_uptimes == 0)
+	if (drops >= (int)PRM(d, DET_FLAPPING, 0) && !alert_any(d, c->id, DET_BOOT_LOOP) && !boot_loop_now(d, c, o->time))
 		raise_fmt(d, c, 0, DET_FLAPPING, NULL, o->time, 0, json_pack("{s:i}", "drops", drops),
 			  "%d disconnections within %.0f s (last: %s)", drops, PRM(d, DET_FLAPPING, 1),
 			  o->text ? o->text : "?");
@@ -248,8 +255,11 @@ static void on_boot(diag *d, dcharger *c, const csms_obs *o)
 		snprintf(c->vendor, sizeof(c->vendor), "%s", o->vendor);
 	if (o->model)
 		snprintf(c->model, sizeof(c->model), "%s", o->model);
-	if (o->text)
+	if (o->text) {
+		if (c->firmware[0] && strcmp(c->firmware, o->text) != 0)
+			c->firmware_changed = o->time;
 		snprintf(c->firmware, sizeof(c->firmware), "%s", o->text);
+	}
 	if (!c->site[0])
 		load_registry(d, c);
 	c->last_boot = o->time;
@@ -870,6 +880,8 @@ void det_observe(diag *d, const csms_obs *o)
 		on_tx_stop(d, c, o);
 		break;
 	case CSMS_OBS_FIRMWARE:
+		if (o->status && strcmp(o->status, "Installed") == 0)
+			c->firmware_changed = o->time;
 		if (o->status)
 			on_firmware(d, c, o, DET_FIRMWARE_FAILED, fw_bad);
 		break;

@@ -10,8 +10,11 @@
  * eval_report.c. Which detector can explain
  * which fault type is a table (alert_rules); matching is by charger,
  * connector (0 = the whole charger, matches any), fault type, and time:
- * the alert's first_seen within [onset - slack, end + slack], end being the
- * repair or else the end of the run.
+ * the alert open (first_seen to last_seen) at some time in [onset - slack,
+ * end + slack], end being the repair or else the end of the run. An alert
+ * that comes back within the flap window is reopened, not created again: its
+ * last_seen is when it came back, so a second fault shortly after the first
+ * is still credited, at that time.
  *
  * Comm loss is special. The simulator labels one process per line: a single
  * short drop (at most 5 min), flapping (3-8 short drops, the whole burst is
@@ -467,10 +470,23 @@ static bool alert_matches(const run *r, const alert *a, const label *l)
 		return false;
 	}
 	int64_t slack = (int64_t)(r->o->match_slack_s * MS_PER_S);
-	return a->first_seen >= l->onset - slack && a->first_seen <= l->end + slack;
+	return a->last_seen >= l->onset - slack && a->first_seen <= l->end + slack;
 }
 
-static void note_match(alert *a, label *l)
+/* When alert a, matched to label l, caught it: its first_seen; for an alert
+ * older than the label, its last_seen when that falls in the label (it was
+ * reopened then; counted late rather than early when it merely repeated), or
+ * the onset when it was still being seen after the label ended (open
+ * throughout). */
+static int64_t caught_at(const run *r, const alert *a, const label *l)
+{
+	int64_t slack = (int64_t)(r->o->match_slack_s * MS_PER_S);
+	if (a->first_seen >= l->onset - slack)
+		return a->first_seen;
+	return a->last_seen <= l->end + slack ? max64(a->last_seen, l->onset) : l->onset;
+}
+
+static void note_match(const run *r, alert *a, label *l)
 {
 	if (l->scope == SC_SHORT) {
 		a->hit_short |= BIT(l->fault);
@@ -478,7 +494,7 @@ static void note_match(alert *a, label *l)
 	}
 	assert(l->scope == SC_IN);
 	a->hit |= BIT(l->fault);
-	l->first_alert = min_time(l->first_alert, a->first_seen);
+	l->first_alert = min_time(l->first_alert, caught_at(r, a, l));
 }
 
 static int alert_id_cmp(const void *key, const void *elem)
@@ -498,11 +514,11 @@ static void match_all(run *r)
 			const label_range *g = hmap_get(&r->by_charger, a->charger);
 			for (size_t k = 0; g && k < g->count; k++)
 				if (alert_matches(r, a, &r->labels[g->first + k]))
-					note_match(a, &r->labels[g->first + k]);
+					note_match(r, a, &r->labels[g->first + k]);
 		} else {
 			for (size_t k = 0; k < r->nlabels; k++)
 				if (alert_matches(r, a, &r->labels[k]))
-					note_match(a, &r->labels[k]);
+					note_match(r, a, &r->labels[k]);
 		}
 	}
 	/* Alerts are sorted by id (the query's order). */

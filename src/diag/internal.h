@@ -139,6 +139,7 @@ typedef struct dcharger {
 	char vendor[64];
 	char model[64];
 	char firmware[64];
+	int64_t firmware_changed; /* an install finished or the boot's version changed; 0 = not seen */
 	int online;
 	int64_t online_since;
 	int64_t off_since; /* 0 while online */

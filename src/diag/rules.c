@@ -30,8 +30,15 @@ const det_row det_table[DET__COUNT] = {
 		      "drops disconnections within window_s (not during a boot loop).", 6 * H,
 		      {{"drops", 3, "disconnections"}, {"window_s", 7200, "seconds"}}},
     [DET_BOOT_LOOP] = {"boot_loop", "Reboot loop",
-		       "boots consecutive boots each followed by a disconnection within max_uptime_s.", 6 * H,
-		       {{"boots", 3, "consecutive short-lived boots"}, {"max_uptime_s", 300, "seconds"}}},
+		       "boots consecutive boots each followed by a disconnection within max_uptime_s, "
+		       "starting within firmware_window_s of a firmware change (an install finished or the "
+		       "version in BootNotification changed), or boots_any in a row whatever the firmware. "
+		       "Chargers that send BootNotification on every reconnection make a flapping link "
+		       "look like short-lived boots; without a new firmware a short run is flapping.", 6 * H,
+		       {{"boots", 3, "consecutive short-lived boots after a firmware change"},
+			{"max_uptime_s", 300, "seconds"},
+			{"firmware_window_s", DAY, "seconds after a firmware change"},
+			{"boots_any", 10, "consecutive short-lived boots, any firmware"}}},
     [DET_FAULTED] = {"faulted", "Connector faulted",
 		     "Status Faulted with an error code other than NoError for debounce_s. The transient "
 		     "Faulted/NoError some chargers report while booting is ignored.",

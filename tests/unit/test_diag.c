@@ -306,8 +306,9 @@ static void test_flapping_and_boot_loop(void **state)
 	assert_int_equal(count_alerts(f, "flapping", NULL), 1);
 	assert_int_equal(count_alerts(f, "boot_loop", NULL), 0);
 	int64_t flaps = alert_col(f, "flapping", "count");
-	/* boots each lost within a minute: a boot loop, and not flapping as well */
+	/* after a new firmware, boots each lost within a minute: a boot loop, and not flapping as well */
 	t += DAYMS;
+	obs(f, (csms_obs){.kind = CSMS_OBS_FIRMWARE, .charger = "CP-1", .status = "Installed", .time = t});
 	for (int i = 0; i < 3; i++) {
 		conn_event(f, "CP-1", 1, t);
 		boot(f, "CP-1", t + 1000);
@@ -316,6 +317,41 @@ static void test_flapping_and_boot_loop(void **state)
 	}
 	assert_int_equal(count_alerts(f, "boot_loop", NULL), 1);
 	assert_int_equal(alert_col(f, "flapping", "count"), flaps);
+}
+
+/* A charger that sends BootNotification on every reconnection, on a flaky link:
+ * short-lived "boots" without a new firmware are flapping, until boots_any (10). */
+static void test_short_boots_without_new_firmware(void **state)
+{
+	struct fx *f = *state;
+	int64_t t = T0;
+	for (int i = 0; i < 4; i++) {
+		conn_event(f, "CP-2", 1, t);
+		boot(f, "CP-2", t + 1000);
+		conn_event(f, "CP-2", 0, t + 2 * MIN);
+		t += 3 * MIN;
+	}
+	assert_int_equal(count_alerts(f, "flapping", "open"), 1);
+	assert_int_equal(count_alerts(f, "boot_loop", NULL), 0);
+	for (int i = 4; i < 10; i++) {
+		conn_event(f, "CP-2", 1, t);
+		boot(f, "CP-2", t + 1000);
+		conn_event(f, "CP-2", 0, t + 2 * MIN);
+		t += 3 * MIN;
+	}
+	assert_int_equal(count_alerts(f, "boot_loop", "open"), 1);
+	/* A version change seen in BootNotification counts as a new firmware. */
+	boot(f, "CP-3", t);
+	conn_event(f, "CP-3", 0, t + HOUR);
+	t += 2 * HOUR;
+	for (int i = 0; i < 3; i++) {
+		conn_event(f, "CP-3", 1, t);
+		obs(f, (csms_obs){.kind = CSMS_OBS_BOOT, .charger = "CP-3", .time = t + 1000, .vendor = "V", .model = "M",
+				  .text = "2.0"});
+		conn_event(f, "CP-3", 0, t + MIN);
+		t += 2 * MIN;
+	}
+	assert_int_equal(count_alerts(f, "boot_loop", "open"), 2);
 }
 
 /* ---- status ---- */
@@ -711,6 +747,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_offline_after_our_reset, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_site_outage_groups, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flapping_and_boot_loop, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_short_boots_without_new_firmware, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_faulted_debounced_boot_transient_ignored, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_error_reported_reader, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ground_fault_recurring, setup, teardown),
