@@ -179,6 +179,10 @@ json_t *maint_plans_calendar(maint *m, int64_t from, int64_t to);
 /* Dispatch: qualified technicians for order id ranked by distance, then open load. */
 int maint_dispatch(maint *m, int64_t id, json_t **out, char *err, size_t errlen);
 
+/* Takes fault diagnosis' field visits and alerts (NULL m: detaches). d is borrowed. */
+typedef struct diag diag;
+void maint_attach_diag(maint *m, diag *d);
+
 /* Counters for /metrics. */
 void maint_render_metrics(maint *m, strbuf *sb);
 

@@ -107,7 +107,7 @@ static const char *const write_sql[ST__COUNT] = {
 static const char *const query_sql[SQ__COUNT] = {
 	[SQ_CHARGER_AUTH] = "SELECT password_hash, registration FROM chargers WHERE id = ?",
 	[SQ_ID_TAG] = "SELECT status, expiry_date, parent_id_tag FROM id_tags WHERE id_tag = ?",
-	[SQ_TOKEN_ROLE] = "SELECT role, technician_id FROM tokens WHERE hash = ?",
+	[SQ_TOKEN_ROLE] = "SELECT role, technician_id, name FROM tokens WHERE hash = ?",
 	[SQ_CHARGER_EXISTS] = "SELECT 1 FROM chargers WHERE id = ?",
 	[SQ_SITE_EXISTS] = "SELECT 1 FROM sites WHERE id = ?",
 	[SQ_TXN_EXISTS] = "SELECT 1 FROM transactions WHERE id = ?",

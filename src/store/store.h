@@ -89,7 +89,7 @@ sqlite3 *store_db(store *s);
 enum store_query {
 	SQ_CHARGER_AUTH,   /* id -> password_hash, registration */
 	SQ_ID_TAG,         /* id_tag -> status, expiry_date, parent_id_tag */
-	SQ_TOKEN_ROLE,     /* sha256 hex -> role, technician_id */
+	SQ_TOKEN_ROLE,     /* sha256 hex -> role, technician_id, name */
 	SQ_CHARGER_EXISTS, /* id -> 1 */
 	SQ_SITE_EXISTS,    /* id -> 1 */
 	SQ_TXN_EXISTS,     /* id (integer) -> 1 */
