@@ -81,7 +81,7 @@ static int plan_valid(api_ctx *c, const json_t *body, int insert)
 	json_object_foreach((json_t *)body, k, v)
 	{
 		size_t i;
-		for (i = 0; i < sizeof(plan_fields) / sizeof(plan_fields[0]) && strcmp(plan_fields[i].name, k); i++)
+		for (i = 0; i < sizeof(plan_fields) / sizeof(plan_fields[0]) && strcmp(plan_fields[i].name, k) != 0; i++)
 			;
 		if (i == sizeof(plan_fields) / sizeof(plan_fields[0])) {
 			api_error(c, 400, "invalid_payload", "%s: unknown field", k);
@@ -92,7 +92,7 @@ static int plan_valid(api_ctx *c, const json_t *body, int insert)
 		int ok;
 		switch (plan_fields[i].type) {
 		case 's':
-			ok = (json_is_string(v) && json_string_length(v) <= 200) || (json_is_null(v) && strcmp(k, "name"));
+			ok = (json_is_string(v) && json_string_length(v) <= 200) || (json_is_null(v) && strcmp(k, "name") != 0);
 			break;
 		case 'i':
 			ok = json_is_null(v) || (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 100000);
@@ -192,11 +192,11 @@ static long long plan_write(api_ctx *c, const json_t *body, long long id)
 	if (id < 0) {
 		sb_adds(&sql, "INSERT INTO plans(created_at, start_at");
 		for (size_t i = 0; i < sizeof(plan_fields) / sizeof(plan_fields[0]); i++)
-			if (json_object_get(body, plan_fields[i].name) && strcmp(plan_fields[i].name, "start_time"))
+			if (json_object_get(body, plan_fields[i].name) && strcmp(plan_fields[i].name, "start_time") != 0)
 				sb_addf(&sql, ", %s", plan_fields[i].name);
 		sb_adds(&sql, ") VALUES(?, ?");
 		for (size_t i = 0; i < sizeof(plan_fields) / sizeof(plan_fields[0]); i++)
-			if (json_object_get(body, plan_fields[i].name) && strcmp(plan_fields[i].name, "start_time"))
+			if (json_object_get(body, plan_fields[i].name) && strcmp(plan_fields[i].name, "start_time") != 0)
 				sb_adds(&sql, ", ?");
 		sb_adds(&sql, ")");
 	} else {
@@ -225,7 +225,7 @@ static long long plan_write(api_ctx *c, const json_t *body, long long id)
 		sqlite3_bind_int64(st, b++, start);
 		json_t *rest = json_deep_copy(body);
 		json_object_del(rest, "start_time");
-		b = bind_fields(st, rest, b);
+		bind_fields(st, rest, b);
 		json_decref(rest);
 	} else {
 		b = bind_fields(st, body, b);
@@ -354,7 +354,7 @@ void api_procedures_put(api_ctx *c)
 			return;
 		}
 	}
-	if ((*v[2] && strcmp(v[2], "corrective") && strcmp(v[2], "preventive") && strcmp(v[2], "predictive")) ||
+	if ((*v[2] && strcmp(v[2], "corrective") != 0 && strcmp(v[2], "preventive") != 0 && strcmp(v[2], "predictive") != 0) ||
 	    (*v[3] && !taxonomy_category_valid(v[3])) || !checklist_ok(json_object_get(body, "checklist"))) {
 		api_error(c, 400, "invalid_payload",
 			  "kind: corrective, preventive or predictive; category: a fault category; checklist: 1..30 items");

@@ -29,7 +29,7 @@ void api_reports_create(api_ctx *c)
 	json_object_foreach(body, k, v)
 	{
 		size_t i;
-		for (i = 0; i < sizeof(known) / sizeof(known[0]) && strcmp(known[i], k); i++)
+		for (i = 0; i < sizeof(known) / sizeof(known[0]) && strcmp(known[i], k) != 0; i++)
 			;
 		if (i == sizeof(known) / sizeof(known[0])) {
 			api_error(c, 400, "invalid_payload", "%s: unknown field", k);

@@ -62,15 +62,15 @@ static int tech_fields(api_ctx *c, const json_t *body, int insert, strbuf *skill
 	json_object_foreach((json_t *)body, k, v)
 	{
 		size_t i;
-		for (i = 0; i < sizeof(known) / sizeof(known[0]) && strcmp(known[i], k); i++)
+		for (i = 0; i < sizeof(known) / sizeof(known[0]) && strcmp(known[i], k) != 0; i++)
 			;
 		if (i == sizeof(known) / sizeof(known[0])) {
 			api_error(c, 400, "invalid_payload", "%s: unknown field", k);
 			return -1;
 		}
-		if (!strcmp(k, "active") ? !json_is_boolean(v)
-		    : !strcmp(k, "skills") ? !json_is_array(v)
-		    : !(json_is_string(v) && json_string_length(v) <= 200) && !(json_is_null(v) && strcmp(k, "name"))) {
+		if (strcmp(k, "active") == 0 ? !json_is_boolean(v)
+		    : strcmp(k, "skills") == 0 ? !json_is_array(v)
+		    : !(json_is_string(v) && json_string_length(v) <= 200) && !(json_is_null(v) && strcmp(k, "name") != 0)) {
 			api_error(c, 400, "invalid_payload", "%s: wrong type or too long", k);
 			return -1;
 		}

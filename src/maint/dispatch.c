@@ -59,7 +59,8 @@ static int cmp_cand(const void *pa, const void *pb)
 
 void dispatch_rank(dispatch_cand *c, size_t n)
 {
-	qsort(c, n, sizeof(*c), cmp_cand);
+	if (n > 1)
+		qsort(c, n, sizeof(*c), cmp_cand);
 }
 
 /* Orders in work assigned to technician id. */

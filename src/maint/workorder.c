@@ -142,7 +142,7 @@ static void record(maint *m, wo_order *o, int64_t t, const char *actor, const ch
 static void check_save(maint *m, wo_order *o, int i, int64_t t, const char *by)
 {
 	const wo_check *c = &o->checks[i];
-	store_write(m->st, ST_WO_CHECK, "iissssis", o->id, (int64_t)(i + 1), c->text, c->state, c->reading,
+	store_write(m->st, ST_WO_CHECK, "iissssis", o->id, (int64_t)i + 1, c->text, c->state, c->reading,
 		    c->note, t, by);
 }
 
