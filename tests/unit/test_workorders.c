@@ -739,7 +739,7 @@ static void test_rate_limit(void **state)
 		assert_int_equal(maint_report_admit(f->m, "10.0.0.1", "CP-1"), 0);
 	assert_int_equal(maint_report_admit(f->m, "10.0.0.1", "CP-1"), 720);
 	for (int i = 0; i < 15; i++) {
-		char client[16];
+		char client[32];
 		snprintf(client, sizeof(client), "10.0.1.%d", i);
 		assert_int_equal(maint_report_admit(f->m, client, "CP-1"), 0);
 	}
