@@ -260,7 +260,9 @@ void api_work_orders_create(api_ctx *c)
 		size_t i;
 		for (i = 0; i < sizeof(known) / sizeof(known[0]) && strcmp(known[i], k) != 0; i++)
 			;
-		if (i == sizeof(known) / sizeof(known[0]) || (!json_is_string(v) && !json_is_integer(v) && !json_is_null(v))) {
+		int integer = strcmp(k, "connector_id") == 0 || strcmp(k, "alert_id") == 0;
+		if (i == sizeof(known) / sizeof(known[0]) ||
+		    !(json_is_null(v) || (integer ? json_is_integer(v) : json_is_string(v)))) {
 			api_error(c, 400, "invalid_payload", "%s: unknown field or wrong type", k);
 			json_decref(body);
 			return;
