@@ -6,6 +6,7 @@
 #include "csms/metrics.h"
 #include "diag/diag.h"
 #include "diag/webhook.h"
+#include "maint/maint.h"
 #include "net/server.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -172,6 +173,7 @@ static int cmd_serve(int argc, char **argv)
 	api *a = NULL;
 	webhook *wh = NULL;
 	diag *dg = NULL;
+	maint *mt = NULL;
 	net_server *srv = NULL;
 	static net_server *srv_for_wake;
 	int rc = 1;
@@ -203,6 +205,13 @@ static int cmd_serve(int argc, char **argv)
 		log_info("diagnosis: on%s%s", cfg.remediation ? ", remediation on" : "",
 			 cfg.webhook_urls[0] ? ", webhooks on" : "");
 	}
+	if (maint_new(cs, st, &cfg, &mt, err, sizeof(err))) {
+		fprintf(stderr, "chargeops: maintenance: %s\n", err);
+		goto out;
+	}
+	api_set_maint(a, mt);
+	if (dg)
+		maint_attach_diag(mt, dg);
 	char web[PATH_MAX];
 	if (find_web_root(cfg.web_root, web, sizeof(web)) == 0) {
 		api_set_web_root(a, web);
@@ -247,8 +256,13 @@ out:
 		csms_set_event_sink(cs, NULL);
 	net_server_free(srv);
 	srv_for_wake = NULL;
-	if (a)
+	if (a) {
 		api_set_diag(a, NULL);
+		api_set_maint(a, NULL);
+	}
+	if (dg)
+		diag_set_work_orders(dg, NULL);
+	maint_free(mt);
 	diag_free(dg);
 	webhook_free(wh);
 	api_free(a);
@@ -261,6 +275,7 @@ out:
 static int cmd_token(int argc, char **argv)
 {
 	const char *data = "./data", *role = NULL, *name = NULL;
+	long long technician = 0;
 	if (argc < 2 || strcmp(argv[1], "create") != 0)
 		goto usage;
 	for (int i = 2; i + 1 < argc; i += 2) {
@@ -270,6 +285,8 @@ static int cmd_token(int argc, char **argv)
 			role = argv[i + 1];
 		else if (!strcmp(argv[i], "--name"))
 			name = argv[i + 1];
+		else if (!strcmp(argv[i], "--technician"))
+			technician = strtoll(argv[i + 1], NULL, 10);
 		else
 			goto usage;
 	}
@@ -282,7 +299,7 @@ static int cmd_token(int argc, char **argv)
 		fprintf(stderr, "chargeops: store: %s\n", err);
 		return 1;
 	}
-	int rc = api_token_create(st, role, name, token, err, sizeof(err));
+	int rc = api_token_create_for(st, role, name, technician, token, err, sizeof(err));
 	store_close(st);
 	if (rc) {
 		fprintf(stderr, "chargeops: %s\n", err);
@@ -291,7 +308,8 @@ static int cmd_token(int argc, char **argv)
 	printf("%s\n", token);
 	return 0;
 usage:
-	fprintf(stderr, "usage: chargeops token create --data DIR --role admin|operator|viewer --name NAME\n");
+	fprintf(stderr, "usage: chargeops token create --data DIR --role admin|operator|viewer|technician --name NAME"
+			" [--technician ID]\n");
 	return 2;
 }
 

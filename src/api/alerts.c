@@ -1,7 +1,7 @@
 /*
  * alerts.c - fault diagnosis over REST: alerts (list, one, acknowledge,
- * resolve), the remediation actions taken on them, the work orders opened for
- * field visits, the detector rules and a summary.
+ * resolve), the remediation actions taken on them, the detector rules and a
+ * summary. The work orders they lead to are in workorders.c.
  */
 #include "api/internal.h"
 #include "diag/diag.h"
@@ -125,22 +125,6 @@ static const struct listing actions = {
 void api_remediation_actions(api_ctx *c)
 {
 	api_list_records(c, &actions, NULL);
-}
-
-static const struct listing work_orders = {
-	"SELECT id, charger_id, connector_id, kind, status, priority, title, description, alert_id, created_at,"
-	" created_by, updated_at FROM work_orders",
-	NULL, "created_at", "id DESC",
-	{{"charger", "charger_id = ?", 0},
-	 {"status", "status = ?", 0},
-	 {"kind", "kind = ?", 0},
-	 {"alert", "alert_id = ?", 1},
-	 {NULL, NULL, 0}},
-};
-
-void api_work_orders_list(api_ctx *c)
-{
-	api_list_records(c, &work_orders, NULL);
 }
 
 void api_diagnosis_rules(api_ctx *c)

@@ -4,6 +4,7 @@
  */
 #include "api/internal.h"
 #include "diag/diag.h"
+#include "maint/maint.h"
 #include "csms/metrics.h"
 #include "ocpp/ocpp.h"
 #include "util/clock.h"
@@ -458,6 +459,8 @@ static void h_metrics(api_ctx *c)
 	csms_render_metrics(c->a->cs, &sb);
 	if (c->a->dg)
 		diag_render_metrics(c->a->dg, &sb);
+	if (c->a->mt)
+		maint_render_metrics(c->a->mt, &sb);
 	sb_addf(&sb,
 		"# HELP chargeops_store_queue_depth Writes waiting for the store writer thread\n"
 		"# TYPE chargeops_store_queue_depth gauge\nchargeops_store_queue_depth %llu\n"
@@ -478,8 +481,11 @@ static void h_metrics(api_ctx *c)
 
 static void h_me(api_ctx *c)
 {
-	static const char *const names[] = {"none", "viewer", "operator", "admin"};
-	api_json(c, 200, json_pack("{s:s}", "role", names[c->role]));
+	static const char *const names[] = {"none", "viewer", "operator", "admin", "technician"};
+	json_t *me = json_pack("{s:s}", "role", names[c->role]);
+	if (c->role == ROLE_TECHNICIAN)
+		json_object_set_new(me, "technician_id", json_integer(c->technician_id));
+	api_json(c, 200, me);
 }
 
 /* ---- routing ---- */
@@ -518,7 +524,33 @@ static const struct route routes[] = {
 	{NET_POST, ROLE_OPERATOR, "/api/v1/alerts/{}/ack", api_alerts_ack, 0},
 	{NET_POST, ROLE_OPERATOR, "/api/v1/alerts/{}/resolve", api_alerts_resolve, 0},
 	{NET_GET, ROLE_VIEWER, "/api/v1/remediation-actions", api_remediation_actions, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/work-orders/stats", api_work_orders_stats, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/work-orders/sla-policy", api_work_orders_sla, 0},
 	{NET_GET, ROLE_VIEWER, "/api/v1/work-orders", api_work_orders_list, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/work-orders", api_work_orders_create, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/work-orders/{}", api_work_orders_get, 0},
+	{NET_PATCH, ROLE_OPERATOR, "/api/v1/work-orders/{}", api_work_orders_patch, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/work-orders/{}/actions/{}", api_work_orders_act, 0},
+	{NET_PUT, ROLE_OPERATOR, "/api/v1/work-orders/{}/checklist/{}", api_work_orders_check, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/work-orders/{}/parts", api_work_orders_part, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/work-orders/{}/dispatch", api_work_orders_dispatch, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/technicians", api_technicians_list, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/technicians", api_technicians_create, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/technicians/{}", api_technicians_get, 0},
+	{NET_PATCH, ROLE_OPERATOR, "/api/v1/technicians/{}", api_technicians_patch, 0},
+	{NET_DELETE, ROLE_OPERATOR, "/api/v1/technicians/{}", api_technicians_delete, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/plans/calendar", api_plans_calendar, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/plans/run", api_plans_run, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/plans", api_plans_list, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/plans", api_plans_create, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/plans/{}", api_plans_get, 0},
+	{NET_PATCH, ROLE_OPERATOR, "/api/v1/plans/{}", api_plans_patch, 0},
+	{NET_DELETE, ROLE_OPERATOR, "/api/v1/plans/{}", api_plans_delete, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/procedures", api_procedures_list, 0},
+	{NET_PUT, ROLE_OPERATOR, "/api/v1/procedures", api_procedures_put, 0},
+	{NET_GET, ROLE_NONE, "/api/v1/reports/problems", api_reports_problems, 0},
+	{NET_POST, ROLE_NONE, "/api/v1/reports", api_reports_create, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/reports", api_reports_list, 0},
 	{NET_GET, ROLE_VIEWER, "/api/v1/diagnosis/rules", api_diagnosis_rules, 0},
 	{NET_GET, ROLE_VIEWER, "/api/v1/diagnosis/summary", api_diagnosis_summary, 0},
 	{NET_GET, ROLE_VIEWER, "/api/v1/transactions", api_transactions_list, 0},
@@ -539,6 +571,21 @@ static const struct route routes[] = {
 	{NET_PUT, ROLE_OPERATOR, "/api/v1/diagnosis/vendor-codes/{}/{}", api_vendor_codes_put, 0},
 	{NET_DELETE, ROLE_OPERATOR, "/api/v1/diagnosis/vendor-codes/{}/{}", api_vendor_codes_delete, 0},
 };
+
+/* What a technician's token may call besides nothing: its own work orders (the
+ * handlers scope them by api_ctx.technician_id). */
+static const api_handler technician_handlers[] = {
+	h_me, api_work_orders_list, api_work_orders_get, api_work_orders_patch, api_work_orders_act,
+	api_work_orders_check, api_work_orders_part,
+};
+
+static int technician_may(api_handler fn)
+{
+	for (size_t i = 0; i < sizeof(technician_handlers) / sizeof(technician_handlers[0]); i++)
+		if (technician_handlers[i] == fn)
+			return 1;
+	return 0;
+}
 
 /* Matches path against pattern, filling c->params. Returns 1 on a match. */
 static int match(const char *pattern, const char *path, api_ctx *c)
@@ -569,7 +616,9 @@ static int match(const char *pattern, const char *path, api_ctx *c)
 	return !*p && !*s;
 }
 
-static enum role token_role(api *a, const char *auth)
+/* The token's role; a technician's token also gives its technician id, and every
+ * token its name (the actor in histories). */
+static enum role token_role(api *a, const char *auth, int64_t *technician, char *name, size_t name_len)
 {
 	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
 		return ROLE_NONE;
@@ -588,8 +637,13 @@ static enum role token_role(api *a, const char *auth)
 				r = ROLE_ADMIN;
 			else if (strcmp(role, "operator") == 0)
 				r = ROLE_OPERATOR;
+			else if (strcmp(role, "technician") == 0)
+				r = ROLE_TECHNICIAN;
 			else
 				r = ROLE_VIEWER;
+			*technician = sqlite3_column_int64(st, 1);
+			const unsigned char *nm = sqlite3_column_text(st, 2);
+			snprintf(name, name_len, "%s", nm ? (const char *)nm : "");
 		}
 		sqlite3_reset(st);
 	}
@@ -638,12 +692,16 @@ static void on_request(void *ctx, net_http_req *req)
 			snprintf(bearer, sizeof(bearer), "Bearer %s", qtok);
 			auth = bearer;
 		}
-		c.role = token_role(a, auth);
+		c.role = token_role(a, auth, &c.technician_id, c.actor, sizeof(c.actor));
 		if (c.role == ROLE_NONE) {
 			api_error(&c, 401, "unauthorized", "send Authorization: Bearer TOKEN");
 			return;
 		}
-		if (c.role < found->min_role) {
+		if (c.role == ROLE_TECHNICIAN && !technician_may(found->fn)) {
+			api_error(&c, 403, "forbidden", "a technician's token may only use its work orders");
+			return;
+		}
+		if (c.role != ROLE_TECHNICIAN && c.role < found->min_role) {
 			api_error(&c, 403, "forbidden", "this token may only read");
 			return;
 		}
@@ -685,6 +743,13 @@ void api_tick(void *ctx)
 	live_tick(a->live);
 	if (a->dg)
 		diag_tick(a->dg);
+	if (a->mt)
+		maint_tick(a->mt);
+}
+
+void api_set_maint(api *a, maint *m)
+{
+	a->mt = m;
 }
 
 void api_set_diag(api *a, diag *d)
@@ -708,9 +773,33 @@ void api_free(api *a)
 int api_token_create(store *st, const char *role, const char *name, char token[65], char *err,
 		     size_t errlen)
 {
-	if (strcmp(role, "admin") != 0 && strcmp(role, "operator") != 0 && strcmp(role, "viewer") != 0) {
-		snprintf(err, errlen, "role must be admin, operator or viewer");
+	return api_token_create_for(st, role, name, 0, token, err, errlen);
+}
+
+int api_token_create_for(store *st, const char *role, const char *name, int64_t technician, char token[65],
+			 char *err, size_t errlen)
+{
+	if (strcmp(role, "admin") != 0 && strcmp(role, "operator") != 0 && strcmp(role, "viewer") != 0 &&
+	    strcmp(role, "technician") != 0) {
+		snprintf(err, errlen, "role must be admin, operator, viewer or technician");
 		return -1;
+	}
+	if ((strcmp(role, "technician") == 0) != (technician > 0)) {
+		snprintf(err, errlen, "a technician token needs --technician ID (and only it)");
+		return -1;
+	}
+	if (technician > 0) {
+		sqlite3_stmt *t = NULL;
+		int found = 0;
+		if (sqlite3_prepare_v2(store_db(st), "SELECT 1 FROM technicians WHERE id = ?", -1, &t, NULL) == SQLITE_OK) {
+			sqlite3_bind_int64(t, 1, technician);
+			found = sqlite3_step(t) == SQLITE_ROW;
+		}
+		sqlite3_finalize(t);
+		if (!found) {
+			snprintf(err, errlen, "no technician %lld", (long long)technician);
+			return -1;
+		}
 	}
 	if (secret_random_hex(32, token)) {
 		snprintf(err, errlen, "no randomness available");
@@ -720,12 +809,15 @@ int api_token_create(store *st, const char *role, const char *name, char token[6
 	secret_sha256_hex(token, strlen(token), hash);
 	sqlite3_stmt *s = NULL;
 	int rc = -1;
-	if (sqlite3_prepare_v2(store_db(st), "INSERT INTO tokens(hash, name, role, created_at) VALUES(?,?,?,?)",
-			       -1, &s, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(store_db(st),
+			       "INSERT INTO tokens(hash, name, role, created_at, technician_id) VALUES(?,?,?,?,?)", -1, &s,
+			       NULL) == SQLITE_OK) {
 		sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 3, role, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 4, clock_now_ms());
+		if (technician > 0)
+			sqlite3_bind_int64(s, 5, technician);
 		if (sqlite3_step(s) == SQLITE_DONE)
 			rc = 0;
 	}

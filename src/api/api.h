@@ -22,11 +22,17 @@ typedef struct diag diag;
 /* Serves diagnosis' alerts, rules and metrics and feeds its events to the live
  * channel (NULL: diagnosis off). d is borrowed. */
 void api_set_diag(api *a, diag *d);
+typedef struct maint maint;
+/* Serves work orders, plans, technicians and drivers' reports (NULL: none). m is borrowed. */
+void api_set_maint(api *a, maint *m);
 /* Once a second on the network thread (net_server_opts.http_tick; ctx = api). */
 void api_tick(void *ctx);
 
 /* Creates an API token; prints nothing. token gets 64 hex chars + NUL. */
 int api_token_create(store *st, const char *role, const char *name, char token[65], char *err,
 		     size_t errlen);
+/* The same, for role "technician" bound to technician (> 0; 0 for the other roles). */
+int api_token_create_for(store *st, const char *role, const char *name, int64_t technician, char token[65],
+			 char *err, size_t errlen);
 
 #endif

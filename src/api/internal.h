@@ -13,9 +13,13 @@
 #include <sqlite3.h>
 
 enum role { ROLE_NONE = 0, ROLE_VIEWER = 1, ROLE_OPERATOR = 2, ROLE_ADMIN = 3 };
+/* A technician's token: only routes marked for technicians, and there only its
+ * own work orders (api_ctx.technician_id). Outside the ordered roles above. */
+#define ROLE_TECHNICIAN ((enum role)4)
 
 typedef struct live live;
 typedef struct diag diag;
+typedef struct maint maint;
 
 struct api {
 	csms *cs;
@@ -23,6 +27,7 @@ struct api {
 	sqlite3 *db;
 	live *live;          /* /api/v1/live watchers and the event ring */
 	diag *dg;            /* fault diagnosis; NULL when off */
+	maint *mt;           /* maintenance (work orders, plans); NULL when absent */
 	char web_root[PATH_MAX]; /* console files; empty = none */
 };
 
@@ -35,6 +40,8 @@ typedef struct api_ctx {
 	int ok_status; /* status api_one answers with when found (0 = 200) */
 	const char *params[MAX_PARAMS]; /* path segments matched by {} */
 	char param_buf[MAX_PARAMS][256];
+	int64_t technician_id; /* ROLE_TECHNICIAN: whose token */
+	char actor[64];        /* the token's name, for histories */
 } api_ctx;
 
 typedef void (*api_handler)(api_ctx *c);
@@ -162,7 +169,6 @@ void api_alerts_get(api_ctx *c);
 void api_alerts_ack(api_ctx *c);
 void api_alerts_resolve(api_ctx *c);
 void api_remediation_actions(api_ctx *c);
-void api_work_orders_list(api_ctx *c);
 void api_diagnosis_rules(api_ctx *c);
 void api_diagnosis_summary(api_ctx *c);
 /* Feeds diagnosis' alert events to the live watchers. */
@@ -173,5 +179,36 @@ void api_diagnosis_taxonomy(api_ctx *c);
 void api_vendor_codes_list(api_ctx *c);
 void api_vendor_codes_put(api_ctx *c);
 void api_vendor_codes_delete(api_ctx *c);
+
+/* Maintenance (workorders.c, technicians.c, plans.c, reports.c). */
+void api_work_orders_list(api_ctx *c);
+void api_work_orders_create(api_ctx *c);
+void api_work_orders_get(api_ctx *c);
+void api_work_orders_patch(api_ctx *c);
+void api_work_orders_act(api_ctx *c);
+void api_work_orders_check(api_ctx *c);
+void api_work_orders_part(api_ctx *c);
+void api_work_orders_dispatch(api_ctx *c);
+void api_work_orders_stats(api_ctx *c);
+void api_work_orders_sla(api_ctx *c);
+void api_technicians_list(api_ctx *c);
+void api_technicians_create(api_ctx *c);
+void api_technicians_get(api_ctx *c);
+void api_technicians_patch(api_ctx *c);
+void api_technicians_delete(api_ctx *c);
+void api_plans_list(api_ctx *c);
+void api_plans_create(api_ctx *c);
+void api_plans_get(api_ctx *c);
+void api_plans_patch(api_ctx *c);
+void api_plans_delete(api_ctx *c);
+void api_plans_calendar(api_ctx *c);
+void api_plans_run(api_ctx *c);
+void api_procedures_list(api_ctx *c);
+void api_procedures_put(api_ctx *c);
+void api_reports_create(api_ctx *c);
+void api_reports_list(api_ctx *c);
+void api_reports_problems(api_ctx *c);
+/* 1 when maintenance is there; else answers 409 and returns 0. */
+int api_maint_ready(api_ctx *c);
 
 #endif

@@ -140,6 +140,12 @@ typedef struct csms_observer {
 } csms_observer;
 /* Sets (or with NULL clears) the observer. The struct is copied. */
 void csms_set_observer(csms *cs, const csms_observer *o);
+/* Further observers beside the one above (each domain module its own), called after
+ * it in the order added. The struct is copied. 0, or -1 when all slots are taken. */
+#define CSMS_MAX_OBSERVERS 4
+int csms_add_observer(csms *cs, const csms_observer *o);
+/* Removes every added observer whose arg is arg. */
+void csms_remove_observer(csms *cs, void *arg);
 
 /* The time for a record of charger_id (NULL: the server's): the wall clock, or with
  * clock = charger that charger's clock when it is known. ms since the epoch. */

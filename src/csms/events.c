@@ -18,10 +18,31 @@ void csms_set_observer(csms *cs, const csms_observer *o)
 		memset(&cs->observer, 0, sizeof(cs->observer));
 }
 
+int csms_add_observer(csms *cs, const csms_observer *o)
+{
+	if (!o || !o->observe || cs->nextra_observers >= CSMS_MAX_OBSERVERS)
+		return -1;
+	cs->extra_observers[cs->nextra_observers++] = *o;
+	return 0;
+}
+
+void csms_remove_observer(csms *cs, void *arg)
+{
+	for (int i = 0; i < cs->nextra_observers; i++)
+		if (cs->extra_observers[i].arg == arg) {
+			memmove(&cs->extra_observers[i], &cs->extra_observers[i + 1],
+				sizeof(cs->extra_observers[0]) * (size_t)(cs->nextra_observers - i - 1));
+			cs->nextra_observers--;
+			i--;
+		}
+}
+
 void csms_observe(csms *cs, const csms_obs *o)
 {
 	if (cs->observer.observe)
 		cs->observer.observe(cs->observer.arg, o);
+	for (int i = 0; i < cs->nextra_observers; i++)
+		cs->extra_observers[i].observe(cs->extra_observers[i].arg, o);
 }
 
 void csms_set_event_sink(csms *cs, const csms_event_sink *sink)

@@ -256,7 +256,7 @@ static uint64_t store_meter_values(session *s, int connector, const int64_t *txi
 		sb.len = 0;
 		sb_add(&sb, "[", 1);
 		csms_reading r = {0};
-		csms_reading *rp = cs->observer.observe ? &r : NULL;
+		csms_reading *rp = cs->observer.observe || cs->nextra_observers ? &r : NULL;
 		json_array_foreach(json_object_get(mv, "sampledValue"), j, sv)
 		{
 			add_sample(&sb, sv, t, s, connector, rp);

@@ -75,6 +75,8 @@ struct csms {
 	hmap power;       /* charger id -> charger_power: latest active power per connector */
 	csms_event_sink sink; /* live events; emit NULL = none */
 	csms_observer observer; /* fault diagnosis; observe NULL = none */
+	csms_observer extra_observers[CSMS_MAX_OBSERVERS]; /* further domain modules (maintenance, ...) */
+	int nextra_observers;
 	int64_t next_txn_id;
 	uint64_t next_call;
 	int64_t last_prune_mono;

@@ -118,6 +118,19 @@ json_t *alert_json(const alert *a)
 	return o;
 }
 
+void alert_info(const alert *a, int64_t t, diag_alert_info *out)
+{
+	*out = (diag_alert_info){.id = a->id,
+				 .charger = a->charger,
+				 .connector = a->connector,
+				 .category = a->category,
+				 .severity = a->severity,
+				 .title = a->title,
+				 .diagnosis = a->diagnosis,
+				 .action = a->action,
+				 .time = t};
+}
+
 void alert_save(diag *d, alert *a, const char *event)
 {
 	int resolved = a->status == AL_RESOLVED;
@@ -248,6 +261,11 @@ static alert *raise_key(diag *d, const dcharger *c, const char *charger, const c
 		alert_save(d, a, event);
 	if (fresh && !a->parent_id)
 		remedy_start(d, a);
+	if ((fresh || reopened) && a->charger[0] && d->wo.alert) {
+		diag_alert_info info;
+		alert_info(a, t, &info);
+		d->wo.alert(d->wo.arg, &info);
+	}
 	return a;
 }
 

@@ -95,6 +95,14 @@ void diag_set_sink(diag *d, const diag_sink *sink)
 		memset(&d->sink, 0, sizeof(d->sink));
 }
 
+void diag_set_work_orders(diag *d, const diag_work_orders *w)
+{
+	if (w)
+		d->wo = *w;
+	else
+		memset(&d->wo, 0, sizeof(d->wo));
+}
+
 void diag_tick(diag *d)
 {
 	if (clock_mono_ms() - d->last_sites_load_mono > 60000)

@@ -42,6 +42,26 @@ int diag_new(csms *cs, store *st, const config *cfg, webhook *wh, diag **out, ch
 /* Detaches from csms and frees. NULL is fine. */
 void diag_free(diag *d);
 void diag_set_sink(diag *d, const diag_sink *sink);
+
+/* An alert as the work-order side sees it; strings borrowed for the call. */
+typedef struct diag_alert_info {
+	int64_t id;
+	const char *charger;
+	int connector;
+	const char *category, *severity, *title, *diagnosis, *action;
+	int64_t time;
+} diag_alert_info;
+/* Where work orders go (maintenance). open() opens (or links to the order in
+ * work for the alert's problem) a field visit and returns the order id (> 0);
+ * alert() hears of every alert opened or reopened on a charger, so an order in
+ * work for its problem can take it. Without it, diagnosis writes a bare row. */
+typedef struct diag_work_orders {
+	int64_t (*open)(void *arg, const diag_alert_info *a, const char *priority, const char *why);
+	void (*alert)(void *arg, const diag_alert_info *a);
+	void *arg;
+} diag_work_orders;
+/* Sets (or with NULL clears) the work-order hooks. The struct is copied. */
+void diag_set_work_orders(diag *d, const diag_work_orders *w);
 /* Once a second: time-based rules, auto-resolution, remediation steps. */
 void diag_tick(diag *d);
 

@@ -207,6 +207,7 @@ struct diag {
 	store *st;
 	webhook *wh;
 	diag_sink sink;
+	diag_work_orders wo; /* maintenance; open NULL = bare rows */
 	det_params prm[DET__COUNT];
 	hmap chargers; /* id -> dcharger */
 	hmap alerts;   /* key -> alert (unresolved, and resolved within the flap window) */
@@ -301,5 +302,7 @@ void remedy_on_resolve(diag *d, alert *a, int64_t now);
 /* Opens a work order for a field visit. Returns its id. */
 int64_t remedy_work_order(diag *d, alert *a, const char *why);
 json_t *remedy_ladders_json(const diag *d);
+/* Fills the work-order view of a. */
+void alert_info(const alert *a, int64_t t, diag_alert_info *out);
 
 #endif

@@ -212,14 +212,21 @@ static void record(diag *d, alert *a, int64_t action_id, int step, const char *a
 
 int64_t remedy_work_order(diag *d, alert *a, const char *why)
 {
-	int64_t id = d->next_work_order_id++;
 	static const struct {
 		const char *severity, *priority;
-	} prio[] = {{"critical", "urgent"}, {"major", "high"}, {"warning", "normal"}, {"info", "low"}};
-	const char *priority = "normal";
+	} prio[] = {{"critical", "critical"}, {"major", "high"}, {"warning", "medium"}, {"info", "low"}};
+	const char *priority = "medium";
 	for (size_t i = 0; i < sizeof(prio) / sizeof(prio[0]); i++)
 		if (strcmp(prio[i].severity, a->severity) == 0)
 			priority = prio[i].priority;
+	if (d->wo.open) {
+		diag_alert_info info;
+		alert_info(a, det_now(d, a->timeref), &info);
+		int64_t wo = d->wo.open(d->wo.arg, &info, priority, why);
+		if (wo > 0)
+			return wo;
+	}
+	int64_t id = d->next_work_order_id++;
 	char *title = xasprintf("Field visit: %s", a->title);
 	char *desc = xasprintf("%s\nRecommended: %s\n%s", a->diagnosis ? a->diagnosis : "", a->action ? a->action : "",
 			       why);

@@ -109,6 +109,17 @@ static int stream_writable(struct net_http_req *r)
 	return 0;
 }
 
+/* Retry-After when the API asked for one (429 answers). */
+static int retry_after_header(struct net_http_req *r, unsigned char **p, unsigned char *end)
+{
+	if (r->retry_after <= 0)
+		return 0;
+	char v[16];
+	int n = snprintf(v, sizeof(v), "%d", r->retry_after);
+	return lws_add_http_header_by_name(r->wsi, (const unsigned char *)"retry-after:", (const unsigned char *)v, n, p,
+					   end);
+}
+
 static int http_writable(struct net_http_req *r)
 {
 	if (r->streaming)
@@ -121,7 +132,7 @@ static int http_writable(struct net_http_req *r)
 	if (lws_add_http_common_headers(r->wsi, (unsigned int)r->status, r->ctype, r->resp_len, &p, end) ||
 	    lws_add_http_header_by_token(r->wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, (const unsigned char *)cache,
 					 (int)strlen(cache), &p, end) ||
-	    lws_finalize_write_http_header(r->wsi, start, &p, end))
+	    retry_after_header(r, &p, end) || lws_finalize_write_http_header(r->wsi, start, &p, end))
 		return -1;
 	r->written = 1;
 	if (r->resp_len &&
@@ -243,6 +254,21 @@ void net_http_set_user(net_http_req *r, void *u)
 void *net_http_user(const net_http_req *r)
 {
 	return r->user;
+}
+
+void net_http_set_retry_after(net_http_req *r, int seconds)
+{
+	r->retry_after = seconds;
+}
+
+int net_http_peer(const net_http_req *r, char *buf, size_t len)
+{
+	if (!len)
+		return -1;
+	buf[0] = '\0';
+	if (!r->wsi || !lws_get_peer_simple(r->wsi, buf, len))
+		return -1;
+	return 0;
 }
 
 void net_http_respond_cached(net_http_req *r, int status, const char *content_type, const char *cache_control,

@@ -66,6 +66,7 @@ struct net_http_req {
 	char *resp; /* LWS_PRE headroom + body */
 	size_t resp_len;
 	void *user;
+	int retry_after; /* seconds for a Retry-After header; 0 = none */
 };
 
 struct net_server {

@@ -100,6 +100,10 @@ const char *net_http_authorization(const net_http_req *r);
 /* Opaque pointer for the API layer to keep per-request state. */
 void net_http_set_user(net_http_req *r, void *user);
 void *net_http_user(const net_http_req *r);
+/* Adds Retry-After: SECONDS to the response (rate-limited answers). */
+void net_http_set_retry_after(net_http_req *r, int seconds);
+/* The client's address as text into buf; 0, or -1 when unknown (buf empty). */
+int net_http_peer(const net_http_req *r, char *buf, size_t len);
 /*
  * Sends the response: takes ownership of body (malloc'd, may be NULL for none).
  * May be called inside the request handler or later (deferred) as long as the

@@ -72,13 +72,42 @@ static const char *const write_sql[ST__COUNT] = {
 			   " detail = excluded.detail",
 	[ST_WORK_ORDER] = "INSERT INTO work_orders(id, charger_id, connector_id, kind, status, priority, title,"
 			  " description, alert_id, created_at, created_by, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_WO_SAVE] = "INSERT INTO work_orders(id, charger_id, connector_id, kind, status, priority, title, description,"
+		       " alert_id, created_at, created_by, updated_at, category, cause_class, outage_cause, problem_key,"
+		       " technician_id, plan_id, response_due, resolution_due, responded_at, resolved_at, verified_at,"
+		       " closed_at, labour_minutes, notes, attachments, frames, reopen_count)"
+		       " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET"
+		       " connector_id = excluded.connector_id, status = excluded.status, priority = excluded.priority,"
+		       " title = excluded.title, description = excluded.description, alert_id = excluded.alert_id,"
+		       " updated_at = excluded.updated_at, category = excluded.category,"
+		       " cause_class = excluded.cause_class, outage_cause = excluded.outage_cause,"
+		       " problem_key = excluded.problem_key, technician_id = excluded.technician_id,"
+		       " plan_id = excluded.plan_id, response_due = excluded.response_due,"
+		       " resolution_due = excluded.resolution_due, responded_at = excluded.responded_at,"
+		       " resolved_at = excluded.resolved_at, verified_at = excluded.verified_at,"
+		       " closed_at = excluded.closed_at, labour_minutes = excluded.labour_minutes, notes = excluded.notes,"
+		       " attachments = excluded.attachments, frames = excluded.frames, reopen_count = excluded.reopen_count",
+	[ST_WO_EVENT] = "INSERT INTO work_order_events(work_order_id, time, actor, action, from_status, to_status, note)"
+			" VALUES(?,?,?,?,?,?,?)",
+	[ST_WO_ALERT] = "INSERT OR IGNORE INTO work_order_alerts(work_order_id, alert_id, time) VALUES(?,?,?)",
+	[ST_WO_CHECK] = "INSERT INTO work_order_checklist(work_order_id, item, text, state, reading, note, updated_at,"
+			" updated_by) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(work_order_id, item) DO UPDATE SET"
+			" state = excluded.state, reading = excluded.reading, note = excluded.note,"
+			" updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+	[ST_WO_PART] = "INSERT INTO work_order_parts(work_order_id, part, quantity, unit_cost, time, added_by)"
+		       " VALUES(?,?,?,?,?,?)",
+	[ST_PLAN_STATE] = "INSERT INTO plan_state(plan_id, charger_id, last_done, readings, updated_at) VALUES(?,?,?,?,?)"
+			  " ON CONFLICT(plan_id, charger_id) DO UPDATE SET last_done = excluded.last_done,"
+			  " readings = excluded.readings, updated_at = excluded.updated_at",
+	[ST_DEFECT_REPORT] = "INSERT INTO defect_reports(id, charger_id, connector_id, problem, text, contact, client, time,"
+			     " work_order_id) VALUES(?,?,?,?,?,?,?,?,?)",
 };
 
 /* Statement text per enum store_query (network thread's connection). */
 static const char *const query_sql[SQ__COUNT] = {
 	[SQ_CHARGER_AUTH] = "SELECT password_hash, registration FROM chargers WHERE id = ?",
 	[SQ_ID_TAG] = "SELECT status, expiry_date, parent_id_tag FROM id_tags WHERE id_tag = ?",
-	[SQ_TOKEN_ROLE] = "SELECT role FROM tokens WHERE hash = ?",
+	[SQ_TOKEN_ROLE] = "SELECT role, technician_id, name FROM tokens WHERE hash = ?",
 	[SQ_CHARGER_EXISTS] = "SELECT 1 FROM chargers WHERE id = ?",
 	[SQ_SITE_EXISTS] = "SELECT 1 FROM sites WHERE id = ?",
 	[SQ_TXN_EXISTS] = "SELECT 1 FROM transactions WHERE id = ?",
@@ -95,7 +124,7 @@ struct value {
 	} u;
 };
 
-#define MAX_VALUES 24
+#define MAX_VALUES 32
 
 /* One queued write: header, its values, then the bytes of its strings, all in
  * one allocation (the network thread queues tens of thousands a second). */

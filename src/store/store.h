@@ -40,6 +40,13 @@ enum store_stmt {
 	ST_ALERT,             /* every column of alerts, in table order (upsert by id) */
 	ST_REMEDIATION,       /* id, alert_id, charger_id, step, action, time, outcome, detail (upsert by id) */
 	ST_WORK_ORDER,        /* id, charger_id, connector_id, kind, status, priority, title, description, alert_id, created_at, created_by, updated_at */
+	ST_WO_SAVE,           /* every column of work_orders (upsert by id): id, charger_id, connector_id, kind, status, priority, title, description, alert_id, created_at, created_by, updated_at, category, cause_class, outage_cause, problem_key, technician_id, plan_id, response_due, resolution_due, responded_at, resolved_at, verified_at, closed_at, labour_minutes, notes, attachments, frames, reopen_count */
+	ST_WO_EVENT,          /* work_order_id, time, actor, action, from_status, to_status, note */
+	ST_WO_ALERT,          /* work_order_id, alert_id, time (ignored when linked already) */
+	ST_WO_CHECK,          /* work_order_id, item, text, state, reading, note, updated_at, updated_by (upsert) */
+	ST_WO_PART,           /* work_order_id, part, quantity, unit_cost, time, added_by */
+	ST_PLAN_STATE,        /* plan_id, charger_id, last_done, readings, updated_at (upsert) */
+	ST_DEFECT_REPORT,     /* id, charger_id, connector_id, problem, text, contact, client, time, work_order_id */
 	ST__COUNT
 };
 
@@ -82,7 +89,7 @@ sqlite3 *store_db(store *s);
 enum store_query {
 	SQ_CHARGER_AUTH,   /* id -> password_hash, registration */
 	SQ_ID_TAG,         /* id_tag -> status, expiry_date, parent_id_tag */
-	SQ_TOKEN_ROLE,     /* sha256 hex -> role */
+	SQ_TOKEN_ROLE,     /* sha256 hex -> role, technician_id, name */
 	SQ_CHARGER_EXISTS, /* id -> 1 */
 	SQ_SITE_EXISTS,    /* id -> 1 */
 	SQ_TXN_EXISTS,     /* id (integer) -> 1 */

@@ -50,6 +50,11 @@ static const struct setting settings[] = {
 	S("webhook_urls", webhook_urls),
 	S("webhook_secret", webhook_secret),
 	I("webhook_max_attempts", webhook_max_attempts, 1, 100),
+	S("sla_policy", sla_policy),
+	I("labour_rate", labour_rate, 0, 100000),
+	I("work_order_reopen_window", work_order_reopen_window, 0, 365 * 86400),
+	I("report_limit_client", report_limit_client, 1, 100000),
+	I("report_limit_charger", report_limit_charger, 1, 100000),
 };
 
 void config_defaults(config *c)
@@ -71,6 +76,10 @@ void config_defaults(config *c)
 	snprintf(c->clock, sizeof(c->clock), "wall");
 	c->diagnosis = 1;
 	c->webhook_max_attempts = 12;
+	c->labour_rate = 60;
+	c->work_order_reopen_window = 86400;
+	c->report_limit_client = 5;
+	c->report_limit_charger = 20;
 }
 
 int config_set(config *c, const char *key, const char *value, char *err, int errlen)

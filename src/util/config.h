@@ -32,6 +32,11 @@ typedef struct config {
 	char webhook_urls[1024];  /* comma-separated http:// URLs for alert events */
 	char webhook_secret[256]; /* HMAC-SHA256 key signing webhook bodies */
 	int webhook_max_attempts; /* deliveries given up after this many attempts */
+	char sla_policy[256];     /* "priority: response/resolution minutes; ..." over the defaults */
+	int labour_rate;          /* money per hour of labour, for repair costs */
+	int work_order_reopen_window; /* seconds after verification a recurrence still reopens the order */
+	int report_limit_client;  /* drivers' reports per hour from one client address */
+	int report_limit_charger; /* drivers' reports per hour about one charger */
 } config;
 
 void config_defaults(config *c);

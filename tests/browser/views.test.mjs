@@ -305,7 +305,7 @@ describe('console views', () => {
 		else assert.equal(await page.locator('[data-testid=panel-alerts] tbody tr').count(), Math.min(alerts.total, 200));
 		assert.equal(await page.getAttribute('.nav a[data-nav=alerts]', 'aria-current'), 'page');
 		await page.click('.nav a[data-nav=work-orders]');
-		await page.waitForSelector('[data-testid=panel-work-orders] [data-testid=panel-empty], [data-testid=panel-work-orders] table');
+		await page.waitForSelector('[data-testid=panel-work-orders] [data-testid=panel-empty], [data-testid=panel-work-orders] .wo-board');
 		assert.deepEqual(page.errors, []);
 		await ctx.close();
 		await threeShots(browser, server, '#/alerts', 'alerts', (p) => p.waitForSelector('[data-testid=panel-alerts] [data-testid=panel-empty], [data-testid=panel-alerts] table'));

@@ -149,7 +149,7 @@ describe('fault diagnosis', () => {
 		assert.deepEqual(avail, [{ connectorId: 2, type: 'Inoperative' }]);
 		assert.equal(wo.kind, 'corrective');
 		assert.equal(wo.status, 'open');
-		assert.equal(wo.priority, 'urgent');
+		assert.equal(wo.priority, 'critical');
 		assert.equal(wo.connector_id, 2);
 		assert.match(wo.title, /PowerSwitchFailure/);
 

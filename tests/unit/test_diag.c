@@ -716,7 +716,7 @@ static void test_ladder_opens_work_order(void **state)
 	sqlite3_prepare_v2(store_db(f->st), "SELECT kind, status, priority, alert_id FROM work_orders", -1, &st, NULL);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "corrective");
-	assert_string_equal((const char *)sqlite3_column_text(st, 2), "urgent");
+	assert_string_equal((const char *)sqlite3_column_text(st, 2), "critical");
 	assert_int_equal(sqlite3_column_int64(st, 3), alert_col(f, "faulted", "id"));
 	sqlite3_finalize(st);
 	sqlite3_prepare_v2(store_db(f->st), "SELECT action, outcome FROM remediation_actions ORDER BY id", -1, &st, NULL);

@@ -15,6 +15,8 @@ import { renderSites } from './sites.js';
 import { renderTransactions, renderTransaction } from './transactions.js';
 import { renderAnalytics } from './analytics.js';
 import { renderPanel } from './panels.js';
+import { renderBoard, renderOrder } from './workorders.js';
+import { renderPlans } from './plans.js';
 import { redrawCharts } from './chart.js';
 
 const main = document.getElementById('main');
@@ -156,7 +158,10 @@ const ROUTES = [
 	{ re: /^#\/transactions\/(.+)$/, nav: 'transactions', title: (id) => `Transaction ${id}`, render: (id) => renderTransaction(main, id) },
 	{ re: /^#\/transactions$/, nav: 'transactions', title: () => 'Transactions', render: () => renderTransactions(main) },
 	{ re: /^#\/analytics$/, nav: 'analytics', title: () => 'Analytics', render: () => renderAnalytics(main, fleet) },
-	{ re: /^#\/(alerts|work-orders)$/, nav: null /* the panel's name */, title: (n) => (n === 'alerts' ? 'Alerts' : 'Work orders'), render: (n) => renderPanel(main, n) },
+	{ re: /^#\/(alerts)$/, nav: null /* the panel's name */, title: () => 'Alerts', render: (n) => renderPanel(main, n) },
+	{ re: /^#\/work-orders\/(\d+)$/, nav: 'work-orders', title: (id) => `Work order ${id}`, render: (id) => renderOrder(main, id) },
+	{ re: /^#\/work-orders$/, nav: 'work-orders', title: () => 'Work orders', render: () => renderBoard(main) },
+	{ re: /^#\/plans$/, nav: 'plans', title: () => 'Inspection plans', render: () => renderPlans(main) },
 	{ re: /^/, nav: 'fleet', title: () => 'Fleet', render: () => renderOverview(main, fleet, { site: new URLSearchParams(currentHash().split('?')[1] || '').get('site') || '' }) },
 ];
 const currentHash = () => location.hash || '#/';

@@ -1,5 +1,5 @@
-// Alerts (#/alerts) and work orders (#/work-orders): what the fault-diagnosis and
-// maintenance modules produce, read from GET /api/v1/alerts and GET /api/v1/work-orders.
+// Alerts (#/alerts): what the fault-diagnosis module produces, read from
+// GET /api/v1/alerts. (Work orders have their own board: workorders.js.)
 // Those modules are separate; until a server has them the API answers 404 and the panel
 // says so. Nothing is invented: with the API present, its items are shown as it lists them.
 
@@ -9,7 +9,6 @@ import { h, clear, fmtTime } from './dom.js';
 /* One row per panel: its API path, title, and what to say when the API is not there. */
 export const PANELS = {
 	alerts: { path: '/alerts', title: 'Alerts', missing: 'Fault diagnosis is not enabled on this server yet.', none: 'No alerts.' },
-	'work-orders': { path: '/work-orders', title: 'Work orders', missing: 'Maintenance (work orders) is not enabled on this server yet.', none: 'No work orders.' },
 };
 
 const TIME_KEY = /(^|_)(time|at|date)$|_at$/;
