@@ -427,7 +427,8 @@ int rel_port_compute(const struct rel_port_input *in, int64_t from, int64_t to, 
 		    in->causes[i].start < lo && cause_applies(&in->causes[i], in->connector))
 			lo = in->causes[i].start;
 	struct rel_set down = {0}, bad = {0}, inel = {0}, open = {0}, closed = {0}, all = {0}, tmp = {0}, ex = {0};
-	port_timeline(in, lo, to, &down, &bad, &inel);
+	/* One millisecond past the end shows whether a failure is still down at the end. */
+	port_timeline(in, lo, to + 1, &down, &bad, &inel);
 	rel_open_set(in->hours, in->zone, lo, to, &open);
 	set_push(&all, lo, to);
 	set_minus(&all, &open, &closed);
