@@ -78,7 +78,7 @@ static const char *const time_columns[] = {
 };
 static const char *const bool_columns[] = {"online"};
 /* Columns that hold JSON text built by the query (json_group_array and friends). */
-static const char *const json_columns[] = {"connectors", "flags_list", "meter_values"};
+static const char *const json_columns[] = {"connectors", "flags_list", "meter_values", "opening_hours"};
 
 static int in_list(const char *name, const char *const *list, size_t n)
 {

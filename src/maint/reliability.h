@@ -91,6 +91,9 @@ int rel_hours_parse(const char *json, struct rel_hours *h, char *err, size_t err
 /* Checks that no opening boundary falls in a clocks-forward gap of zone (years 1970-2100). 0 or -1 with err. */
 int rel_hours_check_zone(const struct rel_hours *h, const tz_zone *zone, char *err, size_t errlen);
 
+/* Checks a site's opening hours JSON (may be NULL) against its zone name (NULL = UTC). 0 or -1 with err. */
+int rel_site_check(const char *hours_json, const char *zone_name, char *err, size_t errlen);
+
 /* A half-open interval [a, b). */
 struct rel_ivl {
 	int64_t a, b;

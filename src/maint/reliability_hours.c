@@ -129,3 +129,19 @@ int rel_hours_check_zone(const struct rel_hours *h, const tz_zone *zone, char *e
 	}
 	return 0;
 }
+
+int rel_site_check(const char *hours_json, const char *zone_name, char *err, size_t errlen)
+{
+	tz_zone *z = NULL;
+	if (zone_name && tz_load(zone_name, &z)) {
+		snprintf(err, errlen, "timezone: '%s' is not an IANA time zone known here (e.g. Europe/London)",
+			 zone_name);
+		return -1;
+	}
+	struct rel_hours h;
+	int rc = rel_hours_parse(hours_json, &h, err, errlen);
+	if (!rc)
+		rc = rel_hours_check_zone(&h, z, err, errlen);
+	tz_free(z);
+	return rc;
+}
