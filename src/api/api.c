@@ -74,7 +74,7 @@ json_t *api_body_object(api_ctx *c)
 static const char *const time_columns[] = {
 	"time",       "start_time", "stop_time",    "last_seen",   "created_at", "updated_at",
 	"received_at", "charger_time", "expiry_date", "status_time", "last_boot",
-	"first_seen", "acknowledged_at", "resolved_at",
+	"first_seen", "acknowledged_at", "resolved_at", "end_time",
 };
 static const char *const bool_columns[] = {"online"};
 /* Columns that hold JSON text built by the query (json_group_array and friends). */
@@ -538,6 +538,14 @@ static const struct route routes[] = {
 	{NET_GET, ROLE_VIEWER, "/api/v1/diagnosis/vendor-codes", api_vendor_codes_list, 0},
 	{NET_PUT, ROLE_OPERATOR, "/api/v1/diagnosis/vendor-codes/{}/{}", api_vendor_codes_put, 0},
 	{NET_DELETE, ROLE_OPERATOR, "/api/v1/diagnosis/vendor-codes/{}/{}", api_vendor_codes_delete, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/reliability/ports", api_reliability_ports, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/reliability/chargers", api_reliability_chargers, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/reliability/sites", api_reliability_sites, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/reliability/network", api_reliability_network, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/reliability/causes", api_reliability_causes_list, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/reliability/causes", api_reliability_causes_create, 0},
+	{NET_DELETE, ROLE_OPERATOR, "/api/v1/reliability/causes/{}", api_reliability_causes_delete, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/reliability/import", api_reliability_import, 0},
 };
 
 /* Matches path against pattern, filling c->params. Returns 1 on a match. */

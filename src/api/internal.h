@@ -174,4 +174,14 @@ void api_vendor_codes_list(api_ctx *c);
 void api_vendor_codes_put(api_ctx *c);
 void api_vendor_codes_delete(api_ctx *c);
 
+/* Reliability reporting (reliability.c). */
+void api_reliability_ports(api_ctx *c);
+void api_reliability_chargers(api_ctx *c);
+void api_reliability_sites(api_ctx *c);
+void api_reliability_network(api_ctx *c);
+void api_reliability_causes_list(api_ctx *c);
+void api_reliability_causes_create(api_ctx *c);
+void api_reliability_causes_delete(api_ctx *c);
+void api_reliability_import(api_ctx *c);
+
 #endif
