@@ -61,7 +61,7 @@ static int hours_ok(api_ctx *c, json_t *body, const char *id)
 			  "opening_hours: expected an object {\"twentyfourseven\": bool, \"regular_hours\": [...]} or null");
 		return 0;
 	}
-	char *hours = oh && json_is_object(oh) ? json_dumps(oh, JSON_COMPACT) : NULL;
+	char *hours = json_is_object(oh) ? json_dumps(oh, JSON_COMPACT) : NULL;
 	char *stored_hours = NULL, *stored_zone = NULL;
 	if (id) {
 		sqlite3_stmt *st = NULL;

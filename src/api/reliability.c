@@ -537,7 +537,7 @@ void api_reliability_causes_create(api_ctx *c)
 	json_object_foreach(body, k, v)
 	{
 		size_t i = 0;
-		while (i < sizeof(allowed) / sizeof(*allowed) && strcmp(allowed[i], k))
+		while (i < sizeof(allowed) / sizeof(*allowed) && strcmp(allowed[i], k) != 0)
 			i++;
 		if (i == sizeof(allowed) / sizeof(*allowed)) {
 			api_error(c, 400, "invalid_payload", "%s: unknown field", k);

@@ -117,8 +117,8 @@ static int read_line(json_t *j, struct line *l, char *err, size_t errlen)
 			snprintf(err, errlen, "status: an OCPP 1.6 ChargePointStatus with a connector (0 = the charger)");
 			return -1;
 		}
-		if (l->connector == 0 && strcmp(l->text4, "Available") && strcmp(l->text4, "Unavailable") &&
-		    strcmp(l->text4, "Faulted")) {
+		int st = rel_status_parse(l->text4);
+		if (l->connector == 0 && st != REL_S_AVAILABLE && st != REL_S_UNAVAILABLE && st != REL_S_FAULTED) {
 			snprintf(err, errlen, "status: connector 0 may only be Available, Unavailable or Faulted");
 			return -1;
 		}

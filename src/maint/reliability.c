@@ -590,7 +590,8 @@ void rel_chains(const struct rel_attempt *a, size_t n, size_t *first)
 		size_t p = ord[k - 1];
 		const char *ps = a[p].site_key ? a[p].site_key : "", *is = a[i].site_key ? a[i].site_key : "";
 		const char *pt = a[p].id_tag ? a[p].id_tag : "", *it = a[i].id_tag ? a[i].id_tag : "";
-		if (strcmp(ps, is) || strcmp(pt, it) || !*it)
+		/* An attempt without an id tag cannot be tied to a driver: it is a plug-in of its own. */
+		if (strcmp(ps, is) != 0 || strcmp(pt, it) != 0 || !*it)
 			continue;
 		if (a[p].end == REL_FOREVER || a[i].start - a[p].end <= RETRY_WINDOW_MS)
 			first[i] = first[p];
