@@ -412,7 +412,8 @@ static void report(api_ctx *c, enum level lv)
 		return;
 	const char *site = net_http_query(c->req, "site_id"), *charger = net_http_query(c->req, "charger_id");
 	const char *format = net_http_query(c->req, "format");
-	int csv = format && strcmp(format, "csv") == 0;
+	const char *accept = net_http_accept(c->req);
+	int csv = format ? strcmp(format, "csv") == 0 : accept && strstr(accept, "text/csv") != NULL;
 	if (format && !csv && strcmp(format, "json") != 0) {
 		api_error(c, 400, "bad_request", "format: json or csv");
 		return;

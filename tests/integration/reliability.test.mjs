@@ -147,6 +147,9 @@ describe('reliability reporting', () => {
 		assert.equal(rows[0].split(',')[0], 'station_id');
 		const rowA = rows.find((r) => r.startsWith(`${a.id},1,`)).split(',');
 		assert.deepEqual(rowA.slice(6), ['195', '90', '105', '99.9800', '92.7083']);
+		const byAccept = await srv.get(`/api/v1/reliability/ports?${DAY}&rule=cec`, { headers: { accept: 'text/csv' } });
+		assert.match(byAccept.headers.get('content-type'), /text\/csv/);
+		assert.equal(byAccept.text.split('\r\n')[0].split(',').at(-1), 'uptime_pct');
 		const uk = await srv.get(`/api/v1/reliability/ports?${DAY}&rule=uk&format=csv`);
 		assert.equal(uk.text.trim().split('\r\n').length, 2, 'header and the one rapid EVSE');
 		assert.equal((await srv.get(`/api/v1/reliability/ports?${DAY}&format=csv`)).status, 400);
