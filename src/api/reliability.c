@@ -28,7 +28,7 @@ static json_t *minutes(int64_t ms)
 
 static json_t *pct_or_null(int has, int64_t v)
 {
-	return has && v != -1 ? json_real((double)v / 10000.0) : json_null();
+	return has ? json_real((double)v / 10000.0) : json_null();
 }
 
 static json_t *time_json(int64_t ms)
@@ -249,7 +249,7 @@ static json_t *nevi_json(const struct rel_port_result *s)
 	rel_figures_of(s, &f);
 	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "outage_min", minutes(s->nevi_outage_ms), "excluded_min",
 			 minutes(s->nevi_excluded_ms), "counted_min", minutes(s->nevi_outage_ms - s->nevi_excluded_ms),
-			 "annual_pct", pct_or_null(1, f.nevi_annual_pct), "period_pct",
+			 "annual_pct", pct_or_null(f.has_nevi_annual, f.nevi_annual_pct), "period_pct",
 			 pct_or_null(f.has_nevi_period, f.nevi_period_pct));
 }
 
@@ -336,7 +336,7 @@ static void csv_num(strbuf *sb, int64_t ms)
 
 static void csv_pct(strbuf *sb, int has, int64_t v)
 {
-	if (has && v != -1)
+	if (has)
 		sb_addf(sb, ",%s%lld.%04lld", v < 0 ? "-" : "", llabs(v) / 10000, llabs(v) % 10000);
 	else
 		sb_adds(sb, ",");
@@ -389,7 +389,7 @@ static void send_csv(api_ctx *c, const struct rel_report *r, int mask)
 			csv_num(&sb, ex);
 			csv_num(&sb, out - ex);
 			if (mask == R_NEVI) {
-				csv_pct(&sb, 1, f.nevi_annual_pct);
+				csv_pct(&sb, f.has_nevi_annual, f.nevi_annual_pct);
 				csv_pct(&sb, f.has_nevi_period, f.nevi_period_pct);
 			} else {
 				csv_pct(&sb, f.has_cec_period, f.cec_period_pct);

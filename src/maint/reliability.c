@@ -515,8 +515,7 @@ void rel_figures_of(const struct rel_port_result *r, struct rel_figures *f)
 	__int128 year = (__int128)REL_NEVI_YEAR_MIN * REL_MS_PER_MIN * r->ports;
 	int64_t nevi_counted = r->nevi_outage_ms - r->nevi_excluded_ms;
 	int64_t cec_counted = r->cec_outage_ms - r->cec_excluded_ms;
-	if (rel_pct(year - nevi_counted, year, &f->nevi_annual_pct))
-		f->nevi_annual_pct = -1;
+	f->has_nevi_annual = !rel_pct(year - nevi_counted, year, &f->nevi_annual_pct);
 	f->has_nevi_period = !rel_pct((__int128)r->period_ms - nevi_counted, r->period_ms, &f->nevi_period_pct);
 	f->has_cec_period = !rel_pct((__int128)r->period_ms - cec_counted, r->period_ms, &f->cec_period_pct);
 	f->has_uk = r->uk_scope > 0 &&

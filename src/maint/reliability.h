@@ -143,10 +143,10 @@ int rel_port_compute(const struct rel_port_input *in, int64_t from, int64_t to, 
 /* Adds r into sum (charger, site and network figures are sums of their ports: time-weighted). */
 void rel_result_add(struct rel_port_result *sum, const struct rel_port_result *r);
 
-/* Figures derived from a (port or summed) result, each as 1/10,000ths of a percent; -1 = none. */
+/* Figures derived from a (port or summed) result, each as 1/10,000ths of a percent, valid when has_*. */
 struct rel_figures {
 	int64_t nevi_annual_pct, nevi_period_pct, cec_period_pct, uk_pct;
-	int has_nevi_period, has_cec_period, has_uk;
+	int has_nevi_annual, has_nevi_period, has_cec_period, has_uk;
 };
 void rel_figures_of(const struct rel_port_result *r, struct rel_figures *f);
 

@@ -93,6 +93,7 @@ static int64_t nevi_annual(const struct rel_port_result *r)
 {
 	struct rel_figures f;
 	rel_figures_of(r, &f);
+	assert_true(f.has_nevi_annual);
 	return f.nevi_annual_pct;
 }
 
