@@ -75,11 +75,11 @@ json_t *api_body_object(api_ctx *c)
 static const char *const time_columns[] = {
 	"time",       "start_time", "stop_time",    "last_seen",   "created_at", "updated_at",
 	"received_at", "charger_time", "expiry_date", "status_time", "last_boot",
-	"first_seen", "acknowledged_at", "resolved_at",
+	"first_seen", "acknowledged_at", "resolved_at", "end_time",
 };
 static const char *const bool_columns[] = {"online"};
 /* Columns that hold JSON text built by the query (json_group_array and friends). */
-static const char *const json_columns[] = {"connectors", "flags_list", "meter_values"};
+static const char *const json_columns[] = {"connectors", "flags_list", "meter_values", "opening_hours"};
 
 static int in_list(const char *name, const char *const *list, size_t n)
 {
@@ -570,6 +570,14 @@ static const struct route routes[] = {
 	{NET_GET, ROLE_VIEWER, "/api/v1/diagnosis/vendor-codes", api_vendor_codes_list, 0},
 	{NET_PUT, ROLE_OPERATOR, "/api/v1/diagnosis/vendor-codes/{}/{}", api_vendor_codes_put, 0},
 	{NET_DELETE, ROLE_OPERATOR, "/api/v1/diagnosis/vendor-codes/{}/{}", api_vendor_codes_delete, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/reliability/ports", api_reliability_ports, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/reliability/chargers", api_reliability_chargers, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/reliability/sites", api_reliability_sites, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/reliability/network", api_reliability_network, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/reliability/causes", api_reliability_causes_list, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/reliability/causes", api_reliability_causes_create, 0},
+	{NET_DELETE, ROLE_OPERATOR, "/api/v1/reliability/causes/{}", api_reliability_causes_delete, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/reliability/import", api_reliability_import, 0},
 };
 
 /* What a technician's token may call besides nothing: its own work orders (the

@@ -19,7 +19,7 @@
 	"SELECT c.id, c.online, c.last_seen, c.registration, c.vendor, c.model, c.serial_number,"  \
 	" c.charge_box_serial_number, c.firmware_version, c.iccid, c.imsi, c.meter_type,"           \
 	" c.meter_serial_number, c.firmware_status, c.diagnostics_status, c.site_id, c.description," \
-	" c.last_boot, c.created_at, (c.password_hash IS NOT NULL) AS password_set,"                 \
+	" c.last_boot, c.created_at, c.max_power_kw, (c.password_hash IS NOT NULL) AS password_set,"                 \
 	" (SELECT json_group_array(json_object('connector_id', k.connector_id, 'status', k.status,"  \
 	"   'error_code', k.error_code, 'info', k.info, 'vendor_error_code', k.vendor_error_code,"   \
 	"   'updated_at', " ISO("k.updated_at") "))"                                                  \
@@ -101,6 +101,7 @@ static const struct field_rule charger_rules[] = {
 	{"site_id", "site_id", 's', NULL, 64, 0},
 	{"description", "description", 's', NULL, 500, 0},
 	{"registration", "registration", 'e', registrations, 0, 1},
+	{"max_power_kw", "max_power_kw", 'n', NULL, 0, 0}, /* rated power per port (UK rapid scope) */
 };
 
 /*
@@ -114,6 +115,11 @@ static int write_charger(api_ctx *c, const char *id, const json_t *body, int ins
 	char hash[SECRET_HASH_MAX];
 	if (((pw || insert) && !password_ok(c, pw)) || !site_ok(c, body))
 		return -1;
+	json_t *kw = json_object_get(body, "max_power_kw");
+	if (json_is_number(kw) && (json_number_value(kw) <= 0 || json_number_value(kw) > 10000)) {
+		api_error(c, 400, "invalid_payload", "max_power_kw: a rated power in kW, above 0 and at most 10000");
+		return -1;
+	}
 	if (pw && secret_hash_password(json_string_value(pw), hash, sizeof(hash))) {
 		api_error(c, 500, "internal", "cannot hash the password");
 		return -1;

@@ -210,5 +210,14 @@ void api_reports_list(api_ctx *c);
 void api_reports_problems(api_ctx *c);
 /* 1 when maintenance is there; else answers 409 and returns 0. */
 int api_maint_ready(api_ctx *c);
+/* Reliability reporting (reliability.c). */
+void api_reliability_ports(api_ctx *c);
+void api_reliability_chargers(api_ctx *c);
+void api_reliability_sites(api_ctx *c);
+void api_reliability_network(api_ctx *c);
+void api_reliability_causes_list(api_ctx *c);
+void api_reliability_causes_create(api_ctx *c);
+void api_reliability_causes_delete(api_ctx *c);
+void api_reliability_import(api_ctx *c);
 
 #endif

@@ -4,10 +4,13 @@
  * a field is adding a row.
  */
 #include "api/internal.h"
+#include "maint/reliability.h"
 #include "util/clock.h"
 #include "util/secret.h"
+#include "util/xalloc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- sites ---- */
@@ -18,7 +21,7 @@ static const struct field_rule site_rules[] = {
 	{"latitude", "latitude", 'n', NULL, 0, 0},
 	{"longitude", "longitude", 'n', NULL, 0, 0},
 	{"grid_limit_kw", "grid_limit_kw", 'n', NULL, 0, 0},
-	{"opening_hours", "opening_hours", 's', NULL, 500, 0},
+	{"opening_hours", "opening_hours", 's', NULL, 8000, 0}, /* OCPI-style JSON, see hours_ok() */
 	{"timezone", "timezone", 's', NULL, 64, 0},
 };
 #define NSITE (sizeof(site_rules) / sizeof(site_rules[0]))
@@ -39,6 +42,52 @@ static int coords_ok(api_ctx *c, const json_t *body)
 		return 0;
 	}
 	return 1;
+}
+
+/*
+ * Opening hours are OCPI-style JSON ({"twentyfourseven", "regular_hours"}) read
+ * in the site's IANA zone; a boundary in a clocks-forward gap is refused. The
+ * object in body (borrowed, modified) is stored as its JSON text. id is the
+ * site being patched (NULL on create): its stored zone or hours fill in the one
+ * not being changed. Returns 1 when fine, 0 after answering 400.
+ */
+static int hours_ok(api_ctx *c, json_t *body, const char *id)
+{
+	json_t *oh = json_object_get(body, "opening_hours"), *tzj = json_object_get(body, "timezone");
+	if (!oh && !tzj)
+		return 1;
+	if (oh && !json_is_null(oh) && !json_is_object(oh)) {
+		api_error(c, 400, "invalid_payload",
+			  "opening_hours: expected an object {\"twentyfourseven\": bool, \"regular_hours\": [...]} or null");
+		return 0;
+	}
+	char *hours = json_is_object(oh) ? json_dumps(oh, JSON_COMPACT) : NULL;
+	char *stored_hours = NULL, *stored_zone = NULL;
+	if (id) {
+		sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(c->a->db, "SELECT opening_hours, timezone FROM sites WHERE id = ?", -1, &st,
+				       NULL) == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+			if (sqlite3_step(st) == SQLITE_ROW) {
+				if (sqlite3_column_text(st, 0))
+					stored_hours = xstrdup((const char *)sqlite3_column_text(st, 0));
+				if (sqlite3_column_text(st, 1))
+					stored_zone = xstrdup((const char *)sqlite3_column_text(st, 1));
+			}
+		}
+		sqlite3_finalize(st);
+	}
+	const char *zone = tzj ? json_string_value(tzj) : stored_zone;
+	char err[300];
+	int ok = !rel_site_check(oh ? hours : stored_hours, zone, err, sizeof(err));
+	if (!ok)
+		api_error(c, 400, "invalid_payload", "%s", err);
+	else if (hours)
+		json_object_set_new(body, "opening_hours", json_string(hours));
+	free(hours);
+	free(stored_hours);
+	free(stored_zone);
+	return ok;
 }
 
 void api_sites_list(api_ctx *c)
@@ -75,7 +124,7 @@ void api_sites_create(api_ctx *c)
 		api_error(c, 400, "invalid_payload", "name: required");
 		goto out;
 	}
-	if (!coords_ok(c, body))
+	if (!coords_ok(c, body) || !hours_ok(c, body, NULL))
 		goto out;
 	if (api_apply_fields(c, "sites", "site", "id", id, body, site_rules, NSITE, 1))
 		goto out;
@@ -94,7 +143,7 @@ void api_sites_patch(api_ctx *c)
 		api_error(c, 400, "invalid_payload", "id cannot be changed");
 		goto out;
 	}
-	if (coords_ok(c, body) && !api_apply_fields(c, "sites", "site", "id", c->params[0], body, site_rules, NSITE, 0))
+	if (coords_ok(c, body) && hours_ok(c, body, c->params[0]) && !api_apply_fields(c, "sites", "site", "id", c->params[0], body, site_rules, NSITE, 0))
 		api_sites_get(c);
 out:
 	json_decref(body);

@@ -61,6 +61,10 @@ static void collect_request(struct net_http_req *r, struct lws *wsi, const char 
 	}
 	if (lws_hdr_custom_copy(wsi, r->last_event_id, (int)sizeof(r->last_event_id), "last-event-id:", 14) < 0)
 		r->last_event_id[0] = '\0';
+	r->accept[0] = '\0';
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_ACCEPT) <= 0 ||
+	    lws_hdr_copy(wsi, r->accept, (int)sizeof(r->accept), WSI_TOKEN_HTTP_ACCEPT) < 0)
+		r->accept[0] = '\0';
 	int alen = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
 	if (alen > 0) {
 		r->auth = xmalloc((size_t)alen + 1);
@@ -246,6 +250,10 @@ const char *net_http_body(const net_http_req *r, size_t *len)
 const char *net_http_authorization(const net_http_req *r)
 {
 	return r->auth;
+}
+const char *net_http_accept(const net_http_req *r)
+{
+	return r->accept[0] ? r->accept : NULL;
 }
 void net_http_set_user(net_http_req *r, void *u)
 {

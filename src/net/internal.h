@@ -58,6 +58,7 @@ struct net_http_req {
 	char ctype[64];
 	char cache[64];           /* Cache-Control; empty = no-store */
 	char last_event_id[24];   /* Last-Event-ID request header */
+	char accept[128];         /* Accept request header (truncated); empty = none */
 	int streaming;            /* an open stream: headers, then data as it comes */
 	int stream_dead;          /* the stream failed; close at the next writable */
 	size_t max_pending;

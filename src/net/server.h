@@ -97,6 +97,8 @@ const char *net_http_query(const net_http_req *r, const char *key);
 const char *net_http_body(const net_http_req *r, size_t *len);
 /* Authorization header value or NULL. */
 const char *net_http_authorization(const net_http_req *r);
+/* Accept header value (first 127 bytes) or NULL. */
+const char *net_http_accept(const net_http_req *r);
 /* Opaque pointer for the API layer to keep per-request state. */
 void net_http_set_user(net_http_req *r, void *user);
 void *net_http_user(const net_http_req *r);

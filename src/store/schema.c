@@ -128,7 +128,7 @@ static const char *const migrations[] = {
 	"  attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL, status TEXT NOT NULL,"
 	"  last_error TEXT, created_at INTEGER NOT NULL, delivered_at INTEGER);"
 	"CREATE INDEX webhook_outbox_due ON webhook_outbox(next_attempt) WHERE status = 'pending';",
-	/* maintenance: work orders grow their lifecycle fields (category and cause
+	/* 4: maintenance. Work orders grow their lifecycle fields (category and cause
 	 * class from the fault taxonomy, the outage's cause class for reliability
 	 * exclusions, SLA deadlines, the technician, labour, notes and references),
 	 * with their transition history, linked alerts, checklist, parts, the
@@ -193,6 +193,22 @@ static const char *const migrations[] = {
 	"  work_order_id INTEGER);"
 	"CREATE INDEX defect_reports_charger ON defect_reports(charger_id, time);"
 	"ALTER TABLE tokens ADD COLUMN technician_id INTEGER;",
+
+	/* 5: reliability reporting. Cause records that explain (and may exclude) outage
+	 * time, charge attempts brought from a previous system (live ones are the
+	 * transactions), and a charger's rated power per port for the UK rapid scope.
+	 * connector_id NULL in cause_records means every connector of the charger. */
+	"CREATE TABLE cause_records("
+	"  id INTEGER PRIMARY KEY, charger_id TEXT NOT NULL, connector_id INTEGER, class TEXT NOT NULL,"
+	"  start_time INTEGER NOT NULL, end_time INTEGER, note TEXT, source TEXT NOT NULL DEFAULT 'operator',"
+	"  work_order_id INTEGER, created_by TEXT, created_at INTEGER NOT NULL);"
+	"CREATE INDEX cause_records_charger ON cause_records(charger_id, start_time);"
+	"CREATE TABLE charge_attempts("
+	"  id INTEGER PRIMARY KEY, charger_id TEXT NOT NULL, connector_id INTEGER NOT NULL, id_tag TEXT,"
+	"  start_time INTEGER NOT NULL, stop_time INTEGER, transaction_started INTEGER NOT NULL,"
+	"  energy_wh INTEGER, stop_reason TEXT, source TEXT NOT NULL DEFAULT 'import', created_at INTEGER NOT NULL);"
+	"CREATE INDEX charge_attempts_charger ON charge_attempts(charger_id, start_time);"
+	"ALTER TABLE chargers ADD COLUMN max_power_kw REAL;",
 };
 
 size_t schema_migration_count(void)

@@ -32,7 +32,10 @@ describe('REST API', () => {
 			latitude: 53.5461,
 			longitude: 9.9661,
 			grid_limit_kw: 250.5,
-			opening_hours: 'Mo-Fr 06:00-22:00',
+			opening_hours: {
+				twentyfourseven: false,
+				regular_hours: [1, 2, 3, 4, 5].map((weekday) => ({ weekday, period_begin: '06:00', period_end: '22:00' })),
+			},
 			timezone: 'Europe/Berlin',
 		};
 		const c = await srv.post('/api/v1/sites', body, { token: 'operator' });

@@ -17,6 +17,7 @@ import { renderAnalytics } from './analytics.js';
 import { renderPanel } from './panels.js';
 import { renderBoard, renderOrder } from './workorders.js';
 import { renderPlans } from './plans.js';
+import { renderReliability } from './reliability.js';
 import { redrawCharts } from './chart.js';
 
 const main = document.getElementById('main');
@@ -162,6 +163,7 @@ const ROUTES = [
 	{ re: /^#\/work-orders\/(\d+)$/, nav: 'work-orders', title: (id) => `Work order ${id}`, render: (id) => renderOrder(main, id) },
 	{ re: /^#\/work-orders$/, nav: 'work-orders', title: () => 'Work orders', render: () => renderBoard(main) },
 	{ re: /^#\/plans$/, nav: 'plans', title: () => 'Inspection plans', render: () => renderPlans(main) },
+	{ re: /^#\/reliability$/, nav: 'reliability', title: () => 'Reliability', render: () => renderReliability(main) },
 	{ re: /^/, nav: 'fleet', title: () => 'Fleet', render: () => renderOverview(main, fleet, { site: new URLSearchParams(currentHash().split('?')[1] || '').get('site') || '' }) },
 ];
 const currentHash = () => location.hash || '#/';
