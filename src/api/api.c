@@ -538,6 +538,11 @@ static const struct route routes[] = {
 	{NET_GET, ROLE_VIEWER, "/api/v1/diagnosis/vendor-codes", api_vendor_codes_list, 0},
 	{NET_PUT, ROLE_OPERATOR, "/api/v1/diagnosis/vendor-codes/{}/{}", api_vendor_codes_put, 0},
 	{NET_DELETE, ROLE_OPERATOR, "/api/v1/diagnosis/vendor-codes/{}/{}", api_vendor_codes_delete, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/ledger/checkpoint", api_ledger_checkpoint, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/ledger/entries/{}", api_ledger_entry, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/ledger/proof/inclusion", api_ledger_inclusion, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/ledger/proof/consistency", api_ledger_consistency, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/transactions/{}/receipt", api_transaction_receipt, 0},
 };
 
 /* Matches path against pattern, filling c->params. Returns 1 on a match. */

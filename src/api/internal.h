@@ -174,4 +174,11 @@ void api_vendor_codes_list(api_ctx *c);
 void api_vendor_codes_put(api_ctx *c);
 void api_vendor_codes_delete(api_ctx *c);
 
+/* Tamper-evident ledger (ledger.c). */
+void api_ledger_checkpoint(api_ctx *c);
+void api_ledger_entry(api_ctx *c);
+void api_ledger_inclusion(api_ctx *c);
+void api_ledger_consistency(api_ctx *c);
+void api_transaction_receipt(api_ctx *c);
+
 #endif

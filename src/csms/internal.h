@@ -75,6 +75,8 @@ struct csms {
 	hmap power;       /* charger id -> charger_power: latest active power per connector */
 	csms_event_sink sink; /* live events; emit NULL = none */
 	csms_observer observer; /* fault diagnosis; observe NULL = none */
+	ledger *lg;             /* tamper-evident log; NULL = none */
+	char cmd_actor[64];     /* who sends the next commands, for the ledger ("" = the central system) */
 	int64_t next_txn_id;
 	uint64_t next_call;
 	int64_t last_prune_mono;

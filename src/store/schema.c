@@ -128,6 +128,11 @@ static const char *const migrations[] = {
 	"  attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL, status TEXT NOT NULL,"
 	"  last_error TEXT, created_at INTEGER NOT NULL, delivered_at INTEGER);"
 	"CREATE INDEX webhook_outbox_due ON webhook_outbox(next_attempt) WHERE status = 'pending';",
+
+	/* tamper-evident ledger: each charger's meter public key (PEM or hex DER), against
+	 * which the OCMF signed meter values it sends are verified. The ledger itself
+	 * lives in its own file, ledger.db (see src/ledger/ledger.h). */
+	"ALTER TABLE chargers ADD COLUMN meter_public_key TEXT;",
 };
 
 size_t schema_migration_count(void)

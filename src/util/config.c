@@ -50,6 +50,9 @@ static const struct setting settings[] = {
 	S("webhook_urls", webhook_urls),
 	S("webhook_secret", webhook_secret),
 	I("webhook_max_attempts", webhook_max_attempts, 1, 100),
+	B("ledger", ledger),
+	S("ledger_origin", ledger_origin),
+	I("ledger_checkpoint_interval", ledger_checkpoint_interval, 1, 86400),
 };
 
 void config_defaults(config *c)
@@ -71,6 +74,9 @@ void config_defaults(config *c)
 	snprintf(c->clock, sizeof(c->clock), "wall");
 	c->diagnosis = 1;
 	c->webhook_max_attempts = 12;
+	c->ledger = 1;
+	snprintf(c->ledger_origin, sizeof(c->ledger_origin), "%s", "chargeops/ledger");
+	c->ledger_checkpoint_interval = 10;
 }
 
 int config_set(config *c, const char *key, const char *value, char *err, int errlen)

@@ -32,6 +32,9 @@ typedef struct config {
 	char webhook_urls[1024];  /* comma-separated http:// URLs for alert events */
 	char webhook_secret[256]; /* HMAC-SHA256 key signing webhook bodies */
 	int webhook_max_attempts; /* deliveries given up after this many attempts */
+	int ledger;               /* tamper-evident log of transactions and security events on */
+	char ledger_origin[128];  /* checkpoint origin and signing key name */
+	int ledger_checkpoint_interval; /* seconds between checkpoints at the latest */
 } config;
 
 void config_defaults(config *c);
