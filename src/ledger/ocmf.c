@@ -278,3 +278,32 @@ enum ocmf_status ocmf_check_finish(ocmf_check *c)
 			 c->records == 1 ? "" : "s", c->begin_value, c->end_value, c->unit);
 	return c->status;
 }
+
+char *ocmf_sign(const char *payload, const char *private_pem)
+{
+	BIO *bio = BIO_new_mem_buf(private_pem, -1);
+	EVP_PKEY *k = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char sig[160];
+	size_t slen = sizeof(sig);
+	char *out = NULL, cb[64];
+	const char *sa = NULL;
+	for (size_t i = 0; k && i < sizeof(algorithms) / sizeof(algorithms[0]); i++)
+		if (strcmp(key_curve(k, cb), algorithms[i].curve) == 0)
+			sa = algorithms[i].sa;
+	if (sa && ctx && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k) == 1 &&
+	    EVP_DigestSign(ctx, sig, &slen, (const unsigned char *)payload, strlen(payload)) == 1) {
+		static const char digits[] = "0123456789abcdef";
+		char hex[2 * sizeof(sig) + 1];
+		for (size_t i = 0; i < slen; i++) {
+			hex[2 * i] = digits[sig[i] >> 4];
+			hex[2 * i + 1] = digits[sig[i] & 15];
+		}
+		hex[2 * slen] = '\0';
+		out = xasprintf("OCMF|%s|{\"SA\":\"%s\",\"SD\":\"%s\"}", payload, sa, hex);
+	}
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(k);
+	return out;
+}

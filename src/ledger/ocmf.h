@@ -54,4 +54,12 @@ void ocmf_check_release(ocmf_check *c);
 /* Whether text is a meter public key we can use (PEM or hex DER, P-256 or P-384). 0 or -1. */
 int ocmf_key_valid(const char *text);
 
+/*
+ * Signs payload (an OCMF payload JSON text) with the EC private key in
+ * private_pem (P-256 or P-384) the way a meter does: returns
+ * "OCMF|payload|{"SA":"ECDSA-secp256r1-SHA256","SD":"<hex DER>"}" (caller
+ * frees), or NULL. For the simulator and tests.
+ */
+char *ocmf_sign(const char *payload, const char *private_pem);
+
 #endif
