@@ -209,7 +209,7 @@ static int cmd_bench(int argc, char **argv)
 		int n = snprintf(buf, sizeof(buf),
 				 "{\"v\":1,\"type\":\"bench\",\"id\":%lld,\"charger\":\"CP-%05lld\",\"connector\":1,"
 				 "\"energy_wh\":%lld,\"sha256\":\"%016llx%016llx\"}",
-				 (long long)(start_size + (uint64_t)i), i % 10000, (i * 7919) % 90000,
+				 (long long)start_size + i, i % 10000, (i * 7919) % 90000,
 				 (unsigned long long)i * 0x9e3779b97f4a7c15ULL, (unsigned long long)i);
 		ledger_append(l, buf, (size_t)n);
 		/* Bounded queue: the producer waits for the ledger rather than fill memory. */

@@ -66,7 +66,7 @@ int merkle_range_hash(merkle_node_fn fn, void *arg, uint64_t start, uint64_t cou
 		return MERKLE_ERANGE;
 	/* A complete subtree is one read; anything else splits as the RFC does, and
 	 * only its right part can be incomplete again, so this loops O(log n) times. */
-	if (is_pow2(count) && start % count == 0) {
+	if (is_pow2(count) && (start & (count - 1)) == 0) {
 		unsigned level = log2u(count);
 		return fn(arg, level, start >> level, out) ? MERKLE_ESOURCE : 0;
 	}

@@ -62,16 +62,16 @@ int note_unb64(const char *in, size_t inlen, uint8_t *out, size_t size)
 
 static void key_id(const char *name, const uint8_t pub[32], uint8_t out[4])
 {
-	size_t nl = strlen(name);
-	uint8_t *buf = xmalloc(nl + 2 + 32);
-	memcpy(buf, name, nl);
-	buf[nl] = '\n';
-	buf[nl + 1] = ALG_ED25519;
-	memcpy(buf + nl + 2, pub, 32);
-	uint8_t md[SHA256_DIGEST_LENGTH];
-	SHA256(buf, nl + 2 + 32, md);
+	static const uint8_t sep[2] = {'\n', ALG_ED25519};
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	/* Only allocation can fail here, and allocation failure aborts everywhere else. */
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) || !EVP_DigestUpdate(ctx, name, strlen(name)) ||
+	    !EVP_DigestUpdate(ctx, sep, 2) || !EVP_DigestUpdate(ctx, pub, 32) || !EVP_DigestFinal_ex(ctx, md, &n))
+		abort();
+	EVP_MD_CTX_free(ctx);
 	memcpy(out, md, 4);
-	free(buf);
 }
 
 static int valid_name(const char *name)
