@@ -16,6 +16,7 @@ import { renderTransactions, renderTransaction } from './transactions.js';
 import { renderAnalytics } from './analytics.js';
 import { renderPanel } from './panels.js';
 import { redrawCharts } from './chart.js';
+import { renderLedger } from './ledger.js';
 
 const main = document.getElementById('main');
 const liveEl = document.getElementById('live-state');
@@ -155,6 +156,7 @@ const ROUTES = [
 	{ re: /^#\/sites$/, nav: 'sites', title: () => 'Sites', render: () => renderSites(main, fleet) },
 	{ re: /^#\/transactions\/(.+)$/, nav: 'transactions', title: (id) => `Transaction ${id}`, render: (id) => renderTransaction(main, id) },
 	{ re: /^#\/transactions$/, nav: 'transactions', title: () => 'Transactions', render: () => renderTransactions(main) },
+	{ re: /^#\/ledger$/, nav: 'ledger', title: () => 'Ledger', render: () => renderLedger(main) },
 	{ re: /^#\/analytics$/, nav: 'analytics', title: () => 'Analytics', render: () => renderAnalytics(main, fleet) },
 	{ re: /^#\/(alerts|work-orders)$/, nav: null /* the panel's name */, title: (n) => (n === 'alerts' ? 'Alerts' : 'Work orders'), render: (n) => renderPanel(main, n) },
 	{ re: /^/, nav: 'fleet', title: () => 'Fleet', render: () => renderOverview(main, fleet, { site: new URLSearchParams(currentHash().split('?')[1] || '').get('site') || '' }) },
