@@ -229,7 +229,9 @@ static void test_key_file(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(note_signer_open(path, "chargeops/ledger", &b, err, sizeof(err)), 0);
 	assert_string_equal(note_signer_vkey(a), note_signer_vkey(b));
-	assert_int_equal(note_signer_open(path, "bad name", &b, err, sizeof(err)), NOTE_EFORMAT);
+	note_signer *c;
+	assert_int_equal(note_signer_open(path, "bad name", &c, err, sizeof(err)), NOTE_EFORMAT);
+	assert_null(c);
 	note_signer_free(a);
 	note_signer_free(b);
 	unlink(path);
