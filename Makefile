@@ -31,7 +31,7 @@ LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 LDFLAGS += $(LDSAN)
 
 # Library objects: everything under src/ except main.c; shared by the binary and tests.
-LIB_SRCS := $(sort $(wildcard src/util/*.c src/ocpp/*.c src/net/*.c src/csms/*.c src/store/*.c src/api/*.c src/sim/*.c src/diag/*.c src/maint/*.c))
+LIB_SRCS := $(sort $(wildcard src/util/*.c src/ocpp/*.c src/net/*.c src/csms/*.c src/store/*.c src/api/*.c src/sim/*.c src/diag/*.c src/maint/*.c src/ledger/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 BIN := $(BUILD)/chargeops
 

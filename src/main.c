@@ -7,6 +7,7 @@
 #include "diag/diag.h"
 #include "diag/webhook.h"
 #include "maint/maint.h"
+#include "ledger/ledger.h"
 #include "net/server.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -174,6 +175,7 @@ static int cmd_serve(int argc, char **argv)
 	webhook *wh = NULL;
 	diag *dg = NULL;
 	maint *mt = NULL;
+	ledger *lg = NULL;
 	net_server *srv = NULL;
 	static net_server *srv_for_wake;
 	int rc = 1;
@@ -184,6 +186,15 @@ static int cmd_serve(int argc, char **argv)
 	if (csms_new(&cfg, st, &cs, err, sizeof(err))) {
 		fprintf(stderr, "chargeops: %s\n", err);
 		goto out;
+	}
+	if (cfg.ledger) {
+		ledger_opts lo = {.dir = cfg.data_dir, .origin = cfg.ledger_origin,
+				  .checkpoint_interval = cfg.ledger_checkpoint_interval, .st = st};
+		if (ledger_open(&lo, &lg, err, sizeof(err))) {
+			fprintf(stderr, "chargeops: ledger: %s\n", err);
+			goto out;
+		}
+		csms_set_ledger(cs, lg);
 	}
 	a = api_new(cs, st);
 	if (cfg.diagnosis) {
@@ -266,6 +277,9 @@ out:
 	diag_free(dg);
 	webhook_free(wh);
 	api_free(a);
+	if (cs)
+		csms_set_ledger(cs, NULL);
+	ledger_close(lg); /* before the store: it may wait for the store's last commits */
 	csms_free(cs);
 	store_close(st);
 	metrics_reset();
@@ -322,6 +336,7 @@ static const struct {
 	{"token", cmd_token, "create operator API tokens"},
 	{"sim", sim_main, "simulate charge points against a central system"},
 	{"diag-eval", diag_eval_main, "score alerts against the simulator's fault labels"},
+	{"ledger", ledger_main, "verify receipts, audit the ledger, benchmark it"},
 };
 
 int main(int argc, char **argv)

@@ -578,6 +578,11 @@ static const struct route routes[] = {
 	{NET_POST, ROLE_OPERATOR, "/api/v1/reliability/causes", api_reliability_causes_create, 0},
 	{NET_DELETE, ROLE_OPERATOR, "/api/v1/reliability/causes/{}", api_reliability_causes_delete, 0},
 	{NET_POST, ROLE_OPERATOR, "/api/v1/reliability/import", api_reliability_import, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/ledger/checkpoint", api_ledger_checkpoint, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/ledger/entries/{}", api_ledger_entry, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/ledger/proof/inclusion", api_ledger_inclusion, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/ledger/proof/consistency", api_ledger_consistency, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/transactions/{}/receipt", api_transaction_receipt, 0},
 };
 
 /* What a technician's token may call besides nothing: its own work orders (the

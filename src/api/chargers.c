@@ -3,6 +3,8 @@
  * chargers, and the remote commands sent to them.
  */
 #include "api/internal.h"
+#include "ledger/ledger.h"
+#include "ledger/ocmf.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -19,12 +21,19 @@
 	"SELECT c.id, c.online, c.last_seen, c.registration, c.vendor, c.model, c.serial_number,"  \
 	" c.charge_box_serial_number, c.firmware_version, c.iccid, c.imsi, c.meter_type,"           \
 	" c.meter_serial_number, c.firmware_status, c.diagnostics_status, c.site_id, c.description," \
-	" c.last_boot, c.created_at, c.max_power_kw, (c.password_hash IS NOT NULL) AS password_set,"                 \
+	" c.last_boot, c.created_at, c.max_power_kw, (c.password_hash IS NOT NULL) AS password_set, c.meter_public_key," \
 	" (SELECT json_group_array(json_object('connector_id', k.connector_id, 'status', k.status,"  \
 	"   'error_code', k.error_code, 'info', k.info, 'vendor_error_code', k.vendor_error_code,"   \
 	"   'updated_at', " ISO("k.updated_at") "))"                                                  \
 	"  FROM (SELECT * FROM connectors WHERE charger_id = c.id ORDER BY connector_id) k) AS connectors" \
 	" FROM chargers c"
+
+/* Who an API request acts as, for the ledger. */
+static const char *api_actor(const api_ctx *c)
+{
+	static const char *const names[] = {"api:none", "api:viewer", "api:operator", "api:admin"};
+	return names[c->role];
+}
 
 /* The store's online column lags the event loop by a commit; the session table is the truth. */
 static void fix_charger(api_ctx *c, json_t *row)
@@ -120,12 +129,20 @@ static int write_charger(api_ctx *c, const char *id, const json_t *body, int ins
 		api_error(c, 400, "invalid_payload", "max_power_kw: a rated power in kW, above 0 and at most 10000");
 		return -1;
 	}
+	/* The meter's public key for signed meter values: PEM or hex DER, P-256 or P-384. */
+	json_t *mk = json_object_get(body, "meter_public_key");
+	if (mk && !json_is_null(mk) && (!json_is_string(mk) || ocmf_key_valid(json_string_value(mk)))) {
+		api_error(c, 400, "invalid_payload",
+			  "meter_public_key: a P-256 or P-384 public key, PEM or hex DER (SubjectPublicKeyInfo)");
+		return -1;
+	}
 	if (pw && secret_hash_password(json_string_value(pw), hash, sizeof(hash))) {
 		api_error(c, 500, "internal", "cannot hash the password");
 		return -1;
 	}
 	json_t *rest = json_deep_copy(body);
 	json_object_del(rest, "password");
+	json_object_del(rest, "meter_public_key");
 	int rc = api_apply_fields(c, "chargers", "charger", "id", id, rest, charger_rules,
 				  sizeof(charger_rules) / sizeof(charger_rules[0]), insert);
 	json_decref(rest);
@@ -134,6 +151,13 @@ static int write_charger(api_ctx *c, const char *id, const json_t *body, int ins
 	if (pw) {
 		api_exec(c, "UPDATE chargers SET password_hash = ? WHERE id = ?", "ss", hash, id);
 		csms_forget_credentials(c->a->cs, id);
+		ledger_log_security(csms_ledger(c->a->cs), "charger_credentials", api_actor(c), id,
+				    insert ? "password set at registration" : "password changed");
+	}
+	if (mk) {
+		api_exec(c, "UPDATE chargers SET meter_public_key = ? WHERE id = ?", "ss", json_string_value(mk), id);
+		ledger_log_security(csms_ledger(c->a->cs), "meter_key", api_actor(c), id,
+				    json_is_string(mk) ? json_string_value(mk) : "removed");
 	}
 	return 0;
 }
@@ -270,8 +294,10 @@ void api_command(api_ctx *c)
 	snprintf(p->action, sizeof(p->action), "%s", action);
 	snprintf(p->charger, sizeof(p->charger), "%s", id);
 	char detail[300];
+	csms_set_command_actor(c->a->cs, api_actor(c));
 	int rc = csms_command(c->a->cs, id, action, payload, (int)timeout,
 			      on_answer, p, &p->handle, detail, sizeof(detail));
+	csms_set_command_actor(c->a->cs, NULL);
 	if (rc) {
 		free(p);
 		switch (rc) {

@@ -219,5 +219,11 @@ void api_reliability_causes_list(api_ctx *c);
 void api_reliability_causes_create(api_ctx *c);
 void api_reliability_causes_delete(api_ctx *c);
 void api_reliability_import(api_ctx *c);
+/* Tamper-evident ledger (ledger.c). */
+void api_ledger_checkpoint(api_ctx *c);
+void api_ledger_entry(api_ctx *c);
+void api_ledger_inclusion(api_ctx *c);
+void api_ledger_consistency(api_ctx *c);
+void api_transaction_receipt(api_ctx *c);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include "csms/internal.h"
 #include "csms/metrics.h"
+#include "ledger/ledger.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -142,8 +143,22 @@ int csms_command(csms *cs, const char *charger_id, const char *action, json_t *p
 	s->q_tail = c;
 	if (handle)
 		*handle = (csms_cmd *)c;
+	if (cs->lg) {
+		/* Every remote command is a security event; the ledger only queues it. */
+		char *text = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
+		char *what = xasprintf("%s %s", action, text ? text : "{}");
+		ledger_log_security(cs->lg, strcmp(action, "UpdateFirmware") == 0 ? "firmware_update" : "remote_command",
+				    cs->cmd_actor[0] ? cs->cmd_actor : "central system", charger_id, what);
+		free(what);
+		free(text);
+	}
 	pump(s);
 	return 0;
+}
+
+void csms_set_command_actor(csms *cs, const char *actor)
+{
+	snprintf(cs->cmd_actor, sizeof(cs->cmd_actor), "%s", actor ? actor : "");
 }
 
 void csms_cmd_detach(csms_cmd *h)
@@ -726,3 +741,13 @@ store *csms_store(csms *cs)
 	return cs->st;
 }
 
+
+void csms_set_ledger(csms *cs, ledger *lg)
+{
+	cs->lg = lg;
+}
+
+ledger *csms_ledger(csms *cs)
+{
+	return cs->lg;
+}

@@ -172,4 +172,13 @@ int csms_close_transaction(csms *cs, int64_t id, const int64_t *meter_stop, cons
 			   const char *who);
 store *csms_store(csms *cs);
 
+/* The tamper-evident ledger that finalised transactions and security events
+ * are logged to (NULL: none). Borrowed; set before the server runs. */
+typedef struct ledger ledger;
+void csms_set_ledger(csms *cs, ledger *lg);
+ledger *csms_ledger(csms *cs);
+/* Names who sends the commands that follow, as the ledger records them (NULL:
+ * the central system itself, e.g. automatic remediation). */
+void csms_set_command_actor(csms *cs, const char *actor);
+
 #endif

@@ -6,6 +6,7 @@
  * the reply; csms.c sends it once those writes are committed.
  */
 #include "csms/internal.h"
+#include "ledger/ledger.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -466,9 +467,11 @@ static int h_stop(HANDLER_ARGS)
 		}
 		txn_complete(cs, t, meter_stop);
 		csms_power_note(s, t->connector_id, -1);
-		store_write(cs->st, ST_TXN_STOP, "iiisssssp" "i", ts, meter_stop, energy,
-			    reason ? reason : "Local", tag, "charger", (const char *)NULL, t->flags,
-			    t->reg_count ? &reg_energy : NULL, id);
+		uint64_t seq = store_write(cs->st, ST_TXN_STOP, "iiisssssp" "i", ts, meter_stop, energy,
+					   reason ? reason : "Local", tag, "charger", (const char *)NULL, t->flags,
+					   t->reg_count ? &reg_energy : NULL, id);
+		/* Queued only: the ledger thread builds the entry once this write commits. */
+		ledger_log_transaction(cs->lg, id, seq);
 		csms_event_transaction(cs, "stopped", t, meter_stop, energy, ts);
 		csms_obs o = {.kind = CSMS_OBS_TX_STOP, .charger = s->id, .connector = t->connector_id,
 			      .time = ts, .txid = id, .meter = meter_stop, .energy_wh = energy,
@@ -558,6 +561,7 @@ static int h_firmware_status(HANDLER_ARGS)
 	store_write(s->cs->st, ST_CHARGER_FIRMWARE, "ss", st, s->id);
 	int64_t now = csms_now(s->cs, s->id);
 	store_write(s->cs->st, ST_EVENT, "sisss", s->id, now, "firmware", st, (const char *)NULL);
+	ledger_log_security(s->cs->lg, "firmware_status", "charger", s->id, st);
 	csms_obs o = {.kind = CSMS_OBS_FIRMWARE, .charger = s->id, .time = now, .status = st};
 	csms_observe(s->cs, &o);
 	*reply = json_object();

@@ -77,6 +77,8 @@ struct csms {
 	csms_observer observer; /* fault diagnosis; observe NULL = none */
 	csms_observer extra_observers[CSMS_MAX_OBSERVERS]; /* further domain modules (maintenance, ...) */
 	int nextra_observers;
+	ledger *lg;             /* tamper-evident log; NULL = none */
+	char cmd_actor[64];     /* who sends the next commands, for the ledger ("" = the central system) */
 	int64_t next_txn_id;
 	uint64_t next_call;
 	int64_t last_prune_mono;

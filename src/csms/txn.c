@@ -6,6 +6,7 @@
  * against meterStop - meterStart.
  */
 #include "csms/internal.h"
+#include "ledger/ledger.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -212,8 +213,10 @@ int csms_close_transaction(csms *cs, int64_t id, const int64_t *meter_stop, cons
 	txn_flag(t, "closed_by_operator");
 	txn_complete(cs, t, stop);
 	int64_t reg_energy = t->reg_count ? llround(t->reg_max - (double)t->meter_start) : 0;
-	store_write(cs->st, ST_TXN_STOP, "iiisssssp" "i", csms_now(cs, t->charger_id), stop, energy, "Other", (const char *)NULL,
-		    "operator", reason, t->flags, t->reg_count ? &reg_energy : NULL, id);
+	uint64_t seq = store_write(cs->st, ST_TXN_STOP, "iiisssssp" "i", csms_now(cs, t->charger_id), stop, energy,
+				   "Other", (const char *)NULL, "operator", reason, t->flags,
+				   t->reg_count ? &reg_energy : NULL, id);
+	ledger_log_transaction(cs->lg, id, seq);
 	csms_event_transaction(cs, "stopped", t, stop, energy, csms_now(cs, t->charger_id));
 	log_info("csms: transaction %lld closed by %s: %s", (long long)id, who ? who : "an operator",
 		 reason ? reason : "");

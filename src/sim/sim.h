@@ -153,6 +153,12 @@ json_t *sim_msg_meter_values(int connector_id, int tx_id, const sim_meter *m,
 json_t *sim_msg_stop(int tx_id, const char *id_tag, int64_t meter_stop, const char *reason,
 		     int64_t ts_ms);
 json_t *sim_msg_firmware_status(const char *status);
+/* Adds the session's start and end register readings, signed by the meter
+ * (OCMF, SignedData, Transaction.End), to a StopTransaction payload's
+ * transactionData. key_pem: the meter's EC private key. 0, or -1 when it
+ * cannot sign (the payload is left as it was). */
+int sim_msg_sign_stop(json_t *stop, const char *charger_id, const char *id_tag, int64_t start_wh, int64_t start_ms,
+		      int64_t stop_wh, int64_t stop_ms, const char *key_pem);
 json_t *sim_msg_diagnostics_status(const char *status);
 
 /* The clock declaration a simulated charger sends after every accepted boot:

@@ -360,6 +360,10 @@ int sim_api_register(sim_world *w, sim_charger **chargers, int n)
 		json_t *body = json_pack("{ssssssss}", "id", ch->id, "password", ch->password,
 					 "site_id", ch->site->id, "description", desc);
 		json_t *patch = json_pack("{ssss}", "password", ch->password, "site_id", ch->site->id);
+		if (w->opts->meter_pub_pem) {
+			json_object_set_new(body, "meter_public_key", json_string(w->opts->meter_pub_pem));
+			json_object_set_new(patch, "meter_public_key", json_string(w->opts->meter_pub_pem));
+		}
 		rc = upsert(&a, "chargers", ch->id, body, patch);
 	}
 	if (rc == 0)

@@ -55,6 +55,10 @@ typedef struct sim_opts {
 	int source_ips; /* > 1: spread chargers over 127.0.0.1..N as source */
 	bool tls_insecure;
 	bool verbose;
+	/* --meter-key: the meters' EC private key (PEM text, owned by sim_main.c); the
+	 * StopTransaction then carries the session's readings signed as OCMF. NULL = none. */
+	const char *meter_key_pem;
+	const char *meter_pub_pem; /* its public key, registered with --api */
 } sim_opts;
 
 /* ---- scenario (sim_scenario.c) ---- */

@@ -8,6 +8,8 @@
  * transactions are ended, their answers awaited for up to --stop-grace,
  * connections closed, open faults labelled) and prints a summary.
  */
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include "sim/sim_internal.h"
 
 #include "util/clock.h"
@@ -34,6 +36,41 @@ static void on_signal(int sig)
 	got_signal = sig;
 }
 
+/* The --meter-key file's PEM and its public key, for the run (sim_opts borrows them). */
+static char meter_key_pem[8192];
+static char meter_pub_pem[1024];
+
+static int load_meter_key(const char *path, sim_opts *o)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(meter_key_pem, 1, sizeof(meter_key_pem) - 1, f);
+	fclose(f);
+	meter_key_pem[n] = '\0';
+	BIO *bio = BIO_new_mem_buf(meter_key_pem, -1);
+	EVP_PKEY *k = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	bio = BIO_new(BIO_s_mem());
+	int ok = k && bio && PEM_write_bio_PUBKEY(bio, k) == 1;
+	if (ok) {
+		char *d;
+		long len = BIO_get_mem_data(bio, &d);
+		ok = len > 0 && (size_t)len < sizeof(meter_pub_pem);
+		if (ok) {
+			memcpy(meter_pub_pem, d, (size_t)len);
+			meter_pub_pem[len] = '\0';
+		}
+	}
+	BIO_free(bio);
+	EVP_PKEY_free(k);
+	if (!ok)
+		return -1;
+	o->meter_key_pem = meter_key_pem;
+	o->meter_pub_pem = meter_pub_pem;
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: chargeops sim --url ws://HOST:PORT/ocpp --chargers N [options]\n"
@@ -52,6 +89,10 @@ static void usage(FILE *f)
 	      "                     from the seed and its id\n"
 	      "  --speed X          simulated clock runs X times faster (default 1)\n"
 	      "  --duration S       stop after S wall seconds (default 0 = until a signal)\n"
+      "  --meter-key FILE   sign each session's start and end meter readings as OCMF\n"
+      "                     (SignedData in StopTransaction) with this EC private key\n"
+      "                     (PEM, P-256 or P-384); with --api its public key is\n"
+      "                     registered as the chargers' meter_public_key\n"
       "  --stop-grace S     at the end, wait up to S wall seconds for the answers to\n"
       "                     the last StopTransactions (default 30; a second signal\n"
       "                     ends at once)\n"
@@ -107,7 +148,8 @@ static int parse_args(int argc, char **argv, sim_opts *o)
 		O_LABELS,
 		O_API,
 		O_TOKEN,
-		O_STOP_GRACE
+		O_STOP_GRACE,
+		O_METER_KEY
 	};
 	static const struct option longopts[] = {
 	    {"url", required_argument, NULL, O_URL},
@@ -128,6 +170,7 @@ static int parse_args(int argc, char **argv, sim_opts *o)
 	    {"api", required_argument, NULL, O_API},
 	    {"token", required_argument, NULL, O_TOKEN},
 	    {"stop-grace", required_argument, NULL, O_STOP_GRACE},
+	    {"meter-key", required_argument, NULL, O_METER_KEY},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -216,6 +259,10 @@ static int parse_args(int argc, char **argv, sim_opts *o)
 			if (parse_int(optarg, 0, 86400, &n) < 0)
 				goto bad;
 			o->stop_grace_s = n;
+			break;
+		case O_METER_KEY:
+			if (load_meter_key(optarg, o) < 0)
+				goto bad;
 			break;
 		case 'h':
 			return 1;

@@ -5,7 +5,9 @@
  */
 #include "sim/sim.h"
 
+#include "ledger/ocmf.h"
 #include "ocpp/ocpp.h"
+#include "util/clock.h"
 
 #include <assert.h>
 #include <math.h>
@@ -273,7 +275,7 @@ json_t *sim_msg_clock(int64_t now_ms, double speed)
 		json_object_set_new(d, "speed", json_integer((json_int_t)speed));
 	else
 		json_object_set_new(d, "speed", json_real(speed));
-	char *text = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 	json_decref(d);
 	json_t *o = json_object();
 	json_object_set_new(o, "vendorId", json_string(SIM_CLOCK_VENDOR));
@@ -281,4 +283,42 @@ json_t *sim_msg_clock(int64_t now_ms, double speed)
 	json_object_set_new(o, "data", json_string(text));
 	free(text);
 	return o;
+}
+
+/* OCMF's time: "2026-01-01T10:00:00,000+0000 S" (S: synchronised clock). */
+static void ocmf_time(int64_t ms, char *buf, size_t size)
+{
+	char iso[40];
+	clock_format_ms(ms, iso, sizeof(iso));
+	/* YYYY-MM-DDTHH:MM:SS.mmmZ -> YYYY-MM-DDTHH:MM:SS,mmm+0000 S */
+	snprintf(buf, size, "%.19s,%.3s+0000 S", iso, iso + 20);
+}
+
+int sim_msg_sign_stop(json_t *stop, const char *charger_id, const char *id_tag, int64_t start_wh, int64_t start_ms,
+		      int64_t stop_wh, int64_t stop_ms, const char *key_pem)
+{
+	char tb[48], te[48];
+	ocmf_time(start_ms, tb, sizeof(tb));
+	ocmf_time(stop_ms, te, sizeof(te));
+	json_t *p = json_pack("{ss ss ss ss ss ss ss sb ss ss}", "FV", "1.0", "GI", "ChargeOps simulator", "GS",
+			      charger_id, "GV", "1.0", "PG", "T1", "MV", "ChargeOps", "MS", charger_id, "IS", 1,
+			      "IT", "ISO14443", "ID", id_tag ? id_tag : "");
+	json_t *rd = json_pack("[{ss ss sf ss ss ss ss ss}, {ss ss sf ss ss ss ss ss}]", "TM", tb, "TX", "B", "RV",
+			       (double)start_wh / 1000.0, "RI", "1-b:1.8.0", "RU", "kWh", "RT", "AC", "EF", "", "ST",
+			       "G", "TM", te, "TX", "E", "RV", (double)stop_wh / 1000.0, "RI", "1-b:1.8.0", "RU",
+			       "kWh", "RT", "AC", "EF", "", "ST", "G");
+	json_object_set_new(p, "RD", rd);
+	char *payload = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+	json_decref(p);
+	char *record = payload ? ocmf_sign(payload, key_pem) : NULL;
+	free(payload);
+	if (!record)
+		return -1;
+	json_t *sv = json_pack("{ss ss ss ss ss ss}", "value", record, "context", "Transaction.End", "format",
+			       "SignedData", "measurand", "Energy.Active.Import.Register", "location", "Outlet",
+			       "unit", "Wh");
+	free(record);
+	json_t *mv = json_array_get(json_object_get(stop, "transactionData"), 0);
+	json_array_append_new(json_object_get(mv, "sampledValue"), sv);
+	return 0;
 }

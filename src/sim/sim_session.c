@@ -304,9 +304,11 @@ static void do_stop(sim_connector *c, const char *reason, int64_t at)
 	assert(c->phase == PH_CHARGING && c->tx);
 	sim_connector_advance(c, at);
 	sim_meter_set_charging(&c->meter, false);
-	sim_send_call(ch, "StopTransaction",
-		      sim_msg_stop(-1, c->id_tag, (int64_t)floor(c->reported_wh), reason, at),
-		      c->id, true, c->tx);
+	json_t *stop = sim_msg_stop(-1, c->id_tag, (int64_t)floor(c->reported_wh), reason, at);
+	if (ch->w->opts && ch->w->opts->meter_key_pem)
+		sim_msg_sign_stop(stop, ch->id, c->id_tag, c->meter_start_wh, c->tx_at, (int64_t)floor(c->reported_wh),
+				  at, ch->w->opts->meter_key_pem);
+	sim_send_call(ch, "StopTransaction", stop, c->id, true, c->tx);
 	sim_note(ch, "connector %d: transaction stopped (%s), %.2f kWh", c->id, reason,
 		 (c->meter.energy_wh - c->true_start_wh) / 1000.0);
 	/* TxProfiles end with their transaction. */

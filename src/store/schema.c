@@ -209,6 +209,11 @@ static const char *const migrations[] = {
 	"  energy_wh INTEGER, stop_reason TEXT, source TEXT NOT NULL DEFAULT 'import', created_at INTEGER NOT NULL);"
 	"CREATE INDEX charge_attempts_charger ON charge_attempts(charger_id, start_time);"
 	"ALTER TABLE chargers ADD COLUMN max_power_kw REAL;",
+
+	/* 6: tamper-evident ledger. Each charger's meter public key (PEM or hex DER), against
+	 * which the OCMF signed meter values it sends are verified. The ledger itself
+	 * lives in its own file, ledger.db (see src/ledger/ledger.h). */
+	"ALTER TABLE chargers ADD COLUMN meter_public_key TEXT;",
 };
 
 size_t schema_migration_count(void)

@@ -55,6 +55,9 @@ static const struct setting settings[] = {
 	I("work_order_reopen_window", work_order_reopen_window, 0, 365 * 86400),
 	I("report_limit_client", report_limit_client, 1, 100000),
 	I("report_limit_charger", report_limit_charger, 1, 100000),
+	B("ledger", ledger),
+	S("ledger_origin", ledger_origin),
+	I("ledger_checkpoint_interval", ledger_checkpoint_interval, 1, 86400),
 };
 
 void config_defaults(config *c)
@@ -80,6 +83,9 @@ void config_defaults(config *c)
 	c->work_order_reopen_window = 86400;
 	c->report_limit_client = 5;
 	c->report_limit_charger = 20;
+	c->ledger = 1;
+	snprintf(c->ledger_origin, sizeof(c->ledger_origin), "%s", "chargeops/ledger");
+	c->ledger_checkpoint_interval = 10;
 }
 
 int config_set(config *c, const char *key, const char *value, char *err, int errlen)

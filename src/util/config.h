@@ -37,6 +37,9 @@ typedef struct config {
 	int work_order_reopen_window; /* seconds after verification a recurrence still reopens the order */
 	int report_limit_client;  /* drivers' reports per hour from one client address */
 	int report_limit_charger; /* drivers' reports per hour about one charger */
+	int ledger;               /* tamper-evident log of transactions and security events on */
+	char ledger_origin[128];  /* checkpoint origin and signing key name */
+	int ledger_checkpoint_interval; /* seconds between checkpoints at the latest */
 } config;
 
 void config_defaults(config *c);

@@ -19,6 +19,7 @@ import { renderBoard, renderOrder } from './workorders.js';
 import { renderPlans } from './plans.js';
 import { renderReliability } from './reliability.js';
 import { redrawCharts } from './chart.js';
+import { renderLedger } from './ledger.js';
 
 const main = document.getElementById('main');
 const liveEl = document.getElementById('live-state');
@@ -158,6 +159,7 @@ const ROUTES = [
 	{ re: /^#\/sites$/, nav: 'sites', title: () => 'Sites', render: () => renderSites(main, fleet) },
 	{ re: /^#\/transactions\/(.+)$/, nav: 'transactions', title: (id) => `Transaction ${id}`, render: (id) => renderTransaction(main, id) },
 	{ re: /^#\/transactions$/, nav: 'transactions', title: () => 'Transactions', render: () => renderTransactions(main) },
+	{ re: /^#\/ledger$/, nav: 'ledger', title: () => 'Ledger', render: () => renderLedger(main) },
 	{ re: /^#\/analytics$/, nav: 'analytics', title: () => 'Analytics', render: () => renderAnalytics(main, fleet) },
 	{ re: /^#\/(alerts)$/, nav: null /* the panel's name */, title: () => 'Alerts', render: (n) => renderPanel(main, n) },
 	{ re: /^#\/work-orders\/(\d+)$/, nav: 'work-orders', title: (id) => `Work order ${id}`, render: (id) => renderOrder(main, id) },

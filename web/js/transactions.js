@@ -7,6 +7,7 @@
 
 import { get, ApiError } from './api.js';
 import { h, clear, fmtTime, fmtEnergy, fmtMinutes, hashParams } from './dom.js';
+import { renderReceipt } from './ledger.js';
 import { subscribe } from './live.js';
 import { loadUplot, timeChart, NO_LIBRARY } from './chart.js';
 
@@ -184,6 +185,7 @@ export function renderTransaction(root, id) {
 	const energyEl = h('div', { class: 'chart', dataset: { chart: 'tx-energy' } });
 	const chartNote = h('p', { class: 'empty', hidden: true });
 	const table = h('div', { class: 'values' });
+	const receiptEl = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
 	clear(root).appendChild(
 		h(
 			'div',
@@ -192,6 +194,7 @@ export function renderTransaction(root, id) {
 			h('section', { class: 'card' }, h('h2', null, 'Summary'), summary),
 			h('section', { class: 'card' }, h('h2', null, 'Power and energy'), chartNote, h('div', { class: 'chart-grid' }, h('div', { class: 'chart-card' }, h('h3', null, 'Active power (kW)'), powerEl), h('div', { class: 'chart-card' }, h('h3', null, 'Energy delivered (kWh)'), energyEl))),
 			h('section', { class: 'card' }, h('h2', null, 'Meter values'), table),
+			h('section', { class: 'card' }, h('h2', null, 'Ledger receipt'), receiptEl),
 		),
 	);
 
@@ -297,6 +300,7 @@ export function renderTransaction(root, id) {
 		renderSummary();
 		renderTable();
 		renderCharts();
+		renderReceipt(receiptEl, id).catch(() => {});
 		if (t.status === 'active' && !sub)
 			sub = subscribe({
 				charger: t.charger_id,
