@@ -83,8 +83,19 @@ static int load_charger_events(sqlite3 *db, const char *id, int64_t to, struct r
 	q = NULL;
 	cap = 0;
 	if (sqlite3_prepare_v2(db,
+			       /* The operator's and imported records, */
 			       "SELECT id, connector_id, class, start_time, end_time FROM cause_records"
-			       " WHERE charger_id = ? AND start_time < ?",
+			       " WHERE charger_id = ?1 AND start_time < ?2"
+			       /* and every work order with an outage cause that has no record of its own:
+				* from its first linked alert (or its creation) to its resolution. */
+			       " UNION ALL SELECT -w.id, nullif(w.connector_id, 0), w.outage_cause, s.start,"
+			       "   coalesce(w.resolved_at, w.closed_at) FROM work_orders w,"
+			       "   (SELECT min(w2.created_at, coalesce((SELECT min(a.first_seen) FROM work_order_alerts l"
+			       "      JOIN alerts a ON a.id = l.alert_id WHERE l.work_order_id = w2.id), w2.created_at)) AS start,"
+			       "      w2.id AS wid FROM work_orders w2 WHERE w2.charger_id = ?1) s"
+			       " WHERE s.wid = w.id AND w.outage_cause IS NOT NULL AND w.outage_cause <> ''"
+			       "   AND w.status <> 'cancelled' AND s.start < ?2"
+			       "   AND NOT EXISTS (SELECT 1 FROM cause_records r WHERE r.work_order_id = w.id)",
 			       -1, &q, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);

@@ -179,4 +179,34 @@ describe('reliability reporting', () => {
 		p = (await srv.getOk(`/api/v1/reliability/ports?${DAY}&charger_id=${a.id}`)).items[0];
 		assert.equal(p.nevi.excluded_min, 90);
 	});
+
+	it("a work order's outage cause excludes the outage it covers, until it is cancelled", T, async () => {
+		// A site open round the clock, so that the time of day the test runs at never matters.
+		const allDay = await srv.post('/api/v1/sites', { name: 'Always open', timezone: 'Europe/London' });
+		assert.equal(allDay.status, 201, allDay.text);
+		const c = await srv.registerCharger(uid('C'), undefined, { site_id: allDay.body.id, max_power_kw: 50 });
+		const wo = await srv.post('/api/v1/work-orders', { charger_id: c.id, connector_id: 1, title: 'Cable cut', outage_cause: 'vandalism' }, { token: 'operator' });
+		assert.equal(wo.status, 201, wo.text);
+		assert.equal(wo.body.outage_cause, 'vandalism');
+		// From the order on: the port is Faulted for 10 min, inside a one-hour window.
+		const t0 = Math.ceil(Date.now() / 60000) * 60000 + 60000;
+		const iso = (ms) => new Date(ms).toISOString();
+		const lines = [
+			{ charger: c.id, connector: 1, time: iso(t0 - 30 * 60000), status: 'Available' },
+			{ charger: c.id, connector: 1, time: iso(t0), status: 'Faulted', error_code: 'OtherError' },
+			{ charger: c.id, connector: 1, time: iso(t0 + 10 * 60000), status: 'Available' },
+		];
+		const imp = await srv.post('/api/v1/reliability/import', lines.map((l) => JSON.stringify(l)).join('\n'), { token: 'operator' });
+		assert.equal(imp.status, 200, imp.text);
+		const win = `from=${iso(t0 - 30 * 60000)}&to=${iso(t0 + 30 * 60000)}&charger_id=${c.id}`;
+		let p = (await srv.getOk(`/api/v1/reliability/ports?${win}`)).items[0];
+		assert.deepEqual([p.nevi.outage_min, p.nevi.excluded_min, p.cec.excluded_min], [10, 10, 10]);
+		const cancel = await srv.post(`/api/v1/work-orders/${wo.body.id}/actions/cancel`, { note: 'not vandalism' }, { token: 'operator' });
+		assert.equal(cancel.status, 200, cancel.text);
+		p = await waitFor(async () => {
+			const q = (await srv.getOk(`/api/v1/reliability/ports?${win}`)).items[0];
+			return q.nevi.excluded_min === 0 ? q : null;
+		}, { timeout: 5000, what: 'the cancelled order no longer excludes' });
+		assert.equal(p.nevi.counted_min, 10);
+	});
 });
