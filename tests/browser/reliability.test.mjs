@@ -37,7 +37,7 @@ describe('reliability page', () => {
 	});
 
 	it('shows the network, site and port figures from the API, and the monthly chart', T, async () => {
-		const ctx = await newContext(browser, server, { viewport: { width: 1280, height: 900 }, timezoneId: 'UTC' });
+		const ctx = await newContext(browser, server, { viewport: { width: 1280, height: 900 }, timezoneId: 'UTC', acceptDownloads: true });
 		const page = await signedInPage(ctx, server, 'viewer');
 		await page.click('a[data-nav=reliability]');
 		await page.waitForSelector('input[data-filter=month]');
@@ -57,6 +57,18 @@ describe('reliability page', () => {
 		// The chart asks for the twelve months up to March 2024.
 		await page.waitForSelector('[data-testid=rel-chart][data-months="12"]', { state: 'attached' });
 		if (existsSync(path.join(WEB_DIR, 'vendor/uplot/uPlot.esm.js'))) await page.waitForSelector('[data-testid=rel-chart][data-points="12"]');
+		// The CEC CSV of the month downloads with the port's row.
+		const [download] = await Promise.all([page.waitForEvent('download'), page.click('button[data-csv=cec]')]);
+		assert.equal(download.suggestedFilename(), 'chargeops-cec-2024-03.csv');
+		const csv = await new Promise((resolve, reject) => {
+			download.createReadStream().then((st) => {
+				let t = '';
+				st.on('data', (d) => (t += d));
+				st.on('end', () => resolve(t));
+				st.on('error', reject);
+			}, reject);
+		});
+		assert.match(csv, /^REL-1,1,rel-site,2024-03-01T00:00:00\.000Z,2024-04-01T00:00:00\.000Z,44640,4464,0,4464,90\.0000\r$/m);
 		// Choosing another month re-queries: February 2024 had no outage.
 		await page.fill('input[data-filter=month]', '2024-02');
 		await page.dispatchEvent('input[data-filter=month]', 'change');

@@ -5,7 +5,7 @@
 // month over the last year drawn with uPlot. Percentages are shown as the API rounds them
 // (half-up to 4 decimals); nothing is recomputed here.
 
-import { get } from './api.js';
+import { get, getToken } from './api.js';
 import { h, clear, fmtMinutes, hashParams } from './dom.js';
 import { loadUplot, timeChart, NO_LIBRARY } from './chart.js';
 
@@ -85,6 +85,21 @@ function portRows(items) {
 	);
 }
 
+/* Downloads the regulators' per-port CSV of rule for the month (the token goes in a header, so
+ * a plain link cannot do it). */
+async function downloadCsv(rule, month, site) {
+	const q = new URLSearchParams({ month, rule, format: 'csv' });
+	if (site) q.set('site_id', site);
+	const res = await fetch(`/api/v1/reliability/ports?${q}`, { headers: { authorization: `Bearer ${getToken()}`, accept: 'text/csv' } });
+	if (!res.ok) throw new Error(`CSV: HTTP ${res.status}`);
+	const url = URL.createObjectURL(await res.blob());
+	const a = h('a', { href: url, download: `chargeops-${rule}-${month}${site ? `-${site}` : ''}.csv` });
+	document.body.appendChild(a);
+	a.click();
+	a.remove();
+	setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
 export function renderReliability(root) {
 	const p = hashParams();
 	const sel = { month: p.get('month') || lastMonth(), site: p.get('site') || '' };
@@ -160,7 +175,16 @@ export function renderReliability(root) {
 		}
 	}
 
-	clear(root).appendChild(h('section', { class: 'detail reliability' }, h('div', { class: 'detail-head' }, h('h1', null, 'Reliability')), h('div', { class: 'filters' }, monthIn, siteSel), body));
+	const csvMsg = h('span', { class: 'error', 'aria-live': 'polite' });
+	const csvButtons = ['nevi', 'cec', 'uk'].map((rule) => {
+		const b = h('button', { type: 'button', dataset: { csv: rule } }, `${rule.toUpperCase()} CSV`);
+		b.addEventListener('click', () => {
+			csvMsg.textContent = '';
+			downloadCsv(rule, sel.month, sel.site).catch((e) => (csvMsg.textContent = e.message));
+		});
+		return b;
+	});
+	clear(root).appendChild(h('section', { class: 'detail reliability' }, h('div', { class: 'detail-head' }, h('h1', null, 'Reliability')), h('div', { class: 'filters' }, monthIn, siteSel, ...csvButtons, csvMsg), body));
 	get('/sites', { limit: 1000 })
 		.then((r) => {
 			for (const s of r.items) siteSel.appendChild(h('option', { value: s.id }, s.name || s.id));
