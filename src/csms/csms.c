@@ -557,9 +557,19 @@ static void keepalive(csms *cs, session *s, int64_t now)
 	}
 }
 
+/* A signed meter value failure found by the ledger thread, handed to diagnosis. */
+static void on_ledger_flag(void *arg, const ledger_flag *f)
+{
+	csms *cs = arg;
+	csms_obs o = {.kind = CSMS_OBS_SIGNED_METER, .charger = f->charger, .connector = f->connector,
+		      .time = csms_now(cs, f->charger), .txid = f->txid, .status = f->status, .text = f->detail};
+	csms_observe(cs, &o);
+}
+
 void csms_tick(void *ctx)
 {
 	csms *cs = ctx;
+	ledger_take_flags(cs->lg, on_ledger_flag, cs);
 	int64_t now = clock_mono_ms();
 	int64_t silent_max = 1000LL * cs->cfg.heartbeat_interval * cs->cfg.offline_missed_heartbeats;
 	const char *k;

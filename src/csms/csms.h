@@ -97,6 +97,7 @@ enum csms_obs_kind {
 	CSMS_OBS_FIRMWARE,   /* status */
 	CSMS_OBS_DIAGNOSTICS,/* status */
 	CSMS_OBS_COMMAND,    /* a call the central system sends: text: action; connector; status: ChangeAvailability type */
+	CSMS_OBS_SIGNED_METER, /* a transaction's signed meter values failed: connector, txid; status: verdict; text: why */
 };
 
 /* A meterValue's numbers, normalised (W, A, V, Wh, Celsius); have says which are set. */

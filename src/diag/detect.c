@@ -889,6 +889,11 @@ void det_observe(diag *d, const csms_obs *o)
 		if (o->status)
 			on_firmware(d, c, o, DET_DIAGNOSTICS_FAILED, diag_bad);
 		break;
+	case CSMS_OBS_SIGNED_METER:
+		raise_fmt(d, c, o->connector >= 0 && o->connector < DIAG_CONNECTORS ? o->connector : 0, DET_SIGNED_METER,
+			  o->status, o->time, 0, NULL, "transaction %lld: signed meter values %s: %s", (long long)o->txid,
+			  o->status ? o->status : "?", o->text ? o->text : "");
+		break;
 	case CSMS_OBS_COMMAND:
 		if (o->text && strcmp(o->text, "Reset") == 0)
 			c->reset_at = o->time ? o->time : det_now(d, c->id);

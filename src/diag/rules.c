@@ -136,6 +136,11 @@ const det_row det_table[DET__COUNT] = {
 			     "against the connector's own baseline: slack k and threshold h in baseline standard "
 			     "deviations, after min_sessions baseline sessions.",
 			     2 * DAY, {{"k", 0.5, "slack (sigmas)"}, {"h", 5, "threshold (sigmas)"}, {"min_sessions", 5, "sessions"}}},
+    [DET_SIGNED_METER] = {"signed_meter_invalid", "Signed meter values do not verify",
+			  "A finished transaction's OCMF signed meter values fail the signature check against the "
+			  "charger's meter key, or the transparency checks (one begin and one end reading, begin <= end, "
+			  "meter status G, no error flags), or the charger has no meter key registered.",
+			  7 * DAY, {{0}}},
 };
 
 void det_defaults(diag *d)

@@ -206,6 +206,13 @@ static const diag_entry conditions[] = {
 	 "Soft reset to re-initialise the meter link; if the register still does not move, field visit to "
 	 "replace the meter; sessions meanwhile are not billable",
 	 "soft_reset", "Energy meter"},
+	{"signed_meter_invalid", "metering", "major",
+	 "Meter key not registered or registered wrong; meter replaced without updating its key; a record altered "
+	 "on its way (firmware, gateway); meter reporting an error or an incomplete session",
+	 "Check the charger's meter_public_key against the meter's label; compare the record with the transparency "
+	 "software; the session is not billable under calibration law until it verifies; field visit if the meter "
+	 "reports errors",
+	 "none", "Energy meter"},
 	{"meter_decreasing", "metering", "major",
 	 "Meter replaced or reset without carrying the register over; firmware reading the wrong register or "
 	 "overflowing; meter link glitch returning a stale or partial value",

@@ -95,6 +95,9 @@ struct ledger {
 	merkle_hash pending[64];
 	int64_t last_ckpt_mono;
 	uint64_t last_ckpt_size;
+	/* Signed meter value failures for the network thread: under mu. */
+	ledger_flag *flags;
+	size_t nflags, cap_flags;
 	/* The latest checkpoint: under mu. */
 	char *ckpt_note;
 	uint64_t ckpt_size;
@@ -237,6 +240,22 @@ static void flag_signed(ledger *l, const char *entry, size_t len, enum ocmf_stat
 	store_write(l->st, ST_ANOMALY, "sisss", charger ? charger : "", clock_now_ms(), "signed_meter_values", d,
 		    (const char *)NULL);
 	log_warn("ledger: %s: %s", charger ? charger : "?", d);
+	pthread_mutex_lock(&l->mu);
+	if (l->nflags < 1000) { /* bounded: the tick drains it every second */
+		if (l->nflags == l->cap_flags) {
+			l->cap_flags = l->cap_flags ? 2 * l->cap_flags : 8;
+			l->flags = xrealloc(l->flags, l->cap_flags * sizeof(*l->flags));
+		}
+		ledger_flag *f = &l->flags[l->nflags++];
+		memset(f, 0, sizeof(*f));
+		snprintf(f->charger, sizeof(f->charger), "%s", charger ? charger : "");
+		f->connector = (int)json_integer_value(json_object_get(j, "connector"));
+		f->txid = json_integer_value(json_object_get(j, "id"));
+		f->time = clock_now_ms();
+		snprintf(f->status, sizeof(f->status), "%s", ocmf_status_name(os));
+		snprintf(f->detail, sizeof(f->detail), "%s", detail);
+	}
+	pthread_mutex_unlock(&l->mu);
 	json_decref(j);
 }
 
@@ -644,10 +663,26 @@ void ledger_close(ledger *l)
 	note_signer_free(l->signer);
 	memset(l->pseudonym_key, 0, sizeof(l->pseudonym_key));
 	free(l->ckpt_note);
+	free(l->flags);
 	pthread_mutex_destroy(&l->mu);
 	pthread_cond_destroy(&l->cv);
 	pthread_cond_destroy(&l->done_cv);
 	free(l);
+}
+
+void ledger_take_flags(ledger *l, void (*fn)(void *arg, const ledger_flag *f), void *arg)
+{
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->mu);
+	ledger_flag *flags = l->flags;
+	size_t n = l->nflags;
+	l->flags = NULL;
+	l->nflags = l->cap_flags = 0;
+	pthread_mutex_unlock(&l->mu);
+	for (size_t i = 0; i < n; i++)
+		fn(arg, &flags[i]);
+	free(flags);
 }
 
 /* ---- appends ---- */

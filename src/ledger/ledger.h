@@ -69,6 +69,19 @@ const char *ledger_vkey(const ledger *l);
 const char *ledger_pem(const ledger *l);
 const char *ledger_origin(const ledger *l);
 
+/* A transaction whose signed meter values failed (anything but unsigned or verified). */
+typedef struct ledger_flag {
+	char charger[64];
+	int connector;
+	int64_t txid;
+	int64_t time;
+	char status[24];
+	char detail[200];
+} ledger_flag;
+/* Hands every failure found since the last call to fn, then forgets them. For
+ * the network thread's tick, which turns them into alerts. */
+void ledger_take_flags(ledger *l, void (*fn)(void *arg, const ledger_flag *f), void *arg);
+
 /* Counters for metrics and the console. */
 uint64_t ledger_size(ledger *l);
 uint64_t ledger_queue_depth(ledger *l);

@@ -210,6 +210,14 @@ describe('tamper-evident ledger', () => {
 			return a.items.length ? a.items : null;
 		}, { what: 'signed meter anomaly' });
 		assert.match(anomalies[0].detail, new RegExp(`transaction ${txBad}: signed meter values invalid_signature`));
+		// ... and raised as an alert by fault diagnosis.
+		const alert = await waitFor(async () => {
+			const a = await srv.getOk(`/api/v1/alerts?charger_id=${id}&limit=100`);
+			return a.items.find((x) => x.detector === 'signed_meter_invalid');
+		}, { timeout: 8000, what: 'signed meter alert' });
+		assert.equal(alert.code, 'invalid_signature');
+		assert.equal(alert.category, 'metering');
+		assert.match(alert.diagnosis || alert.title, /signed meter|Signed meter/);
 
 		// No key registered: verified signatures need one.
 		const c2 = await srv.registerCharger();

@@ -33,7 +33,7 @@ static const char *const condition_names[] = {
 	"power_mismatch",   "meter_stuck",          "meter_decreasing", "meter_jump",
 	"ground_fault_recurring", "reader_silent",  "auth_rejections", "failed_start",
 	"start_success_low", "stuck_transaction",   "stuck_status",    "unavailable_unrequested",
-	"session_faults",   "telemetry_drift",
+	"session_faults",   "telemetry_drift",      "signed_meter_invalid",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
