@@ -76,7 +76,16 @@ struct maint {
 };
 
 /* workorder.c */
+#define WO_OUTAGE_CAUSES 6
+extern const char *const wo_outage_causes[WO_OUTAGE_CAUSES];
+int wo_in_list(const char *v, const char *const *list, size_t n);
+#define IN_LIST(v, arr) wo_in_list((v), (arr), sizeof(arr) / sizeof((arr)[0]))
 wo_order *wo_get(maint *m, int64_t id);
+/* The order id in work into *out, checked against a technician's scope (who has
+ * WHO_TECHNICIAN: only technician's own). 0, MAINT_ENOENT or MAINT_EFORBIDDEN. */
+int wo_scoped(maint *m, int64_t id, unsigned who, int64_t technician, wo_order **out, char *err, size_t errlen);
+/* Stores checklist item i (0-based) of o, changed at t by by (queued). */
+void wo_check_save(maint *m, wo_order *o, int i, int64_t t, const char *by);
 /* Stores o's row (queued). */
 void wo_save(maint *m, wo_order *o);
 /* Applies action a to o as who (checks done by the caller or here): records the

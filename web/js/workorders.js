@@ -71,10 +71,12 @@ export function renderBoard(root) {
 	let closed = false;
 	const timers = [];
 	const every = setInterval(() => timers.forEach((t) => t.tick()), 1000);
-	(async () => {
+	/* The board reloads every 30 s: orders change by telemetry and by other people. */
+	async function load() {
 		const r = await raw('GET', '/work-orders', { params: { status: 'active', limit: 500 } }).catch((e) => ({ status: 0, body: { detail: e.message } }));
 		if (closed) return;
 		clear(box);
+		timers.length = 0;
 		if (r.status !== 200) {
 			box.appendChild(h('p', { class: 'error' }, `GET /api/v1/work-orders: ${r.status} ${(r.body && (r.body.detail || r.body.error)) || ''}`));
 			return;
@@ -96,10 +98,13 @@ export function renderBoard(root) {
 			),
 		);
 		if (r.body.total > items.length) box.appendChild(h('p', { class: 'muted' }, `${items.length} of ${r.body.total}.`));
-	})();
+	}
+	load();
+	const reload = setInterval(load, 30000);
 	return () => {
 		closed = true;
 		clearInterval(every);
+		clearInterval(reload);
 	};
 }
 
