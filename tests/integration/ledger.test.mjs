@@ -264,6 +264,8 @@ describe('tamper-evident ledger', () => {
 		assert.equal((await srv.get(`/api/v1/ledger/proof/inclusion?index=${head.size}`)).status, 400);
 		assert.equal((await srv.get('/api/v1/ledger/entries/999999')).status, 404);
 		assert.equal((await srv.get('/api/v1/transactions/999999/receipt')).status, 404);
+		const m = /^chargeops_ledger_entries (\d+)$/m.exec(await srv.metrics());
+		assert.ok(m && Number(m[1]) >= head.size, 'ledger size in /metrics');
 	});
 
 	it('chargeops ledger audit finds a row changed in the SQLite file', T, async () => {
