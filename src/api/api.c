@@ -6,6 +6,7 @@
 #include "diag/diag.h"
 #include "maint/maint.h"
 #include "csms/metrics.h"
+#include "ledger/ledger.h"
 #include "ocpp/ocpp.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -474,6 +475,14 @@ static void h_metrics(api_ctx *c)
 		(unsigned long long)store_error_count(c->a->st),
 		(unsigned long long)store_commit_count(c->a->st),
 		(unsigned long long)store_last_seq(c->a->st));
+	ledger *lg = csms_ledger(c->a->cs);
+	if (lg)
+		sb_addf(&sb,
+			"# HELP chargeops_ledger_entries Ledger entries under the latest signed checkpoint\n"
+			"# TYPE chargeops_ledger_entries gauge\nchargeops_ledger_entries %llu\n"
+			"# HELP chargeops_ledger_queue_depth Entries waiting to be appended to the ledger\n"
+			"# TYPE chargeops_ledger_queue_depth gauge\nchargeops_ledger_queue_depth %llu\n",
+			(unsigned long long)ledger_size(lg), (unsigned long long)ledger_queue_depth(lg));
 	size_t len;
 	char *text = sb_detach(&sb, &len);
 	net_http_respond(c->req, 200, "text/plain; version=0.0.4", text, len);

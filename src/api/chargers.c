@@ -187,6 +187,8 @@ void api_chargers_patch(api_ctx *c)
 	const char *id = c->params[0];
 	if (write_charger(c, id, body, 0) == 0) {
 		const char *reg = json_string_value(json_object_get(body, "registration"));
+		if (reg) /* who may connect is access control: a security event */
+			ledger_log_security(csms_ledger(c->a->cs), "charger_registration", api_actor(c), id, reg);
 		if (reg && strcmp(reg, "rejected") == 0)
 			csms_disconnect(c->a->cs, id, "charger rejected by an operator");
 		api_chargers_get(c);
@@ -207,6 +209,7 @@ void api_chargers_delete(api_ctx *c)
 		return;
 	}
 	api_exec(c, "DELETE FROM connectors WHERE charger_id = ?", "s", id);
+	ledger_log_security(csms_ledger(c->a->cs), "charger_deleted", api_actor(c), id, NULL);
 	csms_disconnect(c->a->cs, id, "charger deleted");
 	log_info("api: charger %s deleted", id);
 	net_http_respond(c->req, 204, NULL, NULL, 0);

@@ -45,7 +45,8 @@ void ledger_close(ledger *l);
 /* A transaction finalised in the store by write need_seq: logged once that commits. */
 void ledger_log_transaction(ledger *l, int64_t txid, uint64_t need_seq);
 /* A security event (strings copied; NULL allowed). event: charger_credentials,
- * firmware_update, firmware_status, role_change, remote_command. */
+ * meter_key, charger_registration, charger_deleted, firmware_update,
+ * firmware_status, remote_command. */
 void ledger_log_security(ledger *l, const char *event, const char *actor, const char *subject,
 			 const char *detail);
 /* Raw entry bytes (tests and benchmarks). */

@@ -246,6 +246,13 @@ describe('tamper-evident ledger', () => {
 		assert.equal(reset.actor, 'api:admin');
 		assert.match(reset.detail, /^Reset \{"type":"Soft"\}$/);
 		assert.ok(seen.some((e) => e.event === 'role_change' && e.subject === 'admin'), 'tokens are logged as role changes');
+		// Who may connect is logged too.
+		assert.equal((await srv.patch(`/api/v1/chargers/${cp.id}`, { registration: 'rejected' })).status, 200);
+		await waitFor(async () => {
+			const c = await srv.getOk('/api/v1/ledger/checkpoint');
+			const e = await srv.getOk(`/api/v1/ledger/entries/${c.tree_size - 1}`);
+			return e.record.event === 'charger_registration' && e.record.subject === cp.id && e.record.detail === 'rejected';
+		}, { timeout: 8000, what: 'registration entry' });
 
 		// Every entry's inclusion proof, and consistency from every earlier size, at the latest checkpoint.
 		const c = await srv.getOk('/api/v1/ledger/checkpoint');
@@ -264,6 +271,8 @@ describe('tamper-evident ledger', () => {
 		assert.equal((await srv.get(`/api/v1/ledger/proof/inclusion?index=${head.size}`)).status, 400);
 		assert.equal((await srv.get('/api/v1/ledger/entries/999999')).status, 404);
 		assert.equal((await srv.get('/api/v1/transactions/999999/receipt')).status, 404);
+		const m = /^chargeops_ledger_entries (\d+)$/m.exec(await srv.metrics());
+		assert.ok(m && Number(m[1]) >= head.size, 'ledger size in /metrics');
 	});
 
 	it('chargeops ledger audit finds a row changed in the SQLite file', T, async () => {

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "ledger/audit.h"
+#include "ledger/entry.h"
 #include "ledger/ledger.h"
 #include "ledger/note.h"
 #include "ledger/receipt.h"
@@ -126,6 +127,14 @@ static void test_clean_and_receipt(void **state)
 	char out[4096];
 	assert_int_equal(audit(f, out, sizeof(out)), 0);
 	const json_t *rec = json_object_get(f->receipt, "record");
+	const char *raw = json_string_value(json_object_get(f->receipt, "entry"));
+	assert_int_equal(strncmp(raw, "{\"v\":1,\"type\":\"transaction\",\"id\":2,\"charger\":\"CP-1\",\"connector\":2,"
+				      "\"id_tag\":\"", 71), 0);
+	assert_non_null(strstr(raw, "\",\"start\":\"1970-01-01T00:18:20.000Z\",\"stop\":\"1970-01-01T00:35:00.000Z\","
+				    "\"meter_start\":0,\"meter_stop\":7000,\"energy_wh\":7000,\"price\":null,"
+				    "\"stop_reason\":\"EVDisconnected\",\"closed_by\":\"charger\",\"flags\":\"\","
+				    "\"meter_values\":{\"upto\":3,\"count\":2,\"sha256\":\""));
+	assert_non_null(strstr(raw, "\"signed_meter\":{\"status\":\"unsigned\",\"detail\":null}}"));
 	assert_int_equal(json_integer_value(json_object_get(rec, "id")), 2);
 	assert_int_equal(json_integer_value(json_object_get(rec, "energy_wh")), 7000);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(rec, "meter_values"), "count")), 2);
@@ -225,11 +234,38 @@ static void test_late_rows_are_not_tampering(void **state)
 	assert_int_equal(audit(f, out, sizeof(out)), 0);
 }
 
+/* The canonical bytes: member order, escaping, times. */
+static void test_canonical_bytes(void **state)
+{
+	(void)state;
+	strbuf sb;
+	sb_init(&sb);
+	entry_security(&sb, "remote_command", 1767225600123LL, "api:operator", "CP-\"1\"",
+		       "Reset {\"type\":\"Soft\"}\n");
+	assert_string_equal(sb.buf, "{\"v\":1,\"type\":\"security\",\"event\":\"remote_command\","
+				    "\"time\":\"2026-01-01T00:00:00.123Z\",\"actor\":\"api:operator\","
+				    "\"subject\":\"CP-\\\"1\\\"\",\"detail\":\"Reset {\\\"type\\\":\\\"Soft\\\"}\\u000a\"}");
+	sb.len = 0;
+	entry_security(&sb, "firmware_status", 0, "charger", NULL, NULL);
+	assert_string_equal(sb.buf, "{\"v\":1,\"type\":\"security\",\"event\":\"firmware_status\","
+				    "\"time\":\"1970-01-01T00:00:00.000Z\",\"actor\":\"charger\",\"subject\":null,"
+				    "\"detail\":null}");
+	sb_release(&sb);
+	uint8_t key[32] = {1, 2, 3}, other[32] = {3, 2, 1};
+	char a[33], b[33], c[33];
+	entry_pseudonym(key, "TAG1", a);
+	entry_pseudonym(key, "TAG1", b);
+	entry_pseudonym(other, "TAG1", c);
+	assert_string_equal(a, b);
+	assert_string_not_equal(a, c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_clean_and_receipt, setup, teardown),
 		cmocka_unit_test(test_tampering),
+		cmocka_unit_test(test_canonical_bytes),
 		cmocka_unit_test_setup_teardown(test_late_rows_are_not_tampering, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

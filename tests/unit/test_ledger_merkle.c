@@ -279,23 +279,26 @@ static void test_inclusion_all_sizes(void **state)
 	tree_free(&t);
 }
 
-/* Consistency proofs for every pair of sizes m <= n up to 160. */
+/* Consistency proofs for every pair of sizes m <= n up to 300 (compared with the
+ * naive reference for every pair up to 160 and for every 7th pair beyond). */
 static void test_consistency_all_sizes(void **state)
 {
 	(void)state;
 	tree t;
-	build(&t, 160);
-	merkle_hash roots[161];
-	for (uint64_t n = 1; n <= 160; n++)
+	build(&t, 300);
+	merkle_hash roots[301];
+	for (uint64_t n = 1; n <= 300; n++)
 		assert_int_equal(merkle_root(stored_fn, &t, n, &roots[n]), 0);
-	for (uint64_t n = 1; n <= 160; n++) {
+	for (uint64_t n = 1; n <= 300; n++) {
 		for (uint64_t m = 1; m <= n; m++) {
 			merkle_hash proof[MERKLE_MAX_PROOF], nproof[MERKLE_MAX_PROOF];
 			size_t len, nlen = 0;
 			assert_int_equal(merkle_consistency_proof(stored_fn, &t, m, n, proof, &len), 0);
-			naive_subproof((size_t)m, t.leaves, (size_t)n, 1, nproof, &nlen);
-			assert_int_equal(len, nlen);
-			assert_memory_equal(proof, nproof, len * sizeof(merkle_hash));
+			if (n <= 160 || (m + n) % 7 == 0) {
+				naive_subproof((size_t)m, t.leaves, (size_t)n, 1, nproof, &nlen);
+				assert_int_equal(len, nlen);
+				assert_memory_equal(proof, nproof, len * sizeof(merkle_hash));
+			}
 			assert_int_equal(merkle_verify_consistency(m, n, &roots[m], &roots[n], proof, len), 0);
 			if (m == n)
 				continue;
