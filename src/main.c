@@ -25,6 +25,7 @@
 
 int sim_main(int argc, char **argv);
 int diag_eval_main(int argc, char **argv);
+int predict_main(int argc, char **argv);
 
 static net_server *running;
 
@@ -304,6 +305,7 @@ static const struct {
 	{"token", cmd_token, "create operator API tokens"},
 	{"sim", sim_main, "simulate charge points against a central system"},
 	{"diag-eval", diag_eval_main, "score alerts against the simulator's fault labels"},
+	{"predict", predict_main, "predictive maintenance: train, score, evaluate failure models"},
 };
 
 int main(int argc, char **argv)
