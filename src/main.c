@@ -7,6 +7,7 @@
 #include "diag/diag.h"
 #include "diag/webhook.h"
 #include "net/server.h"
+#include "predict/service.h"
 #include "store/store.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -43,6 +44,39 @@ static void store_committed_wake(void *arg)
 	net_server *srv = *(net_server **)arg;
 	if (srv)
 		net_server_wake(srv);
+}
+
+static int64_t work_order_id(void *arg)
+{
+	return diag_next_work_order_id(arg);
+}
+
+/* Starts failure prediction when a model is configured. 0, or 1 with a message printed. */
+static int start_prediction(const config *cfg, store *st, diag *dg, api *a, predict_service **ps)
+{
+	unsigned hh, mm;
+	char err[512];
+	if (!cfg->prediction_model[0])
+		return 0;
+	if (sscanf(cfg->prediction_time, "%2u:%2u", &hh, &mm) != 2 || hh > 23 || mm > 59) {
+		fprintf(stderr, "chargeops: prediction_time: HH:MM\n");
+		return 1;
+	}
+	predict_service_config pc = {.data_dir = cfg->data_dir,
+				     .model_path = cfg->prediction_model,
+				     .horizon_days = cfg->prediction_horizon_days,
+				     .risk_percent = cfg->prediction_risk_percent,
+				     .daily_minute = (int)(hh * 60 + mm),
+				     .visits_per_day = cfg->prediction_visits_per_day};
+	if (predict_service_new(&pc, st, ps, err, sizeof(err))) {
+		fprintf(stderr, "chargeops: prediction: %s\n", err);
+		return 1;
+	}
+	if (dg)
+		predict_service_set_ids(*ps, work_order_id, dg);
+	api_set_predict(a, *ps);
+	log_info("prediction: on (model %s, daily at %s)", cfg->prediction_model, cfg->prediction_time);
+	return 0;
 }
 
 static uint64_t committed(void *ctx)
@@ -173,6 +207,7 @@ static int cmd_serve(int argc, char **argv)
 	api *a = NULL;
 	webhook *wh = NULL;
 	diag *dg = NULL;
+	predict_service *ps = NULL;
 	net_server *srv = NULL;
 	static net_server *srv_for_wake;
 	int rc = 1;
@@ -204,6 +239,8 @@ static int cmd_serve(int argc, char **argv)
 		log_info("diagnosis: on%s%s", cfg.remediation ? ", remediation on" : "",
 			 cfg.webhook_urls[0] ? ", webhooks on" : "");
 	}
+	if (start_prediction(&cfg, st, dg, a, &ps))
+		goto out;
 	char web[PATH_MAX];
 	if (find_web_root(cfg.web_root, web, sizeof(web)) == 0) {
 		api_set_web_root(a, web);
@@ -248,8 +285,11 @@ out:
 		csms_set_event_sink(cs, NULL);
 	net_server_free(srv);
 	srv_for_wake = NULL;
-	if (a)
+	if (a) {
+		api_set_predict(a, NULL);
 		api_set_diag(a, NULL);
+	}
+	predict_service_free(ps);
 	diag_free(dg);
 	webhook_free(wh);
 	api_free(a);

@@ -4,6 +4,7 @@
  */
 #include "api/internal.h"
 #include "diag/diag.h"
+#include "predict/service.h"
 #include "csms/metrics.h"
 #include "ocpp/ocpp.h"
 #include "util/clock.h"
@@ -538,6 +539,9 @@ static const struct route routes[] = {
 	{NET_GET, ROLE_VIEWER, "/api/v1/diagnosis/vendor-codes", api_vendor_codes_list, 0},
 	{NET_PUT, ROLE_OPERATOR, "/api/v1/diagnosis/vendor-codes/{}/{}", api_vendor_codes_put, 0},
 	{NET_DELETE, ROLE_OPERATOR, "/api/v1/diagnosis/vendor-codes/{}/{}", api_vendor_codes_delete, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/predictions", api_predictions_list, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/predictions/run", api_predictions_run, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/risk", api_charger_risk, 0},
 };
 
 /* Matches path against pattern, filling c->params. Returns 1 on a match. */
@@ -685,6 +689,12 @@ void api_tick(void *ctx)
 	live_tick(a->live);
 	if (a->dg)
 		diag_tick(a->dg);
+	predict_service_tick(a->ps);
+}
+
+void api_set_predict(api *a, predict_service *ps)
+{
+	a->ps = ps;
 }
 
 void api_set_diag(api *a, diag *d)

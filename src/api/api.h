@@ -22,6 +22,9 @@ typedef struct diag diag;
 /* Serves diagnosis' alerts, rules and metrics and feeds its events to the live
  * channel (NULL: diagnosis off). d is borrowed. */
 void api_set_diag(api *a, diag *d);
+typedef struct predict_service predict_service;
+/* Serves failure predictions and takes the scoring worker's results (NULL: off). Borrowed. */
+void api_set_predict(api *a, predict_service *ps);
 /* Once a second on the network thread (net_server_opts.http_tick; ctx = api). */
 void api_tick(void *ctx);
 

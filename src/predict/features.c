@@ -740,6 +740,7 @@ int predict_features_compute(sqlite3 *db, int64_t from_ms, int64_t to_ms, predic
 	x.read_from = from_ms - LOOKBACK_DAYS * PREDICT_DAY_MS;
 	if (x.read_from < lo)
 		x.read_from = lo;
+	x.read_from -= x.read_from % PREDICT_DAY_MS; /* whole days */
 	x.read_to = to_ms;
 	x.day0 = x.read_from / PREDICT_DAY_MS;
 	x.ndays = (to_ms - 1) / PREDICT_DAY_MS - x.day0 + 1;

@@ -50,6 +50,11 @@ static const struct setting settings[] = {
 	S("webhook_urls", webhook_urls),
 	S("webhook_secret", webhook_secret),
 	I("webhook_max_attempts", webhook_max_attempts, 1, 100),
+	S("prediction_model", prediction_model),
+	I("prediction_horizon_days", prediction_horizon_days, 1, 60),
+	I("prediction_risk_percent", prediction_risk_percent, 0, 100),
+	S("prediction_time", prediction_time),
+	I("prediction_visits_per_day", prediction_visits_per_day, 1, 1000),
 };
 
 void config_defaults(config *c)
@@ -71,6 +76,9 @@ void config_defaults(config *c)
 	snprintf(c->clock, sizeof(c->clock), "wall");
 	c->diagnosis = 1;
 	c->webhook_max_attempts = 12;
+	c->prediction_horizon_days = 7;
+	snprintf(c->prediction_time, sizeof(c->prediction_time), "02:00");
+	c->prediction_visits_per_day = 4;
 }
 
 int config_set(config *c, const char *key, const char *value, char *err, int errlen)

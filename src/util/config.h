@@ -32,6 +32,11 @@ typedef struct config {
 	char webhook_urls[1024];  /* comma-separated http:// URLs for alert events */
 	char webhook_secret[256]; /* HMAC-SHA256 key signing webhook bodies */
 	int webhook_max_attempts; /* deliveries given up after this many attempts */
+	char prediction_model[512]; /* model file of `chargeops predict train`; empty = prediction off */
+	int prediction_horizon_days; /* the horizon the model must have been trained for */
+	int prediction_risk_percent; /* 1..100 overrides the model's thresholds; 0 keeps them */
+	char prediction_time[8];     /* HH:MM (UTC, of the data's clock) of the daily scoring */
+	int prediction_visits_per_day; /* technician visits a day the plan may fill */
 } config;
 
 void config_defaults(config *c);
