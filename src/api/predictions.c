@@ -22,7 +22,7 @@ static void filter(json_t *r, const char *site, const char *charger, int above_o
 	json_array_foreach(items, i, it) {
 		const char *s = json_string_value(json_object_get(it, "site_id"));
 		const char *c = json_string_value(json_object_get(it, "charger_id"));
-		if ((site && (!s || strcmp(s, site))) || (charger && (!c || strcmp(c, charger))) ||
+		if ((site && (!s || strcmp(s, site) != 0)) || (charger && (!c || strcmp(c, charger) != 0)) ||
 		    (above_only && !json_is_true(json_object_get(it, "above"))))
 			continue;
 		json_array_append(keep, it);
@@ -38,7 +38,7 @@ static void filter(json_t *r, const char *site, const char *charger, int above_o
 		json_array_foreach(visits, k, v) {
 			const char *s = json_string_value(json_object_get(v, "site_id"));
 			const char *c = json_string_value(json_object_get(v, "charger_id"));
-			if ((site && (!s || strcmp(s, site))) || (charger && (!c || strcmp(c, charger))))
+			if ((site && (!s || strcmp(s, site) != 0)) || (charger && (!c || strcmp(c, charger) != 0)))
 				continue;
 			json_array_append(kv, v);
 		}

@@ -232,9 +232,10 @@ static int cmd_score(args *a)
 			       json_string_value(json_object_get(it, "date")));
 			size_t k;
 			json_t *v;
-			json_array_foreach(json_object_get(it, "visits"), k, v)
+			json_array_foreach(json_object_get(it, "visits"), k, v) {
 				printf(" %s@%s", json_string_value(json_object_get(v, "charger_id")),
 				       json_string_value(json_object_get(v, "site_id")));
+			}
 			putchar('\n');
 		}
 	}

@@ -212,9 +212,9 @@ static void events_json(json_t *o, const predict_labels *l, const sample *v, siz
 	size_t pe = (size_t)json_integer_value(json_object_get(o, "failures"));
 	size_t pw = (size_t)json_integer_value(json_object_get(o, "warnable"));
 	size_t pd = (size_t)json_integer_value(json_object_get(o, "warned_48h"));
-	json_object_set_new(o, "failures", json_integer((json_int_t)(pe + events)));
-	json_object_set_new(o, "warnable", json_integer((json_int_t)(pw + warnable)));
-	json_object_set_new(o, "warned_48h", json_integer((json_int_t)(pd + warned)));
+	json_object_set_new(o, "failures", json_integer((json_int_t)pe + (json_int_t)events));
+	json_object_set_new(o, "warnable", json_integer((json_int_t)pw + (json_int_t)warnable));
+	json_object_set_new(o, "warned_48h", json_integer((json_int_t)pd + (json_int_t)warned));
 	prev = json_object_get(o, "leads_h");
 	if (!prev) {
 		prev = json_array();

@@ -272,7 +272,7 @@ static int load_chargers(fctx *x)
 	for (int i = 0; i < x->nch; i++) {
 		int same = 0, best = 0;
 		for (int j = 0; j < x->nch; j++) {
-			if (strcmp(x->ch[i].model, x->ch[j].model))
+			if (strcmp(x->ch[i].model, x->ch[j].model) != 0)
 				continue;
 			int cnt = 0;
 			for (int k = 0; k < x->nch; k++)
