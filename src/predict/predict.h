@@ -259,7 +259,7 @@ void predict_eval_markdown(const json_t *report, FILE *f);
 /* ---- scoring ---- */
 
 typedef struct predict_score_opts {
-	int64_t as_of_ms;     /* score the last complete day before this (PREDICT_NO_TIME: end of data) */
+	int64_t as_of_ms;     /* score the day up to this time (PREDICT_NO_TIME: the end of the data) */
 	double threshold;     /* > 0: overrides the model's per-fault operating thresholds */
 	int visits_per_day;   /* planner capacity */
 	int plan_days;	      /* planner span */
@@ -268,7 +268,8 @@ typedef struct predict_score_opts {
 void predict_score_opts_default(predict_score_opts *o);
 
 /*
- * Scores every connector of db on its last complete day before o->as_of_ms:
+ * Scores every connector of db as of o->as_of_ms (the features of the day that
+ * holds the moment before it: the day so far, or the whole previous day at midnight):
  * per connector the risk of each fault type, the most likely one, its top
  * reasons, and the visit plan. Returns 0 with *out a new object (owned by the
  * caller): {"as_of", "day", "horizon_days", "model", "items": [...], "plan": [...]}.

@@ -47,16 +47,8 @@ int predict_score_store(sqlite3 *db, const predict_model *m, const predict_score
 	if (rc)
 		return rc;
 	int64_t end = to == PREDICT_NO_TIME ? t.data_to + 1 : to;
-	/* The last complete day before end, else the newest day there is. */
-	int64_t day = end / PREDICT_DAY_MS - 1, newest = INT64_MIN;
-	bool have = false;
-	for (size_t i = 0; i < t.n; i++) {
-		have |= t.rows[i].day == day;
-		if (t.rows[i].day > newest)
-			newest = t.rows[i].day;
-	}
-	if (!have)
-		day = newest;
+	/* The day that holds the last moment before end (so far, if it has not ended). */
+	int64_t day = (end - 1) / PREDICT_DAY_MS;
 	size_t n = 0;
 	for (size_t i = 0; i < t.n; i++)
 		if (t.rows[i].day == day)
@@ -143,7 +135,7 @@ int predict_score_store(sqlite3 *db, const predict_model *m, const predict_score
 		return rc;
 	}
 	const json_t *meta = predict_model_meta(m);
-	*out = json_pack("{s:o, s:o, s:i, s:{s:O*, s:O*}, s:o, s:o}", "as_of", time_json((day + 1) * PREDICT_DAY_MS), "day",
+	*out = json_pack("{s:o, s:o, s:i, s:{s:O*, s:O*}, s:o, s:o}", "as_of", time_json(end), "day",
 			 time_json(day * PREDICT_DAY_MS), "horizon_days", predict_model_horizon(m), "model", "created",
 			 json_object_get(meta, "created"), "version", json_object_get(meta, "version"), "items", items,
 			 "plan", plan);

@@ -64,11 +64,12 @@ static int64_t newest_time(sqlite3 *db)
 	return best;
 }
 
-static void run_once(predict_service *ps, int64_t newest)
+/* Scores the fleet as of as_of (ms). */
+static void run_once(predict_service *ps, int64_t as_of)
 {
 	predict_score_opts o;
 	predict_score_opts_default(&o);
-	o.as_of_ms = newest + 1;
+	o.as_of_ms = as_of;
 	o.threshold = ps->cfg.risk_percent > 0 ? ps->cfg.risk_percent / 100.0 : 0;
 	o.visits_per_day = ps->cfg.visits_per_day;
 	o.plan_days = predict_model_horizon(ps->model);
@@ -102,10 +103,12 @@ static void *worker(void *arg)
 		int64_t day = newest / PREDICT_DAY_MS;
 		int64_t minute = (newest % PREDICT_DAY_MS) / 60000;
 		bool due = newest > 0 && day > ps->last_day && minute >= ps->cfg.daily_minute;
-		if (asked || due) {
-			if (due)
-				ps->last_day = day;
-			run_once(ps, newest);
+		/* The daily run scores the day that ended at midnight; a run on demand the day so far. */
+		if (due) {
+			ps->last_day = day;
+			run_once(ps, day * PREDICT_DAY_MS);
+		} else if (asked) {
+			run_once(ps, newest + 1);
 		}
 		pthread_mutex_lock(&ps->mu);
 		ps->running = false;

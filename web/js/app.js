@@ -15,6 +15,7 @@ import { renderSites } from './sites.js';
 import { renderTransactions, renderTransaction } from './transactions.js';
 import { renderAnalytics } from './analytics.js';
 import { renderPanel } from './panels.js';
+import { renderRisk } from './risk.js';
 import { redrawCharts } from './chart.js';
 
 const main = document.getElementById('main');
@@ -156,6 +157,7 @@ const ROUTES = [
 	{ re: /^#\/transactions\/(.+)$/, nav: 'transactions', title: (id) => `Transaction ${id}`, render: (id) => renderTransaction(main, id) },
 	{ re: /^#\/transactions$/, nav: 'transactions', title: () => 'Transactions', render: () => renderTransactions(main) },
 	{ re: /^#\/analytics$/, nav: 'analytics', title: () => 'Analytics', render: () => renderAnalytics(main, fleet) },
+	{ re: /^#\/risk$/, nav: 'risk', title: () => 'Failure risk', render: () => renderRisk(main, { role: getRole(), site: new URLSearchParams(currentHash().split('?')[1] || '').get('site') || '' }) },
 	{ re: /^#\/(alerts|work-orders)$/, nav: null /* the panel's name */, title: (n) => (n === 'alerts' ? 'Alerts' : 'Work orders'), render: (n) => renderPanel(main, n) },
 	{ re: /^/, nav: 'fleet', title: () => 'Fleet', render: () => renderOverview(main, fleet, { site: new URLSearchParams(currentHash().split('?')[1] || '').get('site') || '' }) },
 ];
