@@ -25,6 +25,7 @@ static const struct template {
     [PF_RISE_SLOPE_7D] = {"{c}'s heating per ampere grows by {v} °C per 100 A a day", 2, 1},
     [PF_TEMP_MAX_7D] = {"{c} reached {v} °C this week", 0, 1},
     [PF_CABINET_MARGIN_7D] = {"the cabinet ran within {v} °C of its 60 °C limit this week", 0, 1},
+    [PF_POWER_RATIO_1D] = {"the charger delivered at best {v} % of its rated power today to EVs that asked for more", 0, 100},
     [PF_POWER_RATIO_7D] = {"the charger delivered at best {v} % of its rated power to EVs that asked for more", 0, 100},
     [PF_POWER_DELTA_14D] = {"the best power delivered changed by {v} points of rated power in two weeks", 0, 100},
     [PF_POWER_VS_OWN] = {"the charger delivers {v} % of the power it delivered at its best", 0, 100},

@@ -48,6 +48,9 @@ const predict_feature predict_features[PF_COUNT] = {
 			"max of Temperature (Outlet) samples over days d-6..d"},
     [PF_CABINET_MARGIN_7D] = {"cabinet_margin_7d", "°C", "headroom of the cabinet temperature below 60 °C",
 			      "60 - max of Temperature (Body) samples over days d-6..d"},
+    [PF_POWER_RATIO_1D] = {"power_ratio_1d", "ratio",
+			   "best power delivered today to sessions that asked for more, against the model's rated power",
+			   "max Power.Active.Import of the day on samples where the EV asks for full power / the model's rated power (below)"},
     [PF_POWER_RATIO_7D] = {"power_ratio_7d", "ratio",
 			   "best power delivered to sessions that asked for more, against the model's rated power",
 			   "max Power.Active.Import over 7 days on samples where the EV asks for full power (AC: any; DC: SoC < 50 %) / the highest such power of the model in the data"},
@@ -633,6 +636,7 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 			f[PF_CABINET_MARGIN_7D] = isnan(bmax) ? NAN : (float)CABINET_LIMIT_C - bmax;
 			float ratio = rated[i] > 0 ? p7 / rated[i] : NAN;
 			f[PF_POWER_RATIO_7D] = ratio;
+			f[PF_POWER_RATIO_1D] = rated[i] > 0 ? a->pmax / rated[i] : NAN;
 			f[PF_POWER_DELTA_14D] = d >= 14 && rated[i] > 0 ? ratio - pmax7[i * nd + d - 14] / rated[i] : NAN;
 			f[PF_POWER_VS_OWN] = prev_best_p > 0 ? p7 / prev_best_p : NAN;
 			f[PF_GROUND_7D] = (float)ISUM(k, ground, d - 6, d);

@@ -129,11 +129,28 @@ describe('failure prediction end to end', () => {
 			assert.match(w.description, /Evidence:\n- /);
 		}
 
-		// A second run opens no second order for the same connectors; a charger's risk.
+		// Another run opens no second order for a connector that has one open; a charger's risk.
+		const runs = (await srv.getOk('/api/v1/predictions')).runs;
 		await srv.request('POST', '/api/v1/predictions/run', undefined, { token: 'operator' });
-		await waitFor(async () => ((await srv.getOk('/api/v1/predictions')).runs >= 2 ? true : null), { timeout: 60000, interval: 500, what: 'a second run' });
+		const res2 = await waitFor(
+			async () => {
+				const r = await srv.getOk('/api/v1/predictions');
+				return r.runs > runs && !r.running ? r : null;
+			},
+			{ timeout: 60000, interval: 500, what: 'another run' },
+		);
+		await waitFor(async () => {
+			const n = (await srv.getOk('/api/v1/work-orders?limit=200')).items.filter((w) => w.kind === 'predictive').length;
+			return n >= new Set([...wos.map((w) => `${w.charger_id}/${w.connector_id}`), ...res2.items.filter((i) => i.above).map((i) => `${i.charger_id}/${i.connector_id}`)]).size ? true : null;
+		}, { timeout: 10000, interval: 200, what: 'the orders of the other run' });
 		const again = (await srv.getOk('/api/v1/work-orders?limit=200')).items.filter((w) => w.kind === 'predictive');
-		assert.equal(again.length, wos.length);
+		const keys = again.map((w) => `${w.charger_id}/${w.connector_id}`);
+		assert.equal(new Set(keys).size, keys.length, `one open predictive order per connector: ${keys}`);
+		for (const w of wos) assert.ok(again.some((a) => a.id === w.id));
+		for (const it of res2.items.filter((i) => i.above)) {
+			const w = again.find((a) => a.charger_id === it.charger_id && a.connector_id === it.connector_id);
+			assert.ok(w && it.work_order_id === w.id, `${it.charger_id}/${it.connector_id} refers to its open order`);
+		}
 		const one = await srv.getOk(`/api/v1/chargers/${above[0].charger_id}/risk`);
 		assert.ok(one.items.length >= 1 && one.items.every((i) => i.charger_id === above[0].charger_id));
 		assert.equal((await srv.request('GET', '/api/v1/chargers/NOPE/risk')).status, 404);
