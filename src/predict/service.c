@@ -34,7 +34,7 @@ struct predict_service {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	bool stop, requested, running; /* under mu */
+	bool stop, requested, scoring; /* under mu */
 	json_t *done;		       /* under mu: a finished run not taken yet */
 	int64_t last_day;	       /* worker: the day last scored */
 	/* network thread: */
@@ -64,9 +64,12 @@ static int64_t newest_time(sqlite3 *db)
 	return best;
 }
 
-/* Scores the fleet as of as_of (ms). */
+/* Scores the fleet as of as_of (ms) and hands the result over. */
 static void run_once(predict_service *ps, int64_t as_of)
 {
+	pthread_mutex_lock(&ps->mu);
+	ps->scoring = true;
+	pthread_mutex_unlock(&ps->mu);
 	predict_score_opts o;
 	predict_score_opts_default(&o);
 	o.as_of_ms = as_of;
@@ -86,7 +89,7 @@ static void run_once(predict_service *ps, int64_t as_of)
 	pthread_mutex_lock(&ps->mu);
 	json_decref(ps->done);
 	ps->done = res;
-	ps->running = false;
+	ps->scoring = false;
 	pthread_mutex_unlock(&ps->mu);
 }
 
@@ -97,7 +100,6 @@ static void *worker(void *arg)
 	while (!ps->stop) {
 		bool asked = ps->requested;
 		ps->requested = false;
-		ps->running = true;
 		pthread_mutex_unlock(&ps->mu);
 		int64_t newest = newest_time(ps->db);
 		int64_t day = newest / PREDICT_DAY_MS;
@@ -111,7 +113,6 @@ static void *worker(void *arg)
 			run_once(ps, newest + 1);
 		}
 		pthread_mutex_lock(&ps->mu);
-		ps->running = false;
 		if (ps->stop || ps->requested)
 			continue;
 		struct timespec ts;
@@ -211,7 +212,7 @@ void predict_service_set_ids(predict_service *ps, predict_id_fn fn, void *arg)
 int predict_service_request(predict_service *ps)
 {
 	pthread_mutex_lock(&ps->mu);
-	int busy = ps->requested || ps->running;
+	int busy = ps->requested || ps->scoring;
 	ps->requested = true;
 	pthread_cond_signal(&ps->cv);
 	pthread_mutex_unlock(&ps->mu);
@@ -337,7 +338,7 @@ json_t *predict_service_result(predict_service *ps)
 {
 	json_t *r = ps->latest ? json_deep_copy(ps->latest) : json_pack("{s:[], s:[]}", "items", "plan");
 	pthread_mutex_lock(&ps->mu);
-	json_object_set_new(r, "running", json_boolean(ps->running || ps->requested));
+	json_object_set_new(r, "running", json_boolean(ps->scoring || ps->requested || ps->done));
 	pthread_mutex_unlock(&ps->mu);
 	json_object_set_new(r, "runs", json_integer(ps->runs));
 	return r;
