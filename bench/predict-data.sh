@@ -6,8 +6,8 @@
 #
 # Leaves OUT/<scenario>-s<seed>/<scenario>/{data/, labels.jsonl, sim.log, eval.md}:
 #   training: aging-fleet seed 2, wear-fleet seed 3
-#   testing:  aging-fleet seed 4 (other seed), mixed-faults seed 5 (a different fault mix),
-#             wear-fleet seed 6 (other seed)
+#   testing:  aging-fleet seeds 1 and 4 (other seeds), mixed-faults seed 5 (a different
+#             fault mix), wear-fleet seed 6 (other seed)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=bench-out/predict BIN=build/chargeops DAYS=30 SPEED=3600
@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
 	*) echo "predict-data.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
-RUNS=("aging-fleet 2" "wear-fleet 3" "aging-fleet 4" "mixed-faults 5" "wear-fleet 6")
+RUNS=("aging-fleet 2" "wear-fleet 3" "aging-fleet 1" "aging-fleet 4" "mixed-faults 5" "wear-fleet 6")
 for r in "${RUNS[@]}"; do
 	read -r name seed <<<"$r"
 	dir=$OUT/$name-s$seed
