@@ -109,7 +109,21 @@ typedef struct sample {
 	size_t table;
 	float score;
 	int y;
+	int degrading; /* the fault is under way on the connector (onset passed, not failed yet) */
 } sample;
+
+/* Whether a label of fault f has its onset before the end of row's day and fails after it. */
+static int under_way(const predict_labels *l, const predict_row *r, int f)
+{
+	int64_t t = (r->day + 1) * PREDICT_DAY_MS;
+	for (size_t i = 0; i < l->n; i++) {
+		const predict_label *b = &l->v[i];
+		if (b->fault == f && (!b->connector || b->connector == r->connector) && b->onset <= t &&
+		    (b->failure == PREDICT_NO_TIME || b->failure > t) && !strcmp(b->charger, r->charger))
+			return 1;
+	}
+	return 0;
+}
 
 static int score_desc(const void *a, const void *b)
 {
@@ -252,22 +266,24 @@ static void events_finish(json_t *o)
 /* Sample-level metrics of v (n, sorted by score desc) at threshold thr. */
 static json_t *metrics_json(sample *v, size_t n, float thr)
 {
-	double tp = 0, fp = 0, pos = 0;
+	double tp = 0, fp = 0, pos = 0, under = 0;
 	for (size_t i = 0; i < n; i++) {
 		pos += v[i].y;
 		if (v[i].score >= thr) {
 			tp += v[i].y;
 			fp += !v[i].y;
+			under += v[i].degrading;
 		}
 	}
 	size_t top = (size_t)ceil(TOP_SHARE * (double)n);
 	double top_tp = 0;
 	for (size_t i = 0; i < top && i < n; i++)
 		top_tp += v[i].y;
-	return json_pack("{s:o, s:o, s:f, s:o, s:o, s:o, s:I, s:I}", "roc_auc", num(roc_auc(v, n)), "pr_auc",
+	return json_pack("{s:o, s:o, s:f, s:o, s:o, s:o, s:o, s:I, s:I}", "roc_auc", num(roc_auc(v, n)), "pr_auc",
 			 num(pr_auc(v, n)), "threshold", (double)thr, "precision", num(tp + fp > 0 ? tp / (tp + fp) : NAN),
 			 "recall", num(pos > 0 ? tp / pos : NAN), "precision_top5", num(top ? top_tp / (double)top : NAN),
-			 "flagged", (json_int_t)(tp + fp), "true_flags", (json_int_t)tp);
+			 "precision_under_way", num(tp + fp > 0 ? under / (tp + fp) : NAN), "flagged", (json_int_t)(tp + fp),
+			 "true_flags", (json_int_t)tp);
 }
 
 /* The samples of fault f over tables (target known). Scores: the model's, or the rule's 0/1. */
@@ -292,6 +308,7 @@ static size_t collect(const predict_model *m, int f, const predict_table *t, con
 			v[n].row = &t[k].rows[i];
 			v[n].table = k;
 			v[n].y = y;
+			v[n].degrading = y || under_way(&l[k], &t[k].rows[i], f);
 			v[n].score = use_rule ? (float)rule_fires(&al[k], &t[k].rows[i], f, rule) : risk[i];
 			n++;
 		}
@@ -408,9 +425,9 @@ void predict_eval_markdown(const json_t *report, FILE *f)
 	fprintf(f, "Horizon: failure within %lld days. Units: connector-days with a known target.\n\n",
 		(long long)json_integer_value(json_object_get(report, "horizon_days")));
 	fputs("| fault type | kind | scorer | days (pos.) | ROC-AUC | PR-AUC (chance) | threshold | precision | recall |"
-	      " prec. top 5% | failures (warnable) | recall ≥48 h | lead p50 | lead min |\n",
+	      " prec. top 5% | flags under way | failures (warnable) | recall ≥48 h | lead p50 | lead min |\n",
 	      f);
-	fputs("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n", f);
+	fputs("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n", f);
 	const char *name;
 	const json_t *o;
 	json_object_foreach((json_t *)json_object_get(report, "faults"), name, o) {
@@ -436,6 +453,7 @@ void predict_eval_markdown(const json_t *report, FILE *f)
 			cell(f, b, "precision", 2, "");
 			cell(f, b, "recall", 2, "");
 			cell(f, b, "precision_top5", 2, "");
+			cell(f, b, "precision_under_way", 2, "");
 			fprintf(f, " %lld (%lld) |", (long long)json_integer_value(json_object_get(b, "failures")),
 				(long long)json_integer_value(json_object_get(b, "warnable")));
 			cell(f, b, "recall_48h", 2, "");
