@@ -180,6 +180,33 @@ static void test_features_crafted(void **state)
 	predict_table_release(&t);
 }
 
+/* Confirmed corrective work orders are labels on live data; open ones and unknown faults are not. */
+static void test_work_order_labels(void **state)
+{
+	struct fx *f = *state;
+	exec_ok(f->db, sqlite3_mprintf("INSERT INTO work_orders(id, charger_id, connector_id, kind, status, priority, title,"
+				       " created_at, updated_at) VALUES"
+				       " (1, 'CP-1', 2, 'corrective', 'done', 'high', 'Field visit: Connector contact wear', %lld, %lld),"
+				       " (2, 'CP-2', 0, 'corrective', 'closed', 'high', 'Field visit: Recurring ground faults', %lld, %lld),"
+				       " (3, 'CP-3', 1, 'corrective', 'open', 'high', 'Field visit: Connector contact wear', %lld, %lld),"
+				       " (4, 'CP-4', 1, 'predictive', 'done', 'high', 'Predictive: Connector contact wear', %lld, %lld),"
+				       " (5, 'CP-5', 1, 'corrective', 'done', 'low', 'Field visit: paint the canopy', %lld, %lld)",
+				       (long long)(DAY0 * DAY), (long long)((DAY0 + 2) * DAY), (long long)(DAY0 * DAY),
+				       (long long)(DAY0 * DAY), (long long)(DAY0 * DAY), (long long)(DAY0 * DAY),
+				       (long long)(DAY0 * DAY), (long long)(DAY0 * DAY), (long long)(DAY0 * DAY),
+				       (long long)(DAY0 * DAY)));
+	predict_labels l = {0};
+	char err[128];
+	assert_int_equal(predict_labels_from_work_orders(f->db, &l, err, sizeof(err)), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].charger, "CP-1");
+	assert_int_equal(l.v[0].connector, 2);
+	assert_int_equal(l.v[0].fault, PFT_CONTACT_WEAR);
+	assert_true(l.v[0].failure == DAY0 * DAY && l.v[0].repair == (DAY0 + 2) * DAY);
+	assert_int_equal(l.v[1].fault, PFT_GROUND_FAULT);
+	predict_labels_release(&l);
+}
+
 static void test_target(void **state)
 {
 	(void)state;
@@ -388,6 +415,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_features_crafted, setup, teardown),
 	    cmocka_unit_test(test_target),
+	    cmocka_unit_test_setup_teardown(test_work_order_labels, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 	    cmocka_unit_test(test_plan),
 	    cmocka_unit_test(test_sentences),
