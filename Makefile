@@ -11,6 +11,11 @@ ifneq ($(DEPS_OK),yes)
 $(info deps: some packages are missing; running scripts/deps.sh)
 $(shell scripts/deps.sh build >&2)
 endif
+# XGBoost's C API (Debian libxgboost-dev) has no pkg-config file: test for its header.
+ifeq ($(wildcard /usr/include/xgboost/c_api.h),)
+$(info deps: xgboost/c_api.h is missing; running scripts/deps.sh)
+$(shell scripts/deps.sh build >&2)
+endif
 
 CC ?= cc
 ifeq ($(origin CC),default)
@@ -27,11 +32,11 @@ BUILD := build-san
 endif
 
 CFLAGS += $(CSTD) $(WARN) $(OPT) -Isrc -MMD -MP $(shell pkg-config --cflags $(PKGS))
-LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+LDLIBS += $(shell pkg-config --libs $(PKGS)) -lxgboost -lpthread -lm
 LDFLAGS += $(LDSAN)
 
 # Library objects: everything under src/ except main.c; shared by the binary and tests.
-LIB_SRCS := $(sort $(wildcard src/util/*.c src/ocpp/*.c src/net/*.c src/csms/*.c src/store/*.c src/api/*.c src/sim/*.c src/diag/*.c src/maint/*.c src/ledger/*.c))
+LIB_SRCS := $(sort $(wildcard src/util/*.c src/ocpp/*.c src/net/*.c src/csms/*.c src/store/*.c src/api/*.c src/sim/*.c src/diag/*.c src/maint/*.c src/ledger/*.c src/predict/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 BIN := $(BUILD)/chargeops
 

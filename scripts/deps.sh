@@ -6,7 +6,7 @@ set -eu
 want="build"
 [ $# -gt 0 ] && want="$1"
 
-build_pkgs="build-essential pkg-config curl libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libjansson-dev libsqlite3-dev libssl-dev libcmocka-dev tzdata"
+build_pkgs="build-essential pkg-config curl libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libjansson-dev libsqlite3-dev libssl-dev libcmocka-dev tzdata libxgboost-dev"
 test_pkgs="nodejs npm sqlite3 curl"
 browser_pkgs="nodejs npm chromium"
 web_pkgs="nodejs npm"

@@ -9,6 +9,7 @@
 #include "maint/maint.h"
 #include "ledger/ledger.h"
 #include "net/server.h"
+#include "predict/service.h"
 #include "store/store.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -27,6 +28,7 @@
 
 int sim_main(int argc, char **argv);
 int diag_eval_main(int argc, char **argv);
+int predict_main(int argc, char **argv);
 
 static net_server *running;
 
@@ -44,6 +46,39 @@ static void store_committed_wake(void *arg)
 	net_server *srv = *(net_server **)arg;
 	if (srv)
 		net_server_wake(srv);
+}
+
+static int64_t work_order_id(void *arg)
+{
+	return diag_next_work_order_id(arg);
+}
+
+/* Starts failure prediction when a model is configured. 0, or 1 with a message printed. */
+static int start_prediction(const config *cfg, store *st, diag *dg, api *a, predict_service **ps)
+{
+	unsigned hh, mm;
+	char err[512];
+	if (!cfg->prediction_model[0])
+		return 0;
+	if (sscanf(cfg->prediction_time, "%2u:%2u", &hh, &mm) != 2 || hh > 23 || mm > 59) {
+		fprintf(stderr, "chargeops: prediction_time: HH:MM\n");
+		return 1;
+	}
+	predict_service_config pc = {.data_dir = cfg->data_dir,
+				     .model_path = cfg->prediction_model,
+				     .horizon_days = cfg->prediction_horizon_days,
+				     .risk_percent = cfg->prediction_risk_percent,
+				     .daily_minute = (int)(hh * 60 + mm),
+				     .visits_per_day = cfg->prediction_visits_per_day};
+	if (predict_service_new(&pc, st, ps, err, sizeof(err))) {
+		fprintf(stderr, "chargeops: prediction: %s\n", err);
+		return 1;
+	}
+	if (dg)
+		predict_service_set_ids(*ps, work_order_id, dg);
+	api_set_predict(a, *ps);
+	log_info("prediction: on (model %s, daily at %s)", cfg->prediction_model, cfg->prediction_time);
+	return 0;
 }
 
 static uint64_t committed(void *ctx)
@@ -176,6 +211,7 @@ static int cmd_serve(int argc, char **argv)
 	diag *dg = NULL;
 	maint *mt = NULL;
 	ledger *lg = NULL;
+	predict_service *ps = NULL;
 	net_server *srv = NULL;
 	static net_server *srv_for_wake;
 	int rc = 1;
@@ -223,6 +259,8 @@ static int cmd_serve(int argc, char **argv)
 	api_set_maint(a, mt);
 	if (dg)
 		maint_attach_diag(mt, dg);
+	if (start_prediction(&cfg, st, dg, a, &ps))
+		goto out;
 	char web[PATH_MAX];
 	if (find_web_root(cfg.web_root, web, sizeof(web)) == 0) {
 		api_set_web_root(a, web);
@@ -268,12 +306,14 @@ out:
 	net_server_free(srv);
 	srv_for_wake = NULL;
 	if (a) {
+		api_set_predict(a, NULL);
 		api_set_diag(a, NULL);
 		api_set_maint(a, NULL);
 	}
 	if (dg)
 		diag_set_work_orders(dg, NULL);
 	maint_free(mt);
+	predict_service_free(ps);
 	diag_free(dg);
 	webhook_free(wh);
 	api_free(a);
@@ -337,6 +377,7 @@ static const struct {
 	{"sim", sim_main, "simulate charge points against a central system"},
 	{"diag-eval", diag_eval_main, "score alerts against the simulator's fault labels"},
 	{"ledger", ledger_main, "verify receipts, audit the ledger, benchmark it"},
+	{"predict", predict_main, "predictive maintenance: train, score, evaluate failure models"},
 };
 
 int main(int argc, char **argv)

@@ -5,6 +5,7 @@
 #include "api/internal.h"
 #include "diag/diag.h"
 #include "maint/maint.h"
+#include "predict/service.h"
 #include "csms/metrics.h"
 #include "ledger/ledger.h"
 #include "ocpp/ocpp.h"
@@ -592,6 +593,9 @@ static const struct route routes[] = {
 	{NET_GET, ROLE_VIEWER, "/api/v1/ledger/proof/inclusion", api_ledger_inclusion, 0},
 	{NET_GET, ROLE_VIEWER, "/api/v1/ledger/proof/consistency", api_ledger_consistency, 0},
 	{NET_GET, ROLE_VIEWER, "/api/v1/transactions/{}/receipt", api_transaction_receipt, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/predictions", api_predictions_list, 0},
+	{NET_POST, ROLE_OPERATOR, "/api/v1/predictions/run", api_predictions_run, 0},
+	{NET_GET, ROLE_VIEWER, "/api/v1/chargers/{}/risk", api_charger_risk, 0},
 };
 
 /* What a technician's token may call besides nothing: its own work orders (the
@@ -767,11 +771,17 @@ void api_tick(void *ctx)
 		diag_tick(a->dg);
 	if (a->mt)
 		maint_tick(a->mt);
+	predict_service_tick(a->ps);
 }
 
 void api_set_maint(api *a, maint *m)
 {
 	a->mt = m;
+}
+
+void api_set_predict(api *a, predict_service *ps)
+{
+	a->ps = ps;
 }
 
 void api_set_diag(api *a, diag *d)

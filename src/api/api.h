@@ -25,6 +25,9 @@ void api_set_diag(api *a, diag *d);
 typedef struct maint maint;
 /* Serves work orders, plans, technicians and drivers' reports (NULL: none). m is borrowed. */
 void api_set_maint(api *a, maint *m);
+typedef struct predict_service predict_service;
+/* Serves failure predictions and takes the scoring worker's results (NULL: off). Borrowed. */
+void api_set_predict(api *a, predict_service *ps);
 /* Once a second on the network thread (net_server_opts.http_tick; ctx = api). */
 void api_tick(void *ctx);
 

@@ -20,6 +20,7 @@ enum role { ROLE_NONE = 0, ROLE_VIEWER = 1, ROLE_OPERATOR = 2, ROLE_ADMIN = 3 };
 typedef struct live live;
 typedef struct diag diag;
 typedef struct maint maint;
+typedef struct predict_service predict_service;
 
 struct api {
 	csms *cs;
@@ -28,6 +29,7 @@ struct api {
 	live *live;          /* /api/v1/live watchers and the event ring */
 	diag *dg;            /* fault diagnosis; NULL when off */
 	maint *mt;           /* maintenance (work orders, plans); NULL when absent */
+	predict_service *ps; /* failure prediction; NULL when off */
 	char web_root[PATH_MAX]; /* console files; empty = none */
 };
 
@@ -169,6 +171,10 @@ void api_alerts_get(api_ctx *c);
 void api_alerts_ack(api_ctx *c);
 void api_alerts_resolve(api_ctx *c);
 void api_remediation_actions(api_ctx *c);
+void api_work_orders_list(api_ctx *c);
+void api_predictions_list(api_ctx *c);
+void api_predictions_run(api_ctx *c);
+void api_charger_risk(api_ctx *c);
 void api_diagnosis_rules(api_ctx *c);
 void api_diagnosis_summary(api_ctx *c);
 /* Feeds diagnosis' alert events to the live watchers. */

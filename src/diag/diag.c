@@ -194,3 +194,8 @@ void diag_render_metrics(diag *d, strbuf *sb)
 		(unsigned long long)d->rem_fixed, (unsigned long long)d->rem_visits);
 	webhook_render_metrics(d->wh, sb);
 }
+
+int64_t diag_next_work_order_id(diag *d)
+{
+	return d->next_work_order_id++;
+}

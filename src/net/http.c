@@ -197,7 +197,8 @@ int net__cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 			return 0;
 		}
 		r->body = xrealloc(r->body, r->body_len + len + 1);
-		memcpy(r->body + r->body_len, in, len);
+		if (len) /* a POST without a body arrives as (NULL, 0) */
+			memcpy(r->body + r->body_len, in, len);
 		r->body_len += len;
 		r->body[r->body_len] = '\0';
 		return 0;

@@ -58,6 +58,11 @@ static const struct setting settings[] = {
 	B("ledger", ledger),
 	S("ledger_origin", ledger_origin),
 	I("ledger_checkpoint_interval", ledger_checkpoint_interval, 1, 86400),
+	S("prediction_model", prediction_model),
+	I("prediction_horizon_days", prediction_horizon_days, 1, 60),
+	I("prediction_risk_percent", prediction_risk_percent, 0, 100),
+	S("prediction_time", prediction_time),
+	I("prediction_visits_per_day", prediction_visits_per_day, 1, 1000),
 };
 
 void config_defaults(config *c)
@@ -86,6 +91,9 @@ void config_defaults(config *c)
 	c->ledger = 1;
 	snprintf(c->ledger_origin, sizeof(c->ledger_origin), "%s", "chargeops/ledger");
 	c->ledger_checkpoint_interval = 10;
+	c->prediction_horizon_days = 7;
+	snprintf(c->prediction_time, sizeof(c->prediction_time), "02:00");
+	c->prediction_visits_per_day = 4;
 }
 
 int config_set(config *c, const char *key, const char *value, char *err, int errlen)

@@ -40,6 +40,11 @@ typedef struct config {
 	int ledger;               /* tamper-evident log of transactions and security events on */
 	char ledger_origin[128];  /* checkpoint origin and signing key name */
 	int ledger_checkpoint_interval; /* seconds between checkpoints at the latest */
+	char prediction_model[512]; /* model file of `chargeops predict train`; empty = prediction off */
+	int prediction_horizon_days; /* the horizon the model must have been trained for */
+	int prediction_risk_percent; /* 1..100 overrides the model's thresholds; 0 keeps them */
+	char prediction_time[8];     /* HH:MM (UTC, of the data's clock) of the daily scoring */
+	int prediction_visits_per_day; /* technician visits a day the plan may fill */
 } config;
 
 void config_defaults(config *c);

@@ -18,6 +18,7 @@ import { renderPanel } from './panels.js';
 import { renderBoard, renderOrder } from './workorders.js';
 import { renderPlans } from './plans.js';
 import { renderReliability } from './reliability.js';
+import { renderRisk } from './risk.js';
 import { redrawCharts } from './chart.js';
 import { renderLedger } from './ledger.js';
 
@@ -166,6 +167,7 @@ const ROUTES = [
 	{ re: /^#\/work-orders$/, nav: 'work-orders', title: () => 'Work orders', render: () => renderBoard(main) },
 	{ re: /^#\/plans$/, nav: 'plans', title: () => 'Inspection plans', render: () => renderPlans(main) },
 	{ re: /^#\/reliability$/, nav: 'reliability', title: () => 'Reliability', render: () => renderReliability(main) },
+	{ re: /^#\/risk$/, nav: 'risk', title: () => 'Failure risk', render: () => renderRisk(main, { role: getRole(), site: new URLSearchParams(currentHash().split('?')[1] || '').get('site') || '' }) },
 	{ re: /^/, nav: 'fleet', title: () => 'Fleet', render: () => renderOverview(main, fleet, { site: new URLSearchParams(currentHash().split('?')[1] || '').get('site') || '' }) },
 ];
 const currentHash = () => location.hash || '#/';

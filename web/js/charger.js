@@ -10,6 +10,7 @@ import { stateOf, powerOfSamples } from './fleet.js';
 import { subscribe } from './live.js';
 import { chargerCharts } from './charger-charts.js';
 import { txTable } from './transactions.js';
+import { chargerRisk } from './risk.js';
 
 const TIMELINE_HOURS = 24;
 
@@ -66,6 +67,7 @@ export function renderCharger(root, id, { role, setLive }) {
 				section('Connectors', connectors),
 				section('Latest readings', readingsBox),
 				actions ? section('Remote actions', actions.el) : null,
+				section('Failure risk', chargerRisk(id)),
 			),
 			section('Charts', charts.el),
 			section('Status history', timeline, historyList),

@@ -25,7 +25,8 @@ export { sleep, withTimeout, waitFor, track } from '../../lib/common.mjs';
 export const isoNow = () => new Date().toISOString();
 
 export class Server {
-	constructor() {
+	constructor({ args = [] } = {}) {
+		this.args = args; /* extra `chargeops serve` flags */
 		this.dataDir = mkdtempSync(path.join(tmpdir(), 'chargeops-browser-'));
 		this.tokens = {};
 		this.clients = new Set();
@@ -35,7 +36,7 @@ export class Server {
 	async start() {
 		if (!existsSync(BIN)) throw new Error(`server binary ${BIN} not found (set CHARGEOPS_BIN)`);
 		for (const role of ['admin', 'operator', 'viewer']) this.tokens[role] = createToken(BIN, this.dataDir, role, `browser-${role}`);
-		const proc = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', this.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+		const proc = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', this.dataDir, ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
 		this.proc = proc;
 		track(proc);
 		this.exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# bench/predict-data.sh - the simulated fleets that docs/prediction.md trains and tests on,
+# one run at a time (each is `bench/diag-eval.sh` for one scenario and seed):
+#
+#   bench/predict-data.sh [--out /work/pdata] [--bin build/chargeops] [--days 30] [--speed 3600]
+#
+# Leaves OUT/<scenario>-s<seed>/<scenario>/{data/, labels.jsonl, sim.log, eval.md}:
+#   training: aging-fleet seed 2, wear-fleet seed 3
+#   testing:  aging-fleet seeds 1 and 4 (other seeds), mixed-faults seed 5 (a different
+#             fault mix), wear-fleet seed 6 (other seed)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=bench-out/predict BIN=build/chargeops DAYS=30 SPEED=3600
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--out) OUT=$2; shift 2 ;;
+	--bin) BIN=$2; shift 2 ;;
+	--days) DAYS=$2; shift 2 ;;
+	--speed) SPEED=$2; shift 2 ;;
+	*) echo "predict-data.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+RUNS=("aging-fleet 2" "wear-fleet 3" "aging-fleet 1" "aging-fleet 4" "mixed-faults 5" "wear-fleet 6")
+for r in "${RUNS[@]}"; do
+	read -r name seed <<<"$r"
+	dir=$OUT/$name-s$seed
+	if [ -s "$dir/$name/eval.md" ]; then
+		echo "predict-data.sh: $dir done already" >&2
+		continue
+	fi
+	"$ROOT/bench/diag-eval.sh" --days "$DAYS" --speed "$SPEED" --bin "$BIN" --seed "$seed" \
+		--only "$name" --out "$dir" "$ROOT/scenarios/$name.json"
+done

@@ -1,0 +1,424 @@
+/*
+ * test_predict.c - predictive maintenance: features computed from a crafted
+ * history in a fresh store (a connector heating up day by day beside flat
+ * ones, a ground fault, sessions, a disconnect and a reboot), the "fails
+ * within H days" target, training / saving / loading / scoring round trip
+ * with identical scores and SHAP values that add up, the planner's grouping
+ * by site and its capacity, and the operator sentences.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "predict/predict.h"
+#include "store/store.h"
+#include "util/log.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DAY PREDICT_DAY_MS
+#define HOUR (DAY / 24)
+#define DAY0 20500LL /* the first day of the crafted history */
+
+struct fx {
+	char dir[64];
+	store *st;
+	sqlite3 *db;
+};
+
+static int setup(void **state)
+{
+	log_set_level(LOG_WARN);
+	struct fx *f = calloc(1, sizeof(*f));
+	char err[256];
+	snprintf(f->dir, sizeof(f->dir), "/tmp/chargeops-predict-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(store_open(f->dir, &f->st, err, sizeof(err)), 0);
+	f->db = store_db(f->st);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+	if (f->st)
+		store_close(f->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void exec_ok(sqlite3 *db, char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg ? msg : "?");
+	sqlite3_free(sql);
+}
+
+static const predict_row *find_row(const predict_table *t, const char *charger, int connector, int64_t day)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(t->rows[i].charger, charger) && t->rows[i].connector == connector && t->rows[i].day == day)
+			return &t->rows[i];
+	return NULL;
+}
+
+/* CP-1 and CP-2 (same model, site S1), two connectors each, 10 days: every day one
+ * session per connector at 12:00 (1 h, 10 kWh, 16 A); CP-1 connector 1 runs 2 °C
+ * hotter each day; CP-1 connector 1 has a ground fault on day 8 and comes back. */
+static void crafted(struct fx *f)
+{
+	int64_t txn = 1;
+	for (int c = 1; c <= 2; c++) {
+		exec_ok(f->db, sqlite3_mprintf("INSERT INTO chargers(id, site_id, model, firmware_version, created_at)"
+					       " VALUES('CP-%d', 'S1', 'M', '1.0', %lld)",
+					       c, (long long)(DAY0 * DAY)));
+		for (int k = 1; k <= 2; k++)
+			exec_ok(f->db, sqlite3_mprintf("INSERT INTO connectors(charger_id, connector_id, status)"
+						       " VALUES('CP-%d', %d, 'Available')",
+						       c, k));
+	}
+	for (int d = 0; d < 10; d++)
+		for (int c = 1; c <= 2; c++)
+			for (int k = 1; k <= 2; k++) {
+				int64_t start = (DAY0 + d) * DAY + 12 * HOUR;
+				exec_ok(f->db, sqlite3_mprintf(
+						   "INSERT INTO transactions(id, charger_id, connector_id, id_tag, start_time,"
+						   " meter_start, stop_time, meter_stop, energy_wh, status, created_at)"
+						   " VALUES(%lld, 'CP-%d', %d, 'T', %lld, 0, %lld, 10000, 10000, 'completed', %lld)",
+						   (long long)txn, c, k, (long long)start, (long long)(start + HOUR),
+						   (long long)start));
+				double temp = 20.0 + (c == 1 && k == 1 ? 2.0 * d : 0.0);
+				for (int s = 0; s < 2; s++) {
+					int64_t t = start + 600000LL * (s + 1);
+					exec_ok(f->db, sqlite3_mprintf(
+							   "INSERT INTO meter_readings(charger_id, connector_id, transaction_id, time,"
+							   " received_at, samples) VALUES('CP-%d', %d, %lld, %lld, %lld, '["
+							   "{\"measurand\":\"Current.Import\",\"phase\":\"L1\",\"value\":16},"
+							   "{\"measurand\":\"Power.Active.Import\",\"value\":11000},"
+							   "{\"measurand\":\"Energy.Active.Import.Register\",\"value\":%d},"
+							   "{\"measurand\":\"Temperature\",\"value\":%.1f},"
+							   "{\"measurand\":\"Temperature\",\"location\":\"Body\",\"value\":20}]')",
+							   c, k, (long long)txn, (long long)t, (long long)t, 1000 * (s + 1), temp));
+				}
+				txn++;
+			}
+	int64_t d8 = (DAY0 + 8) * DAY;
+	exec_ok(f->db, sqlite3_mprintf("INSERT INTO status_history(charger_id, connector_id, status, error_code,"
+				       " received_at) VALUES('CP-1', 1, 'Faulted', 'GroundFailure', %lld),"
+				       " ('CP-1', 1, 'Available', 'NoError', %lld)",
+				       (long long)(d8 + HOUR), (long long)(d8 + 2 * HOUR)));
+	int64_t d5 = (DAY0 + 5) * DAY;
+	exec_ok(f->db, sqlite3_mprintf("INSERT INTO connectivity(charger_id, time, online, reason)"
+				       " VALUES('CP-1', %lld, 0, 'closed'), ('CP-1', %lld, 1, 'connected')",
+				       (long long)(d5 + HOUR), (long long)(d5 + 2 * HOUR)));
+	exec_ok(f->db, sqlite3_mprintf("INSERT INTO events(charger_id, time, kind) VALUES('CP-1', %lld, 'boot')",
+				       (long long)(d5 + 2 * HOUR)));
+}
+
+static void test_features_crafted(void **state)
+{
+	struct fx *f = *state;
+	crafted(f);
+	predict_table t;
+	char err[256];
+	assert_int_equal(predict_features_compute(f->db, PREDICT_NO_TIME, PREDICT_NO_TIME, &t, err, sizeof(err)), 0);
+	assert_int_equal(t.n, 4 * 10); /* 4 connectors x 10 days */
+	const predict_row *hot = find_row(&t, "CP-1", 1, DAY0 + 9);
+	const predict_row *flat = find_row(&t, "CP-2", 2, DAY0 + 9);
+	assert_non_null(hot);
+	assert_non_null(flat);
+	/* (temperature - body) / current * 100: day 9 is 18 °C over 16 A. */
+	assert_float_equal(hot->x[PF_RISE_1D], 18.0 / 16 * 100, 0.01);
+	/* Days 3..9: mean of 2d over 16 A = 12 / 16 * 100. */
+	assert_float_equal(hot->x[PF_RISE_7D], 12.0 / 16 * 100, 0.01);
+	assert_float_equal(hot->x[PF_RISE_SLOPE_7D], 2.0 / 16 * 100, 0.01);
+	/* Against the model's median (three flat connectors and this one). */
+	assert_float_equal(hot->x[PF_RISE_VS_MODEL], 12.0 / 16 * 100, 0.01);
+	/* Against its own best 7-day value so far (days 0..6, the lowest: day 6 covers 0..6). */
+	assert_true(hot->x[PF_RISE_VS_OWN] > 0);
+	assert_float_equal(flat->x[PF_RISE_1D], 0.0, 0.001);
+	assert_float_equal(flat->x[PF_RISE_VS_MODEL], 0.0, 0.001);
+	assert_float_equal(hot->x[PF_TEMP_MAX_7D], 38.0, 0.01);
+	assert_float_equal(hot->x[PF_CABINET_MARGIN_7D], 40.0, 0.01);
+	assert_float_equal(hot->x[PF_GROUND_7D], 1, 0);
+	assert_float_equal(hot->x[PF_FAULTED_7D], 1, 0);
+	assert_float_equal(flat->x[PF_GROUND_7D], 0, 0);
+	assert_float_equal(hot->x[PF_STARTS_7D], 7, 0);
+	assert_float_equal(hot->x[PF_ENERGY_7D], 70, 0.01);
+	assert_float_equal(hot->x[PF_FIRST_ATTEMPT_7D], 1.0, 0.001);
+	assert_float_equal(hot->x[PF_REBOOTS_7D], 1, 0);
+	assert_float_equal(hot->x[PF_DISCONNECTS_7D], 1, 0);
+	assert_float_equal(flat->x[PF_REBOOTS_7D], 0, 0);
+	/* Since it came back from Faulted on day 8: days 8 and 9. */
+	assert_float_equal(hot->x[PF_ENERGY_SINCE_REPAIR], 20, 0.01);
+	assert_float_equal(flat->x[PF_ENERGY_SINCE_REPAIR], 100, 0.01);
+	assert_float_equal(hot->x[PF_POWER_RATIO_7D], 1.0, 0.001);
+	assert_float_equal(hot->x[PF_AGE_DAYS], 10, 0.001);
+	/* CP-2's site neighbour CP-1 went Faulted once. */
+	assert_float_equal(flat->x[PF_SITE_FAULTS_28D], 1, 0);
+	assert_float_equal(hot->x[PF_SITE_FAULTS_28D], 0, 0);
+	/* Before the fault, the ground fault count is 0. */
+	assert_float_equal(find_row(&t, "CP-1", 1, DAY0 + 7)->x[PF_GROUND_7D], 0, 0);
+	predict_table_release(&t);
+
+	/* A window: only the days ending in it, the windows still see the days before. */
+	assert_int_equal(predict_features_compute(f->db, (DAY0 + 9) * DAY, (DAY0 + 10) * DAY, &t, err, sizeof(err)), 0);
+	assert_int_equal(t.n, 4);
+	assert_float_equal(find_row(&t, "CP-1", 1, DAY0 + 9)->x[PF_RISE_7D], 12.0 / 16 * 100, 0.01);
+	predict_table_release(&t);
+}
+
+/* Confirmed corrective work orders are labels on live data; open ones and unknown faults are not. */
+static void test_work_order_labels(void **state)
+{
+	struct fx *f = *state;
+	exec_ok(f->db, sqlite3_mprintf("INSERT INTO work_orders(id, charger_id, connector_id, kind, status, priority, title,"
+				       " created_at, updated_at) VALUES"
+				       " (1, 'CP-1', 2, 'corrective', 'verified', 'high', 'Field visit: Connector contact wear', %lld, %lld),"
+				       " (2, 'CP-2', 0, 'corrective', 'closed', 'high', 'Field visit: Recurring ground faults', %lld, %lld),"
+				       " (3, 'CP-3', 1, 'corrective', 'open', 'high', 'Field visit: Connector contact wear', %lld, %lld),"
+				       " (4, 'CP-4', 1, 'predictive', 'verified', 'high', 'Predictive: Connector contact wear', %lld, %lld),"
+				       " (5, 'CP-5', 1, 'corrective', 'verified', 'low', 'Field visit: paint the canopy', %lld, %lld)",
+				       (long long)(DAY0 * DAY), (long long)((DAY0 + 2) * DAY), (long long)(DAY0 * DAY),
+				       (long long)(DAY0 * DAY), (long long)(DAY0 * DAY), (long long)(DAY0 * DAY),
+				       (long long)(DAY0 * DAY), (long long)(DAY0 * DAY), (long long)(DAY0 * DAY),
+				       (long long)(DAY0 * DAY)));
+	predict_labels l = {0};
+	char err[128];
+	assert_int_equal(predict_labels_from_work_orders(f->db, &l, err, sizeof(err)), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].charger, "CP-1");
+	assert_int_equal(l.v[0].connector, 2);
+	assert_int_equal(l.v[0].fault, PFT_CONTACT_WEAR);
+	assert_true(l.v[0].failure == DAY0 * DAY && l.v[0].repair == (DAY0 + 2) * DAY);
+	assert_int_equal(l.v[1].fault, PFT_GROUND_FAULT);
+	predict_labels_release(&l);
+}
+
+static void test_target(void **state)
+{
+	(void)state;
+	predict_label lab = {.charger = "CP-1", .connector = 1, .fault = PFT_CONTACT_WEAR,
+			     .onset = (DAY0 + 1) * DAY, .failure = (DAY0 + 12) * DAY + 10 * HOUR,
+			     .repair = (DAY0 + 14) * DAY};
+	predict_labels l = {.v = &lab, .n = 1};
+	predict_row r = {.charger = "CP-1", .connector = 1};
+	int64_t to = (DAY0 + 30) * DAY;
+	r.day = DAY0 + 4; /* ends on day 5: the failure is 7 days 10 h later */
+	assert_int_equal(predict_target(&l, &r, PFT_CONTACT_WEAR, 7, to), 0);
+	r.day = DAY0 + 5;
+	assert_int_equal(predict_target(&l, &r, PFT_CONTACT_WEAR, 7, to), 1);
+	assert_int_equal(predict_target(&l, &r, PFT_GROUND_FAULT, 7, to), 0);
+	r.connector = 2;
+	assert_int_equal(predict_target(&l, &r, PFT_CONTACT_WEAR, 7, to), 0);
+	r.connector = 1;
+	r.day = DAY0 + 12; /* failed, not repaired yet: not scored */
+	assert_int_equal(predict_target(&l, &r, PFT_CONTACT_WEAR, 7, to), -1);
+	r.day = DAY0 + 14; /* repaired */
+	assert_int_equal(predict_target(&l, &r, PFT_CONTACT_WEAR, 7, to), 0);
+	r.day = DAY0 + 25; /* the horizon runs past the data: unknown */
+	assert_int_equal(predict_target(&l, &r, PFT_CONTACT_WEAR, 7, to), -1);
+	/* A whole-charger label (connector 0) counts for every connector. */
+	lab.connector = 0;
+	r.connector = 2;
+	r.day = DAY0 + 6;
+	assert_int_equal(predict_target(&l, &r, PFT_CONTACT_WEAR, 7, to), 1);
+}
+
+/* 40 chargers x 20 days: the first half heat up from day 8 and fail on day 15. */
+static void synthetic(predict_table *t, predict_labels *l)
+{
+	t->n = 40 * 20;
+	t->rows = calloc(t->n, sizeof(predict_row));
+	t->data_from = DAY0 * DAY;
+	t->data_to = (DAY0 + 20) * DAY;
+	l->n = 20;
+	l->v = calloc(l->n, sizeof(predict_label));
+	unsigned seed = 12345;
+	for (int c = 0; c < 40; c++) {
+		for (int d = 0; d < 20; d++) {
+			predict_row *r = &t->rows[c * 20 + d];
+			snprintf(r->charger, sizeof(r->charger), "C%02d", c);
+			snprintf(r->site, sizeof(r->site), "S%d", c % 5);
+			r->connector = 1;
+			r->day = DAY0 + d;
+			for (int j = 0; j < PF_COUNT; j++) {
+				seed = seed * 1103515245u + 12345u;
+				r->x[j] = (float)((seed >> 8) % 1000) / 100.0f;
+			}
+			r->x[PF_RISE_7D] = c < 20 && d >= 8 ? 40.0f + 5.0f * (float)(d - 8) : r->x[PF_RISE_7D];
+			r->x[PF_GROUND_7D] = NAN; /* missing values go through */
+		}
+		if (c < 20) {
+			predict_label *b = &l->v[c];
+			snprintf(b->charger, sizeof(b->charger), "C%02d", c);
+			b->connector = 1;
+			b->fault = PFT_CONTACT_WEAR;
+			b->onset = (DAY0 + 8) * DAY;
+			b->failure = (DAY0 + 15) * DAY + HOUR;
+			b->repair = (DAY0 + 16) * DAY;
+		}
+	}
+}
+
+static void test_round_trip(void **state)
+{
+	struct fx *f = *state;
+	predict_table t;
+	predict_labels l;
+	synthetic(&t, &l);
+	predict_train_opts o;
+	predict_train_opts_default(&o);
+	o.rounds = 30;
+	predict_model *m = NULL, *m2 = NULL;
+	char err[256], path[128];
+	assert_int_equal(predict_train(&t, &l, 1, &o, &m, err, sizeof(err)), 0);
+	assert_true(predict_model_has(m, PFT_CONTACT_WEAR));
+	assert_false(predict_model_has(m, PFT_GROUND_FAULT)); /* no positives */
+	snprintf(path, sizeof(path), "%s/model.json", f->dir);
+	assert_int_equal(predict_model_save(m, path, err, sizeof(err)), 0);
+	assert_int_equal(predict_model_load(path, &m2, err, sizeof(err)), 0);
+	/* The file carries its metadata. */
+	const json_t *meta = predict_model_meta(m2);
+	assert_int_equal(json_integer_value(json_object_get(meta, "horizon_days")), 7);
+	assert_int_equal(json_array_size(json_object_get(meta, "features")), PF_COUNT);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(meta, "features"), 0)),
+			    predict_features[0].name);
+	assert_float_equal(predict_model_threshold(m2, PFT_CONTACT_WEAR), predict_model_threshold(m, PFT_CONTACT_WEAR),
+			   1e-9);
+	float *a = calloc(t.n, sizeof(float)), *b = calloc(t.n, sizeof(float));
+	float *ca = calloc(t.n * (PF_COUNT + 1), sizeof(float)), *cb = calloc(t.n * (PF_COUNT + 1), sizeof(float));
+	assert_int_equal(predict_score(m, PFT_CONTACT_WEAR, t.rows, t.n, a, ca, err, sizeof(err)), 0);
+	assert_int_equal(predict_score(m2, PFT_CONTACT_WEAR, t.rows, t.n, b, cb, err, sizeof(err)), 0);
+	assert_memory_equal(a, b, t.n * sizeof(float));
+	assert_memory_equal(ca, cb, t.n * (PF_COUNT + 1) * sizeof(float));
+	/* SHAP values add up to the log-odds of the risk, and the heating dominates. */
+	for (size_t i = 0; i < t.n; i += 37) {
+		double sum = 0;
+		for (int j = 0; j <= PF_COUNT; j++)
+			sum += cb[i * (PF_COUNT + 1) + (size_t)j];
+		assert_float_equal(1.0 / (1.0 + exp(-sum)), b[i], 1e-4);
+	}
+	/* A connector 3 days before failure scores above a flat one on the same day. */
+	assert_true(b[0 * 20 + 12] > 0.5f);
+	assert_true(b[30 * 20 + 12] < 0.5f);
+	json_t *why = predict_explain(&t.rows[12], cb + 12 * (PF_COUNT + 1), 3);
+	assert_true(json_array_size(why) >= 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(why, 0), "feature")),
+			    predict_features[PF_RISE_7D].name);
+	json_decref(why);
+	/* A sudden fault without a booster scores 0. */
+	assert_int_equal(predict_score(m2, PFT_METER, t.rows, 3, b, NULL, err, sizeof(err)), 0);
+	assert_float_equal(b[0], 0, 0);
+	/* A model file from elsewhere is refused. */
+	FILE *bad = fopen(path, "w");
+	fputs("{\"format\": \"other\"}", bad);
+	fclose(bad);
+	predict_model *m3 = NULL;
+	assert_int_equal(predict_model_load(path, &m3, err, sizeof(err)), PREDICT_EMODEL);
+	free(a);
+	free(b);
+	free(ca);
+	free(cb);
+	predict_model_free(m);
+	predict_model_free(m2);
+	free(t.rows);
+	free(l.v);
+}
+
+static predict_risk risk(const char *charger, const char *site, int connector, double r, int above)
+{
+	return (predict_risk){.charger = charger, .site = site, .connector = connector, .risk = r, .above = above};
+}
+
+static const predict_risk *by(const predict_risk *v, size_t n, const char *charger, int connector)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].charger, charger) && v[i].connector == connector)
+			return &v[i];
+	fail_msg("no %s/%d", charger, connector);
+	return NULL;
+}
+
+static void test_plan(void **state)
+{
+	(void)state;
+	predict_risk v[] = {
+	    risk("A1", "A", 1, 0.80, 1), risk("A2", "A", 1, 0.75, 1), risk("A3", "A", 1, 0.60, 1),
+	    risk("B1", "B", 1, 0.90, 1), risk("B1", "B", 2, 0.85, 1), risk("B2", "B", 1, 0.70, 1),
+	    risk("C1", "C", 1, 0.65, 1), risk("D1", "D", 1, 0.10, 0),
+	};
+	size_t n = sizeof(v) / sizeof(v[0]);
+	/* Three visits a day: B (2 chargers, both connectors of B1 in one visit) on day 0, A (3)
+	 * does not fit the day's last slot and goes whole to day 1, C takes day 0's last slot. */
+	assert_int_equal(predict_plan(v, n, 3, 7), 7);
+	assert_true(v[0].risk >= v[1].risk); /* ranked */
+	assert_int_equal(by(v, n, "B1", 1)->visit_day, 0);
+	assert_int_equal(by(v, n, "B1", 2)->visit_day, 0);
+	assert_int_equal(by(v, n, "B1", 2)->visit_order, by(v, n, "B1", 1)->visit_order);
+	assert_int_equal(by(v, n, "B2", 1)->visit_day, 0);
+	assert_int_equal(by(v, n, "C1", 1)->visit_day, 0);
+	for (const char *const *a = (const char *const[]){"A1", "A2", "A3", NULL}; *a; a++)
+		assert_int_equal(by(v, n, *a, 1)->visit_day, 1);
+	assert_int_equal(by(v, n, "A1", 1)->visit_order, 0);
+	assert_int_equal(by(v, n, "D1", 1)->visit_day, -1); /* below the threshold */
+	/* No day over capacity: visit orders 0..2 only. */
+	for (size_t i = 0; i < n; i++)
+		assert_true(v[i].visit_order < 3);
+	/* One visit a day over two days: the two most urgent sites' first chargers only. */
+	assert_int_equal(predict_plan(v, n, 1, 2), 3); /* B1 (both connectors), then B2 */
+	assert_int_equal(by(v, n, "B1", 1)->visit_day, 0);
+	assert_int_equal(by(v, n, "B2", 1)->visit_day, 1);
+	assert_int_equal(by(v, n, "A1", 1)->visit_day, -1);
+	/* A site bigger than a day is split over consecutive days. */
+	assert_int_equal(predict_plan(v, n, 2, 7), 7);
+	assert_int_equal(by(v, n, "B1", 1)->visit_day, 0);
+	assert_int_equal(by(v, n, "A1", 1)->visit_day, 1);
+	assert_int_equal(by(v, n, "A2", 1)->visit_day, 1);
+	assert_int_equal(by(v, n, "A3", 1)->visit_day, 2);
+	assert_int_equal(predict_plan(v, n, 0, 7), 0);
+}
+
+static void test_sentences(void **state)
+{
+	(void)state;
+	char buf[160];
+	predict_explain_sentence(PF_RISE_DELTA_14D, 18.04, 2, buf, sizeof(buf));
+	assert_string_equal(buf, "Connector 2 runs 18.0 °C hotter per 100 A than two weeks ago");
+	predict_explain_sentence(PF_POWER_RATIO_7D, 0.62, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "The charger delivered at best 62 % of its rated power to EVs that asked for more");
+	predict_explain_sentence(PF_GROUND_7D, NAN, 1, buf, sizeof(buf));
+	assert_string_equal(buf, "Connector 1 tripped on a ground fault (not observed) times this week");
+	predict_explain_sentence(PF_GROUND_7D, 3, 1, buf, 12); /* truncated, terminated */
+	assert_int_equal(strlen(buf), 11);
+	for (int i = 0; i < PF_COUNT; i++) {
+		predict_explain_sentence(i, 1.0, 1, buf, sizeof(buf));
+		assert_true(strlen(buf) > 10);
+		assert_int_equal(predict_feature_index(predict_features[i].name), i);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_features_crafted, setup, teardown),
+	    cmocka_unit_test(test_target),
+	    cmocka_unit_test_setup_teardown(test_work_order_labels, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+	    cmocka_unit_test(test_plan),
+	    cmocka_unit_test(test_sentences),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
