@@ -851,6 +851,9 @@ void det_observe(diag *d, const csms_obs *o)
 	dcharger *c = det_charger(d, o->charger);
 	if (o->kind != CSMS_OBS_COMMAND && o->time > c->last_obs)
 		c->last_obs = o->time;
+	if (o->kind == CSMS_OBS_STATUS || o->kind == CSMS_OBS_METER || o->kind == CSMS_OBS_TX_START ||
+	    o->kind == CSMS_OBS_TX_STOP)
+		c->lag = det_now(d, c->id) - o->time;
 	switch (o->kind) {
 	case CSMS_OBS_CONNECT:
 		on_connect(d, c, o);
@@ -906,6 +909,12 @@ void det_observe(diag *d, const csms_obs *o)
 
 /* ---- time ---- */
 
+/* Is c's newest timestamped message more than det's parameter param (seconds) late? */
+static int backlogged(const diag *d, const dcharger *c, enum det det, int param)
+{
+	return (double)c->lag > PRM(d, det, param) * 1000.0;
+}
+
 static void tick_connector(diag *d, dcharger *c, int i, int64_t now)
 {
 	dconn *k = &c->conn[i];
@@ -923,7 +932,7 @@ static void tick_connector(diag *d, dcharger *c, int i, int64_t now)
 	} stuck[] = {{"Preparing", 0}, {"Finishing", 1}};
 	for (size_t s = 0; s < sizeof(stuck) / sizeof(stuck[0]); s++) {
 		double limit = PRM(d, DET_STUCK_STATUS, stuck[s].param) * 1000.0;
-		if (i > 0 && strcmp(k->status, stuck[s].status) == 0 && k->status_since &&
+		if (i > 0 && strcmp(k->status, stuck[s].status) == 0 && k->status_since && !backlogged(d, c, DET_STUCK_STATUS, 2) &&
 		    (double)(now - k->status_rx) >= limit && !alert_find(d, c->id, i, DET_STUCK_STATUS, k->status))
 			raise_fmt(d, c, i, DET_STUCK_STATUS, k->status, k->status_rx + (int64_t)limit, 1, NULL,
 				  "connector %d in %s for %.0f min", i, k->status, limit / 60000.0);
@@ -939,7 +948,7 @@ static void tick_connector(diag *d, dcharger *c, int i, int64_t now)
 		k->tx_no_energy_flagged = 1;
 		failed_start(d, c, i, now, "no energy flowed after the start");
 	}
-	if (k->txid && c->online) {
+	if (k->txid && c->online && !backlogged(d, c, DET_STUCK_TRANSACTION, 2)) {
 		double silent = (double)(now - k->sample_rx), age = (double)(now - k->tx_start_rx);
 		int charging = strcmp(k->status, "Charging") == 0; /* Suspended*: silence is normal */
 		if (((charging && silent >= PRM(d, DET_STUCK_TRANSACTION, 0) * 1000.0) ||

@@ -146,6 +146,7 @@ typedef struct dcharger {
 	int64_t off_since; /* 0 while online */
 	int64_t off_mono;  /* clock_mono_ms() at the disconnection */
 	int64_t last_obs;  /* newest time the charger itself reported */
+	int64_t lag; /* heard minus stamped time of its newest timestamped message: a backlog when large */
 	int offline_raised;
 	time_ring boots, drops;
 	int short_uptimes; /* consecutive boots followed by a disconnect within max_uptime_s */

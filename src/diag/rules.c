@@ -115,11 +115,18 @@ const det_row det_table[DET__COUNT] = {
 			       DAY, {{"plugins", 12, "plug-ins"}, {"rate", 0.5, "fraction"}}},
     [DET_STUCK_TRANSACTION] = {"stuck_transaction", "Transaction stuck",
 			       "An online charger's transaction without meter values for silence_s while its "
-			       "connector says Charging, or running longer than max_s.",
-			       H, {{"silence_s", 7200, "seconds"}, {"max_s", 2 * DAY, "seconds"}}},
+			       "connector says Charging, or running longer than max_s. Not judged while the "
+			       "charger's newest timestamped message came more than max_lag_s after its timestamp "
+			       "(a backlog: its present is not known yet).",
+			       H, {{"silence_s", 7200, "seconds"}, {"max_s", 2 * DAY, "seconds"},
+				   {"max_lag_s", 600, "seconds of delivery lag that pause the judgement"}}},
     [DET_STUCK_STATUS] = {"stuck_status", "Connector stuck in a status",
-			  "Preparing longer than preparing_s, or Finishing longer than finishing_s.", H,
-			  {{"preparing_s", 3600, "seconds"}, {"finishing_s", DAY, "seconds"}}},
+			  "Preparing longer than preparing_s, or Finishing longer than finishing_s. Not "
+			  "judged while the charger's newest timestamped message came more than max_lag_s "
+			  "after its timestamp: behind a backlog, an Authorize answer waits in the charger's "
+			  "queue and the connector waits in Preparing for the link, not for a repair.", H,
+			  {{"preparing_s", 3600, "seconds"}, {"finishing_s", DAY, "seconds"},
+			   {"max_lag_s", 600, "seconds of delivery lag that pause the judgement"}}},
     [DET_UNAVAILABLE_UNREQUESTED] = {"unavailable_unrequested", "Unavailable without a request",
 				     "Unavailable for debounce_s without an operator's ChangeAvailability.", H,
 				     {{"debounce_s", 300, "seconds"}}},

@@ -441,11 +441,16 @@ static void test_backlog_is_not_stuck(void **state)
 	status(f, "CP-1", 1, "Charging", "NoError", T0 + 2 * MIN);
 	at(f, T0 + 3 * HOUR + 2 * MIN);
 	assert_int_equal(count_alerts(f, "stuck_status", NULL), 0);
-	/* ...but a Preparing heard and then nothing for over an hour is stuck. */
+	/* While the newest message is hours late, the present is unknown: no judgement. */
 	status(f, "CP-1", 2, "Preparing", "NoError", T0 + 3 * MIN);
-	at(f, T0 + 4 * HOUR);
+	at(f, T0 + 5 * HOUR);
 	assert_int_equal(count_alerts(f, "stuck_status", NULL), 0);
-	at(f, T0 + 4 * HOUR + 3 * MIN);
+	/* Caught up: a Preparing heard when it happened, then nothing for over an hour, is stuck. */
+	status(f, "CP-1", 2, "Available", "NoError", T0 + 5 * HOUR);
+	status(f, "CP-1", 2, "Preparing", "NoError", T0 + 5 * HOUR + MIN);
+	at(f, T0 + 6 * HOUR);
+	assert_int_equal(count_alerts(f, "stuck_status", NULL), 0);
+	at(f, T0 + 6 * HOUR + 2 * MIN);
 	assert_int_equal(count_alerts(f, "stuck_status", "open"), 1);
 }
 
