@@ -48,13 +48,24 @@ static void store_committed_wake(void *arg)
 		net_server_wake(srv);
 }
 
-static int64_t work_order_id(void *arg)
+/* Prediction's work orders go through maintenance (arg), one in work per
+ * connector's prediction; a repeated prediction links to it. */
+static int64_t predictive_order(void *arg, const predict_order *o)
 {
-	return diag_next_work_order_id(arg);
+	char problem[160], err[256];
+	snprintf(problem, sizeof(problem), "predictive/%s/%d", o->charger, o->connector);
+	wo_new n = {.charger = o->charger, .connector = o->connector, .kind = "predictive", .category = o->category,
+		    .priority = o->priority, .title = o->title, .description = o->description,
+		    .created_by = "prediction", .problem = problem};
+	int attached = 0;
+	int64_t id = maint_order_open(arg, &n, &attached, err, sizeof(err));
+	if (id <= 0)
+		log_warn("prediction: no work order for %s/%d: %s", o->charger, o->connector, err);
+	return id;
 }
 
 /* Starts failure prediction when a model is configured. 0, or 1 with a message printed. */
-static int start_prediction(const config *cfg, store *st, diag *dg, api *a, predict_service **ps)
+static int start_prediction(const config *cfg, store *st, maint *mt, api *a, predict_service **ps)
 {
 	unsigned hh, mm;
 	char err[512];
@@ -74,8 +85,8 @@ static int start_prediction(const config *cfg, store *st, diag *dg, api *a, pred
 		fprintf(stderr, "chargeops: prediction: %s\n", err);
 		return 1;
 	}
-	if (dg)
-		predict_service_set_ids(*ps, work_order_id, dg);
+	if (mt)
+		predict_service_set_orders(*ps, predictive_order, mt);
 	api_set_predict(a, *ps);
 	log_info("prediction: on (model %s, daily at %s)", cfg->prediction_model, cfg->prediction_time);
 	return 0;
@@ -259,7 +270,7 @@ static int cmd_serve(int argc, char **argv)
 	api_set_maint(a, mt);
 	if (dg)
 		maint_attach_diag(mt, dg);
-	if (start_prediction(&cfg, st, dg, a, &ps))
+	if (start_prediction(&cfg, st, mt, a, &ps))
 		goto out;
 	char web[PATH_MAX];
 	if (find_web_root(cfg.web_root, web, sizeof(web)) == 0) {

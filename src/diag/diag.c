@@ -195,7 +195,3 @@ void diag_render_metrics(diag *d, strbuf *sb)
 	webhook_render_metrics(d->wh, sb);
 }
 
-int64_t diag_next_work_order_id(diag *d)
-{
-	return d->next_work_order_id++;
-}

@@ -80,8 +80,5 @@ json_t *diag_rules_json(const diag *d);
 json_t *diag_summary_json(diag *d);
 /* Appends Prometheus counters and gauges. */
 void diag_render_metrics(diag *d, strbuf *sb);
-/* A new work order id from the counter diagnosis numbers its own orders with, for other
- * modules that open work orders (prediction). */
-int64_t diag_next_work_order_id(diag *d);
 
 #endif

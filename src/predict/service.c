@@ -6,10 +6,10 @@
  * (by rowid: no scan), and runs when asked or when that time has reached the
  * daily minute of a day it has not scored yet. The result is handed over
  * under the mutex; the network thread takes it in predict_service_tick(),
- * keeps it for the API and, for each connector above its threshold without
- * an open predictive work order, queues one (store_write). An order queued
- * but not yet committed is remembered by its write's sequence number so the
- * next run cannot open a second one.
+ * keeps it for the API and, for each connector above its threshold, hands a
+ * predictive work order to maintenance (predict_service_set_orders), which
+ * keeps one order in work per connector's prediction: a second run links to
+ * it instead of opening another.
  */
 #include "predict/service.h"
 
@@ -40,10 +40,8 @@ struct predict_service {
 	/* network thread: */
 	json_t *latest;
 	int runs;
-	hmap queued; /* "charger/connector" -> (void *)(uintptr_t) write sequence */
-	predict_id_fn next_id;
-	void *id_arg;
-	int64_t own_next_id;
+	predict_order_fn open_order;
+	void *order_arg;
 };
 
 /* The time of the newest reading or status, ms; 0 when there is none. */
@@ -140,7 +138,6 @@ int predict_service_new(const predict_service_config *cfg, store *st, predict_se
 		ps->cfg.visits_per_day = 4;
 	ps->data_dir = xstrdup(cfg->data_dir);
 	ps->st = st;
-	hmap_init(&ps->queued);
 	int rc = predict_model_load(cfg->model_path, &ps->model, err, errlen);
 	if (!rc && cfg->horizon_days > 0 && predict_model_horizon(ps->model) != cfg->horizon_days) {
 		snprintf(err, errlen, "%s was trained for %d days ahead, the setting says %d", cfg->model_path,
@@ -152,7 +149,6 @@ int predict_service_new(const predict_service_config *cfg, store *st, predict_se
 	if (rc) {
 		predict_model_free(ps->model);
 		sqlite3_close(ps->db);
-		hmap_release(&ps->queued);
 		free(ps->data_dir);
 		free(ps);
 		return rc;
@@ -169,7 +165,6 @@ int predict_service_new(const predict_service_config *cfg, store *st, predict_se
 		pthread_mutex_destroy(&ps->mu);
 		predict_model_free(ps->model);
 		sqlite3_close(ps->db);
-		hmap_release(&ps->queued);
 		free(ps->data_dir);
 		free(ps);
 		return PREDICT_EINVAL;
@@ -193,20 +188,14 @@ void predict_service_free(predict_service *ps)
 	json_decref(ps->latest);
 	predict_model_free(ps->model);
 	sqlite3_close(ps->db);
-	const char *k;
-	void *v;
-	size_t pos = 0;
-	while (hmap_next(&ps->queued, &pos, &k, &v))
-		free(v);
-	hmap_release(&ps->queued);
 	free(ps->data_dir);
 	free(ps);
 }
 
-void predict_service_set_ids(predict_service *ps, predict_id_fn fn, void *arg)
+void predict_service_set_orders(predict_service *ps, predict_order_fn fn, void *arg)
 {
-	ps->next_id = fn;
-	ps->id_arg = arg;
+	ps->open_order = fn;
+	ps->order_arg = arg;
 }
 
 int predict_service_request(predict_service *ps)
@@ -219,58 +208,13 @@ int predict_service_request(predict_service *ps)
 	return busy ? -1 : 0;
 }
 
-/* The id of an open predictive work order on the connector, or 0. Network thread's connection. */
-static int64_t open_order(predict_service *ps, const char *charger, int connector)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t id = 0;
-	if (sqlite3_prepare_v2(store_db(ps->st),
-			       "SELECT id FROM work_orders WHERE kind = 'predictive' AND charger_id = ? AND connector_id = ?"
-			       " AND status NOT IN ('done', 'closed', 'completed', 'cancelled') ORDER BY id DESC LIMIT 1",
-			       -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, charger, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, connector);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			id = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_finalize(st);
-	return id;
-}
-
-static int64_t new_id(predict_service *ps)
-{
-	if (ps->next_id)
-		return ps->next_id(ps->id_arg);
-	if (ps->own_next_id == 0) {
-		sqlite3_stmt *st = NULL;
-		ps->own_next_id = 1;
-		if (sqlite3_prepare_v2(store_db(ps->st), "SELECT coalesce(max(id), 0) + 1 FROM work_orders", -1, &st,
-				       NULL) == SQLITE_OK &&
-		    sqlite3_step(st) == SQLITE_ROW)
-			ps->own_next_id = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	return ps->own_next_id++;
-}
-
 /* Opens the predictive work order of item (above its threshold) unless one is open. */
 static void work_order(predict_service *ps, json_t *it, const char *as_of)
 {
 	const char *charger = json_string_value(json_object_get(it, "charger_id"));
 	int connector = (int)json_integer_value(json_object_get(it, "connector_id"));
-	char key[128];
-	snprintf(key, sizeof(key), "%s/%d", charger, connector);
-	void *q = hmap_get(&ps->queued, key);
-	int64_t id = open_order(ps, charger, connector);
-	if (!id && q) {
-		int64_t *rec = q; /* {id, write sequence} */
-		if ((uint64_t)rec[1] > store_committed(ps->st))
-			id = rec[0]; /* queued, not committed yet */
-	}
-	if (id) {
-		json_object_set_new(it, "work_order_id", json_integer(id));
+	if (!ps->open_order)
 		return;
-	}
 	int f = predict_fault_index(json_string_value(json_object_get(it, "fault")));
 	if (f < 0)
 		return;
@@ -297,17 +241,13 @@ static void work_order(predict_service *ps, json_t *it, const char *as_of)
 			       predict_faults[f].title, predict_faults[f].category, risk * 100,
 			       predict_model_horizon(ps->model), as_of ? as_of : "-", evidence, predict_faults[f].checklist,
 			       visit);
-	id = new_id(ps);
-	int64_t now = (int64_t)time(NULL) * 1000;
-	uint64_t seq = store_write(ps->st, ST_WORK_ORDER, "isisssss" "nisi", id, charger, (int64_t)connector, "predictive",
-				   "open", risk >= 0.8 ? "high" : "normal", title, desc, now, "prediction", now);
-	int64_t *rec = q ? q : xmalloc(2 * sizeof(int64_t));
-	rec[0] = id;
-	rec[1] = (int64_t)seq;
-	if (!q)
-		hmap_put(&ps->queued, key, rec);
-	json_object_set_new(it, "work_order_id", json_integer(id));
-	log_info("prediction: work order %lld: %s", (long long)id, title);
+	predict_order po = {.charger = charger, .connector = connector, .category = predict_faults[f].category,
+			    .priority = risk >= 0.8 ? "high" : "medium", .title = title, .description = desc};
+	int64_t id = ps->open_order(ps->order_arg, &po);
+	if (id > 0) {
+		json_object_set_new(it, "work_order_id", json_integer(id));
+		log_info("prediction: work order %lld: %s", (long long)id, title);
+	}
 	free(title);
 	free(desc);
 	free(evidence);

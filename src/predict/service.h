@@ -27,8 +27,18 @@ typedef struct predict_service_config {
 	int poll_ms;	    /* how often the worker looks for a new day (default 10 s) */
 } predict_service_config;
 
-/* Where work order ids come from (diagnosis numbers them); NULL: max(id) + 1 of the store. */
-typedef int64_t (*predict_id_fn)(void *arg);
+/* A predictive work order to open. Strings are borrowed for the call. */
+typedef struct predict_order {
+	const char *charger;
+	int connector;
+	const char *category; /* the predicted fault's taxonomy category */
+	const char *priority;
+	const char *title;
+	const char *description;
+} predict_order;
+/* Opens o, or returns the order already in work for the same connector's
+ * prediction. Returns the order id, or <= 0 when none could be opened. */
+typedef int64_t (*predict_order_fn)(void *arg, const predict_order *o);
 
 /*
  * Loads the model and starts the worker. st is borrowed (queued writes and the
@@ -38,7 +48,8 @@ typedef int64_t (*predict_id_fn)(void *arg);
 int predict_service_new(const predict_service_config *cfg, store *st, predict_service **out, char *err,
 			size_t errlen);
 void predict_service_free(predict_service *ps);
-void predict_service_set_ids(predict_service *ps, predict_id_fn fn, void *arg);
+/* Where predictive work orders go (maintenance); without one, none are opened. */
+void predict_service_set_orders(predict_service *ps, predict_order_fn fn, void *arg);
 /* Network thread, about once a second: takes a finished run, opens work orders. */
 void predict_service_tick(predict_service *ps);
 /* Asks for a run now. 0, or -1 when one is queued or running already. */
