@@ -623,6 +623,35 @@ static void check_temperatures(diag *d, dcharger *c, dconn *k, const csms_obs *o
 	(void)k;
 }
 
+#define RING_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* The contact feature k is judged against: the lower of the connector's own
+ * first sessions (once 3) and the median of its model's latest sessions (once
+ * 5); 0 when neither is known yet. The median is of every session: a model
+ * reference that learns only from sessions close to its current value drifts
+ * down after a few cool ones and then calls a healthy fleet worn. The own
+ * baseline keeps a model with a single connector from learning its wear. */
+static double contact_reference(const model_stats *m, const dconn *k)
+{
+	double ref = k->base_n >= 3 ? k->base_mean : 0;
+	if (m->rise_n >= 5) {
+		double v[RING_LEN(m->rise_ring)];
+		size_t n = m->rise_n < RING_LEN(v) ? m->rise_n : RING_LEN(v);
+		memcpy(v, m->rise_ring, n * sizeof(v[0]));
+		qsort(v, n, sizeof(v[0]), cmp_double);
+		double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+		if (!ref || med < ref)
+			ref = med;
+	}
+	return ref;
+}
+
 /* Contact wear: accumulate the session's rise per A^2 once it has settled. */
 static void contact_sample(diag *d, dcharger *c, dconn *k, const csms_obs *o)
 {
@@ -647,9 +676,7 @@ static void contact_sample(diag *d, dcharger *c, dconn *k, const csms_obs *o)
 	    k->i2_sum > 0) {
 		double f = k->rise_sum / k->i2_sum;
 		const model_stats *m = model_of(d, c);
-		double ref = k->base_n >= 3 ? k->base_mean : 0;
-		if (m->rise_n >= 5 && (!ref || m->rise_mean < ref))
-			ref = m->rise_mean;
+		double ref = contact_reference(m, k);
 		if (ref > 0 && f > PRM(d, DET_CONTACT_WEAR, 0) * ref)
 			raise_fmt(d, c, o->connector, DET_CONTACT_WEAR, NULL, o->time, 1,
 				  json_pack("{s:f, s:f, s:f}", "rise_per_a2", f, "reference", ref, "ratio", f / ref),
@@ -668,9 +695,7 @@ static void contact_session_end(diag *d, dcharger *c, int connector, int64_t t)
 	if (f <= 0)
 		return;
 	model_stats *m = model_of(d, c);
-	double ref = k->base_n >= 3 ? k->base_mean : 0;
-	if (m->rise_n >= 5 && (!ref || m->rise_mean < ref))
-		ref = m->rise_mean;
+	double ref = contact_reference(m, k);
 	double ratio = ref > 0 ? f / ref : 0;
 	k->wear_hits = ref > 0 && ratio > PRM(d, DET_CONTACT_WEAR, 0) ? k->wear_hits + 1 : 0;
 	if (k->wear_hits >= (int)PRM(d, DET_CONTACT_WEAR, 5)) {
@@ -682,11 +707,7 @@ static void contact_session_end(diag *d, dcharger *c, int connector, int64_t t)
 		alert_clear(d, c->id, connector, DET_CONTACT_WEAR, NULL, t);
 	}
 	/* The fleet learns from sessions that look healthy against it. */
-	if (m->rise_n < 5 || f < 1.5 * m->rise_mean) {
-		m->rise_n++;
-		double w = m->rise_n < 50 ? 1.0 / m->rise_n : 0.02;
-		m->rise_mean += w * (f - m->rise_mean);
-	}
+	m->rise_ring[m->rise_n++ % RING_LEN(m->rise_ring)] = f;
 	/* Own baseline from the first sessions, then CUSUM on log(f / baseline). */
 	double lf = log(f);
 	int min_sessions = (int)PRM(d, DET_TELEMETRY_DRIFT, 2);

@@ -240,8 +240,10 @@ typedef struct site_members {
 
 /* Per model: how the fleet of that model behaves. */
 typedef struct model_stats {
-	double rise_mean; /* contact feature, mean over healthy sessions */
-	int rise_n;
+	/* contact feature of the model's latest sessions, all of them: their median is the
+	 * model's reference, which the few worn connectors of a fleet do not move */
+	double rise_ring[64];
+	unsigned rise_n;
 	double cap_best;  /* DC: best low-SoC peak power seen on any charger of the model */
 } model_stats;
 
