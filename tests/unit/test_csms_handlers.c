@@ -14,6 +14,7 @@
 #include "util/clock.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "tmpstore.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,10 +32,8 @@ static int setup_clock(void **state, const char *clock)
 {
 	log_set_level(LOG_WARN);
 	struct fx *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/chargeops-unit-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
 	char err[256];
-	assert_int_equal(store_open(f->dir, &f->st, err, sizeof(err)), 0);
+	tmpstore_open(f->dir, sizeof(f->dir), "unit", &f->st);
 	config cfg;
 	config_defaults(&cfg);
 	cfg.heartbeat_interval = 123;
@@ -67,10 +66,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	csms_free(f->cs);
-	store_close(f->st);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	tmpstore_close(f->st, f->dir);
 	free(f);
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include "store/store.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "tmpstore.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -39,10 +40,8 @@ static int setup_with(void **state, int remediation)
 {
 	log_set_level(LOG_WARN);
 	struct fx *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/chargeops-diag-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
 	char err[256];
-	assert_int_equal(store_open(f->dir, &f->st, err, sizeof(err)), 0);
+	tmpstore_open(f->dir, sizeof(f->dir), "diag", &f->st);
 	sqlite3_exec(store_db(f->st),
 		     "INSERT INTO sites(id, name, created_at) VALUES('S1', 'Site', 0);"
 		     "INSERT INTO chargers(id, site_id, model, created_at) VALUES"
@@ -74,10 +73,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 	diag_free(f->d);
 	csms_free(f->cs);
-	store_close(f->st);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	tmpstore_close(f->st, f->dir);
 	free(f);
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include "ocpp/ocpp.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "tmpstore.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -40,12 +41,9 @@ static int setup(void **state)
 {
 	log_set_level(LOG_WARN);
 	struct fx *f = calloc(1, sizeof(*f));
-	char err[256];
 	unsigned flags;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/chargeops-eval-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	tmpstore_open(f->dir, sizeof(f->dir), "eval", &f->st);
 	snprintf(f->labels, sizeof(f->labels), "%s/labels.jsonl", f->dir);
-	assert_int_equal(store_open(f->dir, &f->st, err, sizeof(err)), 0);
 	f->db = store_db(f->st);
 	assert_int_equal(ocpp_time_parse("2026-03-01T00:00:00Z", &f->t0, &flags), 0);
 	*state = f;
@@ -55,35 +53,23 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
-	if (f->st)
-		store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	tmpstore_close(f->st, f->dir);
 	free(f);
 	return 0;
-}
-
-static void exec_ok(sqlite3 *db, char *sql)
-{
-	char *msg = NULL;
-	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-	if (rc != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg ? msg : "?");
-	sqlite3_free(sql);
 }
 
 /* Chargers CP-1..CP-n (sites: site_of(i)) and 30 days of connectivity. */
 static void fleet(struct fx *f, int n, const char *const *sites)
 {
 	for (int i = 1; i <= n; i++) {
-		exec_ok(f->db, sqlite3_mprintf("INSERT INTO chargers(id, site_id, created_at) "
-					       "VALUES ('CP-%d', %Q, 0)",
-					       i, sites ? sites[i - 1] : "S1"));
-		exec_ok(f->db,
-			sqlite3_mprintf("INSERT INTO connectivity(charger_id, time, online) "
-					"VALUES ('CP-%d', %lld, 1), ('CP-%d', %lld, 0)",
-					i, (long long)f->t0, i, (long long)(f->t0 + 30 * D)));
+		tmpstore_exec_free(f->db,
+				   sqlite3_mprintf("INSERT INTO chargers(id, site_id, created_at) "
+						   "VALUES ('CP-%d', %Q, 0)",
+						   i, sites ? sites[i - 1] : "S1"));
+		tmpstore_exec_free(
+		    f->db, sqlite3_mprintf("INSERT INTO connectivity(charger_id, time, online) "
+					   "VALUES ('CP-%d', %lld, 1), ('CP-%d', %lld, 0)",
+					   i, (long long)f->t0, i, (long long)(f->t0 + 30 * D)));
 	}
 }
 
@@ -93,14 +79,14 @@ static void alert_row(struct fx *f, int64_t id, const char *charger, int conn, c
 	char par[32] = "NULL";
 	if (parent)
 		snprintf(par, sizeof(par), "%lld", (long long)parent);
-	exec_ok(f->db,
-		sqlite3_mprintf(
-		    "INSERT INTO alerts(id, charger_id, connector_id, site_id, detector, code,"
-		    " category, severity, status, first_seen, last_seen, title, parent_id,"
-		    " updated_at) VALUES (%lld, %Q, %d, %Q, %Q, %Q, 'power', 'major', 'open',"
-		    " %lld, %lld, 't', %s, %lld)",
-		    (long long)id, charger, conn, site, detector, code, (long long)first_seen,
-		    (long long)first_seen, par, (long long)first_seen));
+	tmpstore_exec_free(
+	    f->db, sqlite3_mprintf(
+		       "INSERT INTO alerts(id, charger_id, connector_id, site_id, detector, code,"
+		       " category, severity, status, first_seen, last_seen, title, parent_id,"
+		       " updated_at) VALUES (%lld, %Q, %d, %Q, %Q, %Q, 'power', 'major', 'open',"
+		       " %lld, %lld, 't', %s, %lld)",
+		       (long long)id, charger, conn, site, detector, code, (long long)first_seen,
+		       (long long)first_seen, par, (long long)first_seen));
 }
 
 static void put_time(FILE *out, const char *key, int64_t t)

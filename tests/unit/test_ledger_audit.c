@@ -18,6 +18,7 @@
 #include "ledger/receipt.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "tmpstore.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -37,9 +38,7 @@ static void exec_in(const char *dir, const char *db, const char *sql)
 	snprintf(path, sizeof(path), "%s/%s", dir, db);
 	sqlite3 *h;
 	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
-	char *msg = NULL;
-	if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg ? msg : "?");
+	tmpstore_exec(h, sql);
 	sqlite3_close(h);
 }
 
@@ -48,11 +47,9 @@ static int setup(void **state)
 {
 	log_set_level(LOG_ERROR);
 	struct fx *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/chargeops-unit-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
 	store *st;
 	char err[256];
-	assert_int_equal(store_open(f->dir, &st, err, sizeof(err)), 0);
+	tmpstore_open(f->dir, sizeof(f->dir), "unit", &st);
 	exec_in(f->dir, "chargeops.db",
 		"INSERT INTO chargers(id, created_at) VALUES('CP-1', 0);"
 		"INSERT INTO transactions(id, charger_id, connector_id, id_tag, start_time, meter_start, stop_time,"
@@ -102,9 +99,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	tmpstore_rmdir(f->dir);
 	json_decref(f->receipt);
 	free(f);
 	return 0;

@@ -15,6 +15,7 @@
 #include "predict/predict.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "tmpstore.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -37,10 +38,7 @@ static int setup(void **state)
 {
 	log_set_level(LOG_WARN);
 	struct fx *f = calloc(1, sizeof(*f));
-	char err[256];
-	snprintf(f->dir, sizeof(f->dir), "/tmp/chargeops-predict-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(store_open(f->dir, &f->st, err, sizeof(err)), 0);
+	tmpstore_open(f->dir, sizeof(f->dir), "predict", &f->st);
 	f->db = store_db(f->st);
 	*state = f;
 	return 0;
@@ -49,21 +47,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
-	if (f->st)
-		store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	tmpstore_close(f->st, f->dir);
 	free(f);
 	return 0;
-}
-
-static void exec_ok(sqlite3 *db, char *sql)
-{
-	char *msg = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg ? msg : "?");
-	sqlite3_free(sql);
 }
 
 static const predict_row *find_row(const predict_table *t, const char *charger, int connector, int64_t day)
@@ -81,50 +67,50 @@ static void crafted(struct fx *f)
 {
 	int64_t txn = 1;
 	for (int c = 1; c <= 2; c++) {
-		exec_ok(f->db, sqlite3_mprintf("INSERT INTO chargers(id, site_id, model, firmware_version, created_at)"
-					       " VALUES('CP-%d', 'S1', 'M', '1.0', %lld)",
-					       c, (long long)(DAY0 * DAY)));
+		tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO chargers(id, site_id, model, firmware_version, created_at)"
+							  " VALUES('CP-%d', 'S1', 'M', '1.0', %lld)",
+							  c, (long long)(DAY0 * DAY)));
 		for (int k = 1; k <= 2; k++)
-			exec_ok(f->db, sqlite3_mprintf("INSERT INTO connectors(charger_id, connector_id, status)"
-						       " VALUES('CP-%d', %d, 'Available')",
-						       c, k));
+			tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO connectors(charger_id, connector_id, status)"
+								  " VALUES('CP-%d', %d, 'Available')",
+								  c, k));
 	}
 	for (int d = 0; d < 10; d++)
 		for (int c = 1; c <= 2; c++)
 			for (int k = 1; k <= 2; k++) {
 				int64_t start = (DAY0 + d) * DAY + 12 * HOUR;
-				exec_ok(f->db, sqlite3_mprintf(
-						   "INSERT INTO transactions(id, charger_id, connector_id, id_tag, start_time,"
-						   " meter_start, stop_time, meter_stop, energy_wh, status, created_at)"
-						   " VALUES(%lld, 'CP-%d', %d, 'T', %lld, 0, %lld, 10000, 10000, 'completed', %lld)",
-						   (long long)txn, c, k, (long long)start, (long long)(start + HOUR),
-						   (long long)start));
+				tmpstore_exec_free(f->db, sqlite3_mprintf(
+							      "INSERT INTO transactions(id, charger_id, connector_id, id_tag, start_time,"
+							      " meter_start, stop_time, meter_stop, energy_wh, status, created_at)"
+							      " VALUES(%lld, 'CP-%d', %d, 'T', %lld, 0, %lld, 10000, 10000, 'completed', %lld)",
+							      (long long)txn, c, k, (long long)start, (long long)(start + HOUR),
+							      (long long)start));
 				double temp = 20.0 + (c == 1 && k == 1 ? 2.0 * d : 0.0);
 				for (int s = 0; s < 2; s++) {
 					int64_t t = start + 600000LL * (s + 1);
-					exec_ok(f->db, sqlite3_mprintf(
-							   "INSERT INTO meter_readings(charger_id, connector_id, transaction_id, time,"
-							   " received_at, samples) VALUES('CP-%d', %d, %lld, %lld, %lld, '["
-							   "{\"measurand\":\"Current.Import\",\"phase\":\"L1\",\"value\":16},"
-							   "{\"measurand\":\"Power.Active.Import\",\"value\":11000},"
-							   "{\"measurand\":\"Energy.Active.Import.Register\",\"value\":%d},"
-							   "{\"measurand\":\"Temperature\",\"value\":%.1f},"
-							   "{\"measurand\":\"Temperature\",\"location\":\"Body\",\"value\":20}]')",
-							   c, k, (long long)txn, (long long)t, (long long)t, 1000 * (s + 1), temp));
+					tmpstore_exec_free(f->db, sqlite3_mprintf(
+								      "INSERT INTO meter_readings(charger_id, connector_id, transaction_id, time,"
+								      " received_at, samples) VALUES('CP-%d', %d, %lld, %lld, %lld, '["
+								      "{\"measurand\":\"Current.Import\",\"phase\":\"L1\",\"value\":16},"
+								      "{\"measurand\":\"Power.Active.Import\",\"value\":11000},"
+								      "{\"measurand\":\"Energy.Active.Import.Register\",\"value\":%d},"
+								      "{\"measurand\":\"Temperature\",\"value\":%.1f},"
+								      "{\"measurand\":\"Temperature\",\"location\":\"Body\",\"value\":20}]')",
+								      c, k, (long long)txn, (long long)t, (long long)t, 1000 * (s + 1), temp));
 				}
 				txn++;
 			}
 	int64_t d8 = (DAY0 + 8) * DAY;
-	exec_ok(f->db, sqlite3_mprintf("INSERT INTO status_history(charger_id, connector_id, status, error_code,"
-				       " received_at) VALUES('CP-1', 1, 'Faulted', 'GroundFailure', %lld),"
-				       " ('CP-1', 1, 'Available', 'NoError', %lld)",
-				       (long long)(d8 + HOUR), (long long)(d8 + 2 * HOUR)));
+	tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO status_history(charger_id, connector_id, status, error_code,"
+						  " received_at) VALUES('CP-1', 1, 'Faulted', 'GroundFailure', %lld),"
+						  " ('CP-1', 1, 'Available', 'NoError', %lld)",
+						  (long long)(d8 + HOUR), (long long)(d8 + 2 * HOUR)));
 	int64_t d5 = (DAY0 + 5) * DAY;
-	exec_ok(f->db, sqlite3_mprintf("INSERT INTO connectivity(charger_id, time, online, reason)"
-				       " VALUES('CP-1', %lld, 0, 'closed'), ('CP-1', %lld, 1, 'connected')",
-				       (long long)(d5 + HOUR), (long long)(d5 + 2 * HOUR)));
-	exec_ok(f->db, sqlite3_mprintf("INSERT INTO events(charger_id, time, kind) VALUES('CP-1', %lld, 'boot')",
-				       (long long)(d5 + 2 * HOUR)));
+	tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO connectivity(charger_id, time, online, reason)"
+						  " VALUES('CP-1', %lld, 0, 'closed'), ('CP-1', %lld, 1, 'connected')",
+						  (long long)(d5 + HOUR), (long long)(d5 + 2 * HOUR)));
+	tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO events(charger_id, time, kind) VALUES('CP-1', %lld, 'boot')",
+						  (long long)(d5 + 2 * HOUR)));
 }
 
 static void test_features_crafted(void **state)
@@ -184,17 +170,17 @@ static void test_features_crafted(void **state)
 static void test_work_order_labels(void **state)
 {
 	struct fx *f = *state;
-	exec_ok(f->db, sqlite3_mprintf("INSERT INTO work_orders(id, charger_id, connector_id, kind, status, priority, title,"
-				       " created_at, updated_at) VALUES"
-				       " (1, 'CP-1', 2, 'corrective', 'verified', 'high', 'Field visit: Connector contact wear', %lld, %lld),"
-				       " (2, 'CP-2', 0, 'corrective', 'closed', 'high', 'Field visit: Recurring ground faults', %lld, %lld),"
-				       " (3, 'CP-3', 1, 'corrective', 'open', 'high', 'Field visit: Connector contact wear', %lld, %lld),"
-				       " (4, 'CP-4', 1, 'predictive', 'verified', 'high', 'Predictive: Connector contact wear', %lld, %lld),"
-				       " (5, 'CP-5', 1, 'corrective', 'verified', 'low', 'Field visit: paint the canopy', %lld, %lld)",
-				       (long long)(DAY0 * DAY), (long long)((DAY0 + 2) * DAY), (long long)(DAY0 * DAY),
-				       (long long)(DAY0 * DAY), (long long)(DAY0 * DAY), (long long)(DAY0 * DAY),
-				       (long long)(DAY0 * DAY), (long long)(DAY0 * DAY), (long long)(DAY0 * DAY),
-				       (long long)(DAY0 * DAY)));
+	tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO work_orders(id, charger_id, connector_id, kind, status, priority, title,"
+						  " created_at, updated_at) VALUES"
+						  " (1, 'CP-1', 2, 'corrective', 'verified', 'high', 'Field visit: Connector contact wear', %lld, %lld),"
+						  " (2, 'CP-2', 0, 'corrective', 'closed', 'high', 'Field visit: Recurring ground faults', %lld, %lld),"
+						  " (3, 'CP-3', 1, 'corrective', 'open', 'high', 'Field visit: Connector contact wear', %lld, %lld),"
+						  " (4, 'CP-4', 1, 'predictive', 'verified', 'high', 'Predictive: Connector contact wear', %lld, %lld),"
+						  " (5, 'CP-5', 1, 'corrective', 'verified', 'low', 'Field visit: paint the canopy', %lld, %lld)",
+						  (long long)(DAY0 * DAY), (long long)((DAY0 + 2) * DAY), (long long)(DAY0 * DAY),
+						  (long long)(DAY0 * DAY), (long long)(DAY0 * DAY), (long long)(DAY0 * DAY),
+						  (long long)(DAY0 * DAY), (long long)(DAY0 * DAY), (long long)(DAY0 * DAY),
+						  (long long)(DAY0 * DAY)));
 	predict_labels l = {0};
 	char err[128];
 	assert_int_equal(predict_labels_from_work_orders(f->db, &l, err, sizeof(err)), 0);

@@ -15,6 +15,7 @@
 #include "ocpp/ocpp.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "tmpstore.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,10 +33,7 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/chargeops-rel-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	char err[256];
-	assert_int_equal(store_open(f->dir, &f->st, err, sizeof(err)), 0);
+	tmpstore_open(f->dir, sizeof(f->dir), "rel", &f->st);
 	f->db = store_db(f->st);
 	*state = f;
 	return 0;
@@ -44,19 +42,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	store_close(f->st);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	tmpstore_close(f->st, f->dir);
 	free(f);
 	return 0;
-}
-
-static void exec_ok(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg);
 }
 
 static int64_t at(const char *iso)
@@ -71,11 +59,11 @@ static void test_loader_and_import(void **state)
 {
 	struct fixture *f = *state;
 	/* A site open 08:00-20:00 every day in London (winter: UTC), a 150 kW charger. */
-	exec_ok(f->db, "INSERT INTO sites(id, name, timezone, opening_hours, created_at) VALUES('S', 'S',"
-		       " 'Europe/London', '{\"twentyfourseven\":false,\"regular_hours\":["
-		       "{\"weekday\":1,\"period_begin\":\"08:00\",\"period_end\":\"20:00\"},"
-		       "{\"weekday\":2,\"period_begin\":\"08:00\",\"period_end\":\"20:00\"}]}', 0)");
-	exec_ok(f->db, "INSERT INTO chargers(id, site_id, max_power_kw, created_at) VALUES('CP', 'S', 150, 0)");
+	tmpstore_exec(f->db, "INSERT INTO sites(id, name, timezone, opening_hours, created_at) VALUES('S', 'S',"
+			     " 'Europe/London', '{\"twentyfourseven\":false,\"regular_hours\":["
+			     "{\"weekday\":1,\"period_begin\":\"08:00\",\"period_end\":\"20:00\"},"
+			     "{\"weekday\":2,\"period_begin\":\"08:00\",\"period_end\":\"20:00\"}]}', 0)");
+	tmpstore_exec(f->db, "INSERT INTO chargers(id, site_id, max_power_kw, created_at) VALUES('CP', 'S', 150, 0)");
 	/* Live rows: Available on 4 March (Monday) 00:00; a Faulted with no charger timestamp,
 	 * received at 10:00; a status text that is not OCPP (ignored); Available at 11:00. */
 	char sql[512];
@@ -87,7 +75,7 @@ static void test_loader_and_import(void **state)
 		 (long long)at("2024-03-04T10:00:00Z"), (long long)at("2024-03-04T10:30:00Z"),
 		 (long long)at("2024-03-04T10:30:00Z"), (long long)at("2024-03-04T11:00:00Z"),
 		 (long long)at("2024-03-04T11:00:00Z"));
-	exec_ok(f->db, sql);
+	tmpstore_exec(f->db, sql);
 	/* Imported: off-line 19:00-21:00 (20:00-21:00 closed), a vandalism record for the charger. */
 	const char *lines =
 		"{\"charger\":\"CP\",\"time\":\"2024-03-04T19:00:00Z\",\"online\":false}\n"

@@ -13,6 +13,7 @@
 #include "store/store.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "tmpstore.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -29,8 +30,7 @@ static int setup(void **state)
 {
 	log_set_level(LOG_WARN);
 	struct fx *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/chargeops-unit-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	tmpstore_mkdir(f->dir, sizeof(f->dir), "unit");
 	snprintf(f->path, sizeof(f->path), "%s/chargeops.db", f->dir);
 	*state = f;
 	return 0;
@@ -39,19 +39,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	tmpstore_rmdir(f->dir);
 	free(f);
 	return 0;
-}
-
-static void exec_ok(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-	if (rc != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg ? msg : "?");
 }
 
 static void text(sqlite3 *db, const char *sql, char *out, size_t size)
@@ -71,16 +61,16 @@ static void test_migration_2_keeps_meter_values(void **state)
 	struct fx *f = *state;
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	exec_ok(db, schema_migration(0));
-	exec_ok(db, "PRAGMA user_version=1;"
-		    "INSERT INTO meter_values(charger_id, connector_id, transaction_id, time, received_at, measurand,"
-		    " phase, location, context, format, unit, value, raw_value, raw_unit) VALUES"
-		    " ('A', 1, 7, 1000, 1001, 'Voltage', 'L1', 'Outlet', 'Sample.Periodic', 'Raw', 'V', 230.5, '230.5', 'V'),"
-		    " ('A', 1, 7, 1000, 1001, 'Energy.Active.Import.Register', NULL, 'Outlet', 'Sample.Periodic', 'Raw',"
-		    "  'Wh', 1500, '1.5', 'kWh'),"
-		    " ('B', 2, NULL, 2000, 2001, 'Voltage', 'L1', 'Outlet', 'Sample.Periodic', 'Raw', 'V', NULL, 'x\"y',"
-		    "  NULL);"
-		    "INSERT INTO frames(charger_id, time, direction, payload) VALUES('A', 5, 'in', '[]');");
+	tmpstore_exec(db, schema_migration(0));
+	tmpstore_exec(db, "PRAGMA user_version=1;"
+			  "INSERT INTO meter_values(charger_id, connector_id, transaction_id, time, received_at, measurand,"
+			  " phase, location, context, format, unit, value, raw_value, raw_unit) VALUES"
+			  " ('A', 1, 7, 1000, 1001, 'Voltage', 'L1', 'Outlet', 'Sample.Periodic', 'Raw', 'V', 230.5, '230.5', 'V'),"
+			  " ('A', 1, 7, 1000, 1001, 'Energy.Active.Import.Register', NULL, 'Outlet', 'Sample.Periodic', 'Raw',"
+			  "  'Wh', 1500, '1.5', 'kWh'),"
+			  " ('B', 2, NULL, 2000, 2001, 'Voltage', 'L1', 'Outlet', 'Sample.Periodic', 'Raw', 'V', NULL, 'x\"y',"
+			  "  NULL);"
+			  "INSERT INTO frames(charger_id, time, direction, payload) VALUES('A', 5, 'in', '[]');");
 	sqlite3_close(db);
 
 	store *st;

@@ -14,6 +14,7 @@
 #include "diag/taxonomy.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "tmpstore.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,10 +125,7 @@ static int setup(void **state)
 {
 	log_set_level(LOG_WARN);
 	struct fx *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/chargeops-taxonomy-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	char err[256];
-	assert_int_equal(store_open(f->dir, &f->st, err, sizeof(err)), 0);
+	tmpstore_open(f->dir, sizeof(f->dir), "taxonomy", &f->st);
 	*state = f;
 	return 0;
 }
@@ -135,19 +133,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	store_close(f->st);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	tmpstore_close(f->st, f->dir);
 	free(f);
 	return 0;
-}
-
-static void exec_ok(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg ? msg : "?");
 }
 
 static void test_vendor_builtin(void **state)
@@ -169,12 +157,12 @@ static void test_vendor_operator_rows(void **state)
 {
 	struct fx *f = *state;
 	sqlite3 *db = store_db(f->st);
-	exec_ok(db, "INSERT INTO vendor_error_codes(vendor, model, code, category, severity, causes, action,"
-		    " remote_action, parts, created_at) VALUES"
-		    " ('KEBA', '', 'RDC-DD', 'ev', 'warning', 'Operator: EV fault', 'Tell the driver', 'none', '', 0),"
-		    " ('Keba', 'P30 x-series', 'RDC-DD', 'safety', 'major', 'Operator: P30x module', 'Replace module',"
-		    "  'hard_reset', 'RDC module', 0),"
-		    " ('Acme', '', 'E42', 'grid', 'info', NULL, NULL, NULL, NULL, 0);");
+	tmpstore_exec(db, "INSERT INTO vendor_error_codes(vendor, model, code, category, severity, causes, action,"
+			  " remote_action, parts, created_at) VALUES"
+			  " ('KEBA', '', 'RDC-DD', 'ev', 'warning', 'Operator: EV fault', 'Tell the driver', 'none', '', 0),"
+			  " ('Keba', 'P30 x-series', 'RDC-DD', 'safety', 'major', 'Operator: P30x module', 'Replace module',"
+			  "  'hard_reset', 'RDC module', 0),"
+			  " ('Acme', '', 'E42', 'grid', 'info', NULL, NULL, NULL, NULL, 0);");
 	diag_entry e;
 	assert_int_equal(taxonomy_vendor_code(db, "keba", "P30", "RDC-DD", &e), 1);
 	assert_string_equal(e.code, "RDC-DD");
@@ -213,7 +201,7 @@ static void test_vendor_long_text(void **state)
 		 "INSERT INTO vendor_error_codes(vendor, model, code, category, severity, causes, created_at)"
 		 " VALUES('Long', '', 'L1', 'power', 'major', 'xy%s', 0);",
 		 causes);
-	exec_ok(db, sql);
+	tmpstore_exec(db, sql);
 	diag_entry e;
 	assert_int_equal(taxonomy_vendor_code(db, "Long", "", "L1", &e), 1);
 	size_t n = strlen(e.causes);
@@ -240,8 +228,8 @@ static void test_json(void **state)
 {
 	struct fx *f = *state;
 	sqlite3 *db = store_db(f->st);
-	exec_ok(db, "INSERT INTO vendor_error_codes(vendor, model, code, category, severity, created_at)"
-		    " VALUES('Acme', 'X1', 'E7', 'power', 'major', 0);");
+	tmpstore_exec(db, "INSERT INTO vendor_error_codes(vendor, model, code, category, severity, created_at)"
+			  " VALUES('Acme', 'X1', 'E7', 'power', 'major', 0);");
 	json_t *j = taxonomy_json(db);
 	assert_non_null(j);
 	json_t *codes = json_object_get(j, "error_codes"), *conds = json_object_get(j, "conditions"),

@@ -14,6 +14,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "tmpstore.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -205,12 +206,9 @@ static int setup(void **state)
 {
 	log_set_level(LOG_ERROR);
 	struct fx *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/chargeops-unit-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/chargeops.db", f->dir);
 	store *st = NULL;
-	char err[256];
-	assert_int_equal(store_open(f->dir, &st, err, sizeof(err)), 0);
+	tmpstore_open(f->dir, sizeof(f->dir), "unit", &st);
+	snprintf(f->path, sizeof(f->path), "%s/chargeops.db", f->dir);
 	store_close(st);
 	*state = f;
 	return 0;
@@ -219,9 +217,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	tmpstore_rmdir(f->dir);
 	free(f);
 	return 0;
 }

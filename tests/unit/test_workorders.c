@@ -18,6 +18,7 @@
 #include "store/store.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "tmpstore.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -40,23 +41,19 @@ static int setup(void **state)
 {
 	log_set_level(LOG_WARN);
 	struct fx *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/chargeops-wo-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
 	char err[256];
-	assert_int_equal(store_open(f->dir, &f->st, err, sizeof(err)), 0);
-	assert_int_equal(sqlite3_exec(store_db(f->st),
-				      "INSERT INTO sites(id, name, latitude, longitude, created_at) VALUES"
-				      " ('BER', 'Berlin', 52.52, 13.405, 0), ('PAR', 'Paris', 48.8566, 2.3522, 0),"
-				      " ('POT', 'Potsdam', 52.3906, 13.0645, 0), ('NOWHERE', 'No coordinates', NULL, NULL, 0);"
-				      "INSERT INTO chargers(id, site_id, vendor, model, created_at) VALUES"
-				      " ('CP-1', 'BER', 'V', 'M1', 0), ('CP-2', 'BER', 'V', 'M2', 0),"
-				      " ('CP-3', 'PAR', 'W', 'M1', 0);"
-				      "INSERT INTO technicians(id, name, skills, site_id, active, created_at) VALUES"
-				      " (1, 'Ann', 'connector,power', 'BER', 1, 0), (2, 'Bo', 'connector', 'POT', 1, 0),"
-				      " (3, 'Cy', '*', 'PAR', 1, 0), (4, 'Di', 'metering', 'BER', 1, 0),"
-				      " (5, 'Ed', 'connector', 'BER', 0, 0), (6, 'Fay', 'connector', 'NOWHERE', 1, 0);",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
+	tmpstore_open(f->dir, sizeof(f->dir), "wo", &f->st);
+	tmpstore_exec(store_db(f->st),
+		      "INSERT INTO sites(id, name, latitude, longitude, created_at) VALUES"
+		      " ('BER', 'Berlin', 52.52, 13.405, 0), ('PAR', 'Paris', 48.8566, 2.3522, 0),"
+		      " ('POT', 'Potsdam', 52.3906, 13.0645, 0), ('NOWHERE', 'No coordinates', NULL, NULL, 0);"
+		      "INSERT INTO chargers(id, site_id, vendor, model, created_at) VALUES"
+		      " ('CP-1', 'BER', 'V', 'M1', 0), ('CP-2', 'BER', 'V', 'M2', 0),"
+		      " ('CP-3', 'PAR', 'W', 'M1', 0);"
+		      "INSERT INTO technicians(id, name, skills, site_id, active, created_at) VALUES"
+		      " (1, 'Ann', 'connector,power', 'BER', 1, 0), (2, 'Bo', 'connector', 'POT', 1, 0),"
+		      " (3, 'Cy', '*', 'PAR', 1, 0), (4, 'Di', 'metering', 'BER', 1, 0),"
+		      " (5, 'Ed', 'connector', 'BER', 0, 0), (6, 'Fay', 'connector', 'NOWHERE', 1, 0);");
 	config_defaults(&f->cfg);
 	assert_int_equal(maint_new(NULL, f->st, &f->cfg, &f->m, err, sizeof(err)), 0);
 	maint_set_now(f->m, T0);
@@ -68,10 +65,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	maint_free(f->m);
-	store_close(f->st);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	tmpstore_close(f->st, f->dir);
 	free(f);
 	return 0;
 }
