@@ -260,10 +260,16 @@ int64_t maint_order_open(maint *m, const wo_new *n, int *attached, char *err, si
 	}
 	int64_t t = n->time ? n->time : maint_now(m, n->charger);
 	char problem[192];
-	if (n->problem && *n->problem)
+	if (n->problem && *n->problem) {
 		snprintf(problem, sizeof(problem), "%s", n->problem);
-	else
+	} else if (strcmp(kind, "preventive") == 0) {
+		/* An inspection is not a repair: it never joins a corrective order. */
+		char key[160];
+		wo_problem_key(key, sizeof(key), n->charger, n->connector, n->category);
+		snprintf(problem, sizeof(problem), "preventive:%s", key);
+	} else {
 		wo_problem_key(problem, sizeof(problem), n->charger, n->connector, n->category);
+	}
 	/* The problem's order in work takes it; a finished one only when it reopens
 	 * (a preventive order done gives way to the next inspection). */
 	wo_order *o = hmap_get(&m->problems, problem);

@@ -1,10 +1,12 @@
 // Work orders in a real browser against the real server: the board puts each order
 // in its state's column with an SLA timer that counts down; the
 // order page ticks a checklist item and takes a lifecycle action, both stored through
-// the API; the plans calendar shows an inspection due this month linked to its order.
+// the API; the plans calendar shows an inspection due this month linked to its order; a
+// technician's token lands on a board of its own orders only.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launchBrowser, newContext, signedInPage, shot, sleep } from './lib/harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { Server, launchBrowser, newContext, signedInPage, shot, sleep, BIN } from './lib/harness.mjs';
 
 const T = { timeout: 90000 };
 const DESK = { viewport: { width: 1400, height: 900 }, timezoneId: 'UTC' };
@@ -92,6 +94,33 @@ describe('console: work orders and plans', () => {
 		await shot(page, 'plans-calendar');
 		assert.deepEqual(page.errors, []);
 		await sleep(10);
+		await ctx.close();
+	});
+
+	it("a technician's token sees a board of its own orders only", T, async () => {
+		const token = execFileSync(BIN, ['token', 'create', '--data', server.dataDir, '--role', 'technician', '--name', 'ann', '--technician', String(tech.id)], { encoding: 'utf8', timeout: 10000 }).trim();
+		const ctx = await newContext(browser, server, DESK);
+		const page = await ctx.newPage();
+		page.errors = [];
+		page.on('pageerror', (e) => page.errors.push(e));
+		await page.goto('/');
+		await page.fill('#token', token);
+		await page.click('button[type=submit]');
+		await page.waitForSelector('[data-testid=panel-work-orders] .wo-board');
+		assert.match(page.url(), /#\/work-orders$/);
+		const ids = await page.$$eval('[data-testid=wo-card]', (c) => c.map((x) => Number(x.dataset.id)));
+		assert.deepEqual(ids, [assigned.id]);
+		assert.equal(await page.textContent('#role'), 'technician');
+		assert.equal(await page.isVisible('.nav a[data-nav=fleet]'), false);
+		assert.equal(await page.isVisible('.nav a[data-nav=work-orders]'), true);
+		// Any other view sends a technician back to the board.
+		await page.goto('/#/transactions');
+		await page.waitForSelector('[data-testid=panel-work-orders] .wo-board');
+		await page.click(`[data-testid=wo-card][data-id="${assigned.id}"]`);
+		await page.waitForSelector('[data-testid=wo-actions] button[data-action=hold]');
+		const buttons = await page.$$eval('[data-testid=wo-actions] button', (b) => b.map((x) => x.dataset.action));
+		assert.deepEqual(buttons, ['hold', 'resolve']);
+		assert.deepEqual(page.errors, []);
 		await ctx.close();
 	});
 });

@@ -371,6 +371,13 @@ static void test_attach_same_problem(void **state)
 	assert_string_equal(created_by, "driver report");
 	r.problem = "teleportation";
 	assert_int_equal(maint_report_file(f->m, &r, &rid, &oid, &attached, err, sizeof(err)), MAINT_EINVAL);
+	/* A manual inspection of the same connector is not the repair: its own order. */
+	wo_new insp = {.charger = "CP-1", .connector = 1, .category = "connector", .kind = "preventive", .title = "Inspect"};
+	int64_t i1 = maint_order_open(f->m, &insp, &attached, err, sizeof(err));
+	assert_true(i1 > a);
+	assert_false(attached);
+	assert_int_equal(maint_order_open(f->m, &insp, &attached, err, sizeof(err)), i1);
+	assert_true(attached);
 	/* A closed order's problem gets a new order. */
 	assert_int_equal(act(f, a, WA_CANCEL, WHO_OPERATOR, 0), 0);
 	assert_int_equal(maint_alert_attach(f->m, "CP-1", 1, "connector", 16, NULL, T0), 0);

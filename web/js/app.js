@@ -109,7 +109,7 @@ function renderLogin() {
 		try {
 			const role = await detectRole(token);
 			setSession(token, role);
-			location.hash = '#/';
+			location.hash = role === 'technician' ? '#/work-orders' : '#/';
 			route();
 		} catch (e) {
 			msg.textContent = e instanceof ApiError && e.status === 401 ? 'This token is not valid.' : `Sign-in failed: ${e.message}`;
@@ -136,8 +136,13 @@ function route() {
 		teardown = () => {};
 		return;
 	}
-	startFleet();
-	const path = hash.replace(/\?.*$/, '');
+	/* A technician's token reaches only its work orders: no fleet, no live channel. */
+	const technician = getRole() === 'technician';
+	document.body.dataset.role = technician ? 'technician' : '';
+	if (technician) setLive('closed');
+	else startFleet();
+	const asked = hash.replace(/\?.*$/, '');
+	const path = technician && !/^#\/work-orders(\/\d+)?$/.test(asked) ? '#/work-orders' : asked;
 	for (const r of ROUTES) {
 		const m = r.re.exec(path);
 		if (!m) continue;
