@@ -2,7 +2,7 @@
 # bench/predict-data.sh - the simulated fleets that docs/prediction.md trains and tests on,
 # one run at a time (each is `bench/diag-eval.sh` for one scenario and seed):
 #
-#   bench/predict-data.sh [--out /work/pdata] [--bin build/chargeops] [--days 30] [--speed 3600]
+#   bench/predict-data.sh [--out bench-out/predict] [--bin build/chargeops] [--days 30] [--speed 3600]
 #
 # Leaves OUT/<scenario>-s<seed>/<scenario>/{data/, labels.jsonl, sim.log, eval.md}:
 #   training: aging-fleet seed 2, wear-fleet seed 3
