@@ -67,7 +67,7 @@ dcharger *det_charger(diag *d, const char *id)
 	return c;
 }
 
-static model_stats *model_of(diag *d, const dcharger *c)
+model_stats *det_model(diag *d, const dcharger *c)
 {
 	const char *key = c->model[0] ? c->model : "?";
 	model_stats *m = hmap_get(&d->models, key);
@@ -101,7 +101,7 @@ static int on(const diag *d, enum det det)
 	return d->prm[det].enabled;
 }
 
-static dconn *conn_of(dcharger *c, int connector)
+dconn *det_conn(dcharger *c, int connector)
 {
 	return connector >= 0 && connector < DIAG_CONNECTORS ? &c->conn[connector] : NULL;
 }
@@ -159,10 +159,8 @@ static json_t *evidence(const dcharger *c, int connector, int64_t t, json_t *val
 	return e;
 }
 
-/* Raises with evidence built from c's state; detail is printf-formatted. */
-static alert *raise_fmt(diag *d, dcharger *c, int connector, enum det det, const char *code, int64_t t, int active,
-			json_t *values, const char *fmt, ...) __attribute__((format(printf, 9, 10)));
-static alert *raise_fmt(diag *d, dcharger *c, int connector, enum det det, const char *code, int64_t t, int active,
+/* Declared, with its format check, in internal.h. */
+alert *det_raise(diag *d, dcharger *c, int connector, enum det det, const char *code, int64_t t, int active,
 			json_t *values, const char *fmt, ...)
 {
 	if (!on(d, det) || alert_repeat(d, c->id, connector, det, code, t, active)) {
@@ -195,7 +193,7 @@ static void offline_raise(diag *d, dcharger *c, int64_t at)
 		return;
 	c->offline_raised = 1;
 	double grace_s = offline_grace_ms(d, c) / 1000.0;
-	raise_fmt(d, c, 0, DET_OFFLINE, NULL, at, 1, json_pack("{s:f}", "grace_s", grace_s), "no connection for %.0f s",
+	det_raise(d, c, 0, DET_OFFLINE, NULL, at, 1, json_pack("{s:f}", "grace_s", grace_s), "no connection for %.0f s",
 		  grace_s);
 	if (c->site[0])
 		alert_site_check(d, c->site, at);
@@ -234,7 +232,7 @@ static void on_disconnect(diag *d, dcharger *c, const csms_obs *o)
 	if (c->last_boot && (double)(o->time - c->last_boot) <= PRM(d, DET_BOOT_LOOP, 1) * 1000.0) {
 		c->short_uptimes++;
 		if (boot_loop_now(d, c, o->time))
-			raise_fmt(d, c, 0, DET_BOOT_LOOP, NULL, o->time, 0,
+			det_raise(d, c, 0, DET_BOOT_LOOP, NULL, o->time, 0,
 				  json_pack("{s:i, s:s}", "short_boots", c->short_uptimes, "firmware", c->firmware),
 				  "%d boots in a row each lost the connection within %.0f s (firmware %s)",
 				  c->short_uptimes, PRM(d, DET_BOOT_LOOP, 1), c->firmware[0] ? c->firmware : "?");
@@ -244,7 +242,7 @@ static void on_disconnect(diag *d, dcharger *c, const csms_obs *o)
 	c->last_boot = 0;
 	int drops = ring_count(&c->drops, o->time, PRM(d, DET_FLAPPING, 1));
 	if (drops >= (int)PRM(d, DET_FLAPPING, 0) && !alert_any(d, c->id, DET_BOOT_LOOP) && !boot_loop_now(d, c, o->time))
-		raise_fmt(d, c, 0, DET_FLAPPING, NULL, o->time, 0, json_pack("{s:i}", "drops", drops),
+		det_raise(d, c, 0, DET_FLAPPING, NULL, o->time, 0, json_pack("{s:i}", "drops", drops),
 			  "%d disconnections within %.0f s (last: %s)", drops, PRM(d, DET_FLAPPING, 1),
 			  o->text ? o->text : "?");
 }
@@ -300,7 +298,7 @@ static void check_success_rate(diag *d, dcharger *c, int64_t t)
 	if (rate < PRM(d, DET_START_SUCCESS_LOW, 1)) {
 		if (!alert_any(d, c->id, DET_READER_SILENT) && !alert_any(d, c->id, DET_FAILED_START) &&
 		    !alert_any(d, c->id, DET_FAULTED))
-			raise_fmt(d, c, 0, DET_START_SUCCESS_LOW, NULL, t, 1,
+			det_raise(d, c, 0, DET_START_SUCCESS_LOW, NULL, t, 1,
 				  json_pack("{s:f, s:i}", "rate", rate, "plugins", want),
 				  "%d of the last %d plug-ins charged", ok, want);
 	} else if (rate >= PRM(d, DET_START_SUCCESS_LOW, 1) + 0.2) {
@@ -314,7 +312,7 @@ static void failed_start(diag *d, dcharger *c, int connector, int64_t t, const c
 	ring_push(&k->failed_starts, t);
 	int n = ring_count(&k->failed_starts, t, PRM(d, DET_FAILED_START, 1));
 	if (n >= (int)PRM(d, DET_FAILED_START, 0))
-		raise_fmt(d, c, connector, DET_FAILED_START, NULL, t, 0, json_pack("{s:i}", "failures", n),
+		det_raise(d, c, connector, DET_FAILED_START, NULL, t, 0, json_pack("{s:i}", "failures", n),
 			  "%d failed starts within %.0f h (last: %s)", n, PRM(d, DET_FAILED_START, 1) / H, why);
 }
 
@@ -331,7 +329,7 @@ static void plug_ended(diag *d, dcharger *c, int connector, int64_t t, int fault
 	} else if (!k->plug_authorised) {
 		c->abandoned++;
 		if (c->abandoned >= (int)PRM(d, DET_READER_SILENT, 0))
-			raise_fmt(d, c, 0, DET_READER_SILENT, NULL, t, 1, json_pack("{s:i}", "plugins", c->abandoned),
+			det_raise(d, c, 0, DET_READER_SILENT, NULL, t, 1, json_pack("{s:i}", "plugins", c->abandoned),
 				  "%d plug-ins in a row ended without any authorisation", c->abandoned);
 	}
 	check_success_rate(d, c, t);
@@ -354,7 +352,7 @@ static int is_error(const char *code)
 
 static void on_status(diag *d, dcharger *c, const csms_obs *o)
 {
-	dconn *k = conn_of(c, o->connector);
+	dconn *k = det_conn(c, o->connector);
 	if (!k || !o->status)
 		return;
 	const char *st = o->status;
@@ -396,14 +394,14 @@ static void on_status(diag *d, dcharger *c, const csms_obs *o)
 			ring_push(&k->ground_trips, o->time);
 			int n = ring_count(&k->ground_trips, o->time, PRM(d, DET_GROUND_FAULT_RECURRING, 1));
 			if (n >= (int)PRM(d, DET_GROUND_FAULT_RECURRING, 0))
-				raise_fmt(d, c, o->connector, DET_GROUND_FAULT_RECURRING, NULL, o->time, 0,
+				det_raise(d, c, o->connector, DET_GROUND_FAULT_RECURRING, NULL, o->time, 0,
 					  json_pack("{s:i}", "trips", n), "%d residual-current trips within %.0f days",
 					  n, PRM(d, DET_GROUND_FAULT_RECURRING, 1) / DAY);
 		}
 	} else {
 		k->faulted_since = 0;
 		if (code)
-			raise_fmt(d, c, o->connector, DET_ERROR_REPORTED, code, o->time, 1,
+			det_raise(d, c, o->connector, DET_ERROR_REPORTED, code, o->time, 1,
 				  json_pack("{s:s, s:s?, s:s?}", "status", st, "vendor_error_code",
 					    o->vendor_error_code, "info", o->text),
 				  "status %s with error %s%s%s", st, code, o->vendor_error_code ? ", vendor code " : "",
@@ -449,7 +447,7 @@ static void auth_answer(diag *d, dcharger *c, const csms_obs *o)
 		}
 		double fleet = fleet_n > bad ? (double)(fleet_bad - bad) / (fleet_n - want) : 1.0;
 		if (fleet_n - want >= 4 * want && fleet < PRM(d, DET_AUTH_REJECTIONS, 2))
-			raise_fmt(d, c, 0, DET_AUTH_REJECTIONS, NULL, o->time, 1,
+			det_raise(d, c, 0, DET_AUTH_REJECTIONS, NULL, o->time, 1,
 				  json_pack("{s:f, s:f}", "share", share, "fleet_share", fleet),
 				  "%d of the last %d tags presented here were unknown (fleet: %.0f %%)", bad, want,
 				  fleet * 100);
@@ -458,12 +456,10 @@ static void auth_answer(diag *d, dcharger *c, const csms_obs *o)
 	}
 }
 
-static void contact_session_end(diag *d, dcharger *c, int connector, int64_t t);
-static void derating_session_end(diag *d, dcharger *c, dconn *k, int64_t t);
 
 static void on_tx_start(diag *d, dcharger *c, const csms_obs *o)
 {
-	dconn *k = conn_of(c, o->connector);
+	dconn *k = det_conn(c, o->connector);
 	if (!k)
 		return;
 	if (o->status && strcmp(o->status, "Accepted") == 0)
@@ -490,21 +486,21 @@ static void on_tx_start(diag *d, dcharger *c, const csms_obs *o)
 
 static void on_tx_stop(diag *d, dcharger *c, const csms_obs *o)
 {
-	dconn *k = conn_of(c, o->connector);
+	dconn *k = det_conn(c, o->connector);
 	if (!k)
 		return;
 	int64_t t = o->time;
 	double stop = (double)o->meter;
 	if (k->txid == o->txid) {
 		if (k->have_reg && stop < k->reg_last - PRM(d, DET_METER_DECREASING, 0))
-			raise_fmt(d, c, o->connector, DET_METER_DECREASING, NULL, t, 0,
+			det_raise(d, c, o->connector, DET_METER_DECREASING, NULL, t, 0,
 				  json_pack("{s:f, s:f, s:I}", "meter_stop", stop, "last_register", k->reg_last,
 					    "transaction_id", (json_int_t)o->txid),
 				  "transaction %lld stopped at %.0f Wh, below its register %.0f Wh", (long long)o->txid,
 				  stop, k->reg_last);
 		else if (o->energy_wh <= 0 && k->wh_by_power + (k->reg_last - k->reg_start) >= PRM(d, DET_METER_STUCK, 0) &&
 			 k->reg_last - k->reg_start < 1)
-			raise_fmt(d, c, o->connector, DET_METER_STUCK, NULL, t, 0,
+			det_raise(d, c, o->connector, DET_METER_STUCK, NULL, t, 0,
 				  json_pack("{s:f, s:I}", "wh_by_power", k->wh_by_power, "transaction_id",
 					    (json_int_t)o->txid),
 				  "transaction %lld: meterStop = meterStart although the reported power adds up to %.0f Wh",
@@ -513,8 +509,8 @@ static void on_tx_stop(diag *d, dcharger *c, const csms_obs *o)
 		check_success_rate(d, c, t);
 		if (!k->tx_energy_flowed && o->energy_wh <= 0 && !k->tx_no_energy_flagged)
 			failed_start(d, c, o->connector, t, "the transaction delivered no energy");
-		contact_session_end(d, c, o->connector, t);
-		derating_session_end(d, c, k, t);
+		det_contact_session_end(d, c, o->connector, t);
+		det_derating_session_end(d, c, k, t);
 	}
 	if (is_fault_reason(o->text)) {
 		ring_push(&k->fault_stops, t);
@@ -522,7 +518,7 @@ static void on_tx_stop(diag *d, dcharger *c, const csms_obs *o)
 		if (n >= (int)PRM(d, DET_SESSION_FAULTS, 0) && !alert_any(d, c->id, DET_FAULTED) &&
 		    !alert_any(d, c->id, DET_GROUND_FAULT_RECURRING) && !alert_any(d, c->id, DET_CONTACT_WEAR) &&
 		    !alert_any(d, c->id, DET_CONNECTOR_OVERTEMP))
-			raise_fmt(d, c, o->connector, DET_SESSION_FAULTS, NULL, t, 0,
+			det_raise(d, c, o->connector, DET_SESSION_FAULTS, NULL, t, 0,
 				  json_pack("{s:i, s:s}", "stops", n, "last_reason", o->text),
 				  "%d sessions ended with a fault reason within %.0f days (last: %s)", n,
 				  PRM(d, DET_SESSION_FAULTS, 1) / DAY, o->text);
@@ -532,310 +528,11 @@ static void on_tx_stop(diag *d, dcharger *c, const csms_obs *o)
 	k->txid = 0;
 }
 
-/* ---- meter values ---- */
-
-static void remember(dconn *k, const csms_obs *o)
-{
-	const csms_reading *r = o->reading;
-	diag_sample *s = &k->recent[k->nrecent++ % DIAG_RECENT];
-	s->time = o->time;
-	s->have = r->have;
-	s->power_w = (float)r->power_w;
-	s->current_a = (float)(r->phases > 1 ? r->current_max : r->current_a);
-	s->voltage_v = (float)r->voltage_v;
-	s->temp_c = (float)r->temp_c;
-	s->body_c = (float)r->body_c;
-	s->energy_wh = (float)r->energy_wh;
-	s->soc = (float)r->soc;
-}
-
-/* Current per conductor: the highest phase, or the DC/total current. */
-static double conductor_current(const csms_reading *r)
-{
-	return r->phases > 1 ? r->current_max : r->current_a;
-}
-
-static void check_register(diag *d, dcharger *c, dconn *k, const csms_obs *o)
-{
-	const csms_reading *r = o->reading;
-	if (r->have & CSMS_R_POWER) {
-		if (k->last_power_time && o->time > k->last_power_time)
-			k->wh_by_power += k->last_power_w * (double)(o->time - k->last_power_time) / 3.6e6;
-		k->last_power_w = r->power_w;
-		k->last_power_time = o->time;
-		if (r->power_w > 100)
-			k->tx_energy_flowed = 1;
-	}
-	if (!(r->have & CSMS_R_ENERGY))
-		return;
-	double e = r->energy_wh;
-	if (k->have_reg && o->time >= k->reg_last_time) {
-		double dt_h = (double)(o->time - k->reg_last_time) / 3.6e6;
-		double explained = fmax(k->last_power_w, r->power_w) * dt_h;
-		if (e < k->reg_last - PRM(d, DET_METER_DECREASING, 0)) {
-			raise_fmt(d, c, o->connector, DET_METER_DECREASING, NULL, o->time, 0,
-				  json_pack("{s:f, s:f}", "register_wh", e, "previous_wh", k->reg_last),
-				  "energy register fell from %.0f Wh to %.0f Wh", k->reg_last, e);
-		} else if (e - k->reg_last > PRM(d, DET_METER_JUMP, 0) * explained + PRM(d, DET_METER_JUMP, 1)) {
-			raise_fmt(d, c, o->connector, DET_METER_JUMP, NULL, o->time, 0,
-				  json_pack("{s:f, s:f, s:f}", "register_wh", e, "previous_wh", k->reg_last,
-					    "explained_wh", explained),
-				  "energy register jumped by %.0f Wh in %.0f s; the power explains %.0f Wh",
-				  e - k->reg_last, dt_h * 3600, explained);
-		}
-		if (e > k->reg_last + 0.5) {
-			k->wh_by_power = 0;
-			k->tx_energy_flowed = 1;
-			alert_clear(d, c->id, o->connector, DET_METER_STUCK, "register", o->time);
-		} else if (k->txid && k->wh_by_power >= PRM(d, DET_METER_STUCK, 0)) {
-			raise_fmt(d, c, o->connector, DET_METER_STUCK, "register", o->time, 1,
-				  json_pack("{s:f, s:f}", "register_wh", e, "wh_by_power", k->wh_by_power),
-				  "energy register stands at %.0f Wh while the reported power adds up to %.0f Wh", e,
-				  k->wh_by_power);
-		}
-	}
-	k->have_reg = 1;
-	k->reg_last = e;
-	k->reg_last_time = o->time;
-}
-
-static void check_temperatures(diag *d, dcharger *c, dconn *k, const csms_obs *o)
-{
-	const csms_reading *r = o->reading;
-	const struct {
-		enum det det;
-		unsigned bit;
-		double v;
-		const char *what;
-	} t[] = {{DET_CONNECTOR_OVERTEMP, CSMS_R_TEMP, r->temp_c, "connector"},
-		 {DET_CABINET_OVERTEMP, CSMS_R_BODY_TEMP, r->body_c, "cabinet"}};
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		if (!(r->have & t[i].bit))
-			continue;
-		double v = t[i].v;
-		int conn = t[i].det == DET_CABINET_OVERTEMP ? 0 : o->connector;
-		if (v >= PRM(d, t[i].det, 0))
-			raise_fmt(d, c, conn, t[i].det, NULL, o->time, 1, json_pack("{s:f}", "temperature_c", v),
-				  "%s temperature %.1f C (limit %.0f C)", t[i].what, v, PRM(d, t[i].det, 0));
-		else if (v < PRM(d, t[i].det, 1))
-			alert_clear(d, c->id, conn, t[i].det, NULL, o->time);
-	}
-	(void)k;
-}
-
-#define RING_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* The contact feature k is judged against: the lower of the connector's own
- * first sessions (once 3) and the median of its model's latest sessions (once
- * 5); 0 when neither is known yet. The median is of every session: a model
- * reference that learns only from sessions close to its current value drifts
- * down after a few cool ones and then calls a healthy fleet worn. The own
- * baseline keeps a model with a single connector from learning its wear. */
-static double contact_reference(const model_stats *m, const dconn *k)
-{
-	double ref = k->base_n >= 3 ? k->base_mean : 0;
-	if (m->rise_n >= 5) {
-		double v[RING_LEN(m->rise_ring)];
-		size_t n = m->rise_n < RING_LEN(v) ? m->rise_n : RING_LEN(v);
-		memcpy(v, m->rise_ring, n * sizeof(v[0]));
-		qsort(v, n, sizeof(v[0]), cmp_double);
-		double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-		if (!ref || med < ref)
-			ref = med;
-	}
-	return ref;
-}
-
-/* Contact wear: accumulate the session's rise per A^2 once it has settled. */
-static void contact_sample(diag *d, dcharger *c, dconn *k, const csms_obs *o)
-{
-	const csms_reading *r = o->reading;
-	if (!(r->have & CSMS_R_TEMP) || !(r->have & CSMS_R_CURRENT) || !k->txid)
-		return;
-	if (!k->have_t0) {
-		k->have_t0 = 1;
-		k->t0 = r->temp_c;
-		return;
-	}
-	double i = conductor_current(r);
-	double into = (double)(o->time - k->tx_start) / 1000.0, settle = PRM(d, DET_CONTACT_WEAR, 2);
-	if (into < settle || into > settle + PRM(d, DET_CONTACT_WEAR, 4) || i < PRM(d, DET_CONTACT_WEAR, 1))
-		return;
-	k->rise_sum += r->temp_c - k->t0;
-	k->i2_sum += i * i;
-	k->rise_n++;
-	/* Early warning within a session that completes the run of bad ones, against
-	 * the references (not learning). */
-	if (k->wear_hits + 1 >= (int)PRM(d, DET_CONTACT_WEAR, 5) && k->rise_n >= (int)PRM(d, DET_CONTACT_WEAR, 3) &&
-	    k->i2_sum > 0) {
-		double f = k->rise_sum / k->i2_sum;
-		const model_stats *m = model_of(d, c);
-		double ref = contact_reference(m, k);
-		if (ref > 0 && f > PRM(d, DET_CONTACT_WEAR, 0) * ref)
-			raise_fmt(d, c, o->connector, DET_CONTACT_WEAR, NULL, o->time, 1,
-				  json_pack("{s:f, s:f, s:f}", "rise_per_a2", f, "reference", ref, "ratio", f / ref),
-				  "temperature rise per square ampere %.2f times the reference (%.4f vs %.4f K/A^2)",
-				  f / ref, f, ref);
-	}
-}
-
-/* A session's contact feature: baseline, fleet, CUSUM, and the ratio test. */
-static void contact_session_end(diag *d, dcharger *c, int connector, int64_t t)
-{
-	dconn *k = &c->conn[connector];
-	if (k->rise_n < (int)PRM(d, DET_CONTACT_WEAR, 3) || k->i2_sum <= 0)
-		return;
-	double f = k->rise_sum / k->i2_sum;
-	if (f <= 0)
-		return;
-	model_stats *m = model_of(d, c);
-	double ref = contact_reference(m, k);
-	double ratio = ref > 0 ? f / ref : 0;
-	k->wear_hits = ref > 0 && ratio > PRM(d, DET_CONTACT_WEAR, 0) ? k->wear_hits + 1 : 0;
-	if (k->wear_hits >= (int)PRM(d, DET_CONTACT_WEAR, 5)) {
-		raise_fmt(d, c, connector, DET_CONTACT_WEAR, NULL, t, 1,
-			  json_pack("{s:f, s:f, s:f}", "rise_per_a2", f, "reference", ref, "ratio", ratio),
-			  "temperature rise per square ampere %.2f times the reference (%.4f vs %.4f K/A^2)", ratio, f,
-			  ref);
-	} else if (ref > 0 && ratio < PRM(d, DET_CONTACT_WEAR, 0) * 0.75) {
-		alert_clear(d, c->id, connector, DET_CONTACT_WEAR, NULL, t);
-	}
-	/* The fleet learns from sessions that look healthy against it. */
-	m->rise_ring[m->rise_n++ % RING_LEN(m->rise_ring)] = f;
-	/* Own baseline from the first sessions, then CUSUM on log(f / baseline). */
-	double lf = log(f);
-	int min_sessions = (int)PRM(d, DET_TELEMETRY_DRIFT, 2);
-	if (k->base_n < min_sessions) {
-		k->base_n++;
-		double delta = lf - log(k->base_mean > 0 ? k->base_mean : f);
-		k->base_mean = k->base_n == 1 ? f : exp(log(k->base_mean) + delta / k->base_n);
-		k->drift_var += delta * delta;
-		return;
-	}
-	double sigma = sqrt(k->drift_var / k->base_n);
-	if (sigma < 0.1)
-		sigma = 0.1; /* session-to-session noise is never smaller than this */
-	double z = (lf - log(k->base_mean)) / sigma;
-	k->cusum = fmax(0, k->cusum + z - PRM(d, DET_TELEMETRY_DRIFT, 0));
-	if (k->cusum > PRM(d, DET_TELEMETRY_DRIFT, 1))
-		raise_fmt(d, c, connector, DET_TELEMETRY_DRIFT, "rise_per_a2", t, 1,
-			  json_pack("{s:f, s:f, s:f}", "cusum", k->cusum, "rise_per_a2", f, "baseline", k->base_mean),
-			  "temperature rise per square ampere drifted up from the connector's baseline "
-			  "(CUSUM %.1f sigma; %.4f vs %.4f K/A^2)",
-			  k->cusum, f, k->base_mean);
-	else if (k->cusum == 0)
-		alert_clear(d, c->id, connector, DET_TELEMETRY_DRIFT, "rise_per_a2", t);
-}
-
-/* DC power: a session's peak power at low SoC against the charger's and its model's best. */
-static void derating_session_end(diag *d, dcharger *c, dconn *k, int64_t t)
-{
-	if (!c->is_dc || k->tx_low_soc_n < 3 || k->tx_peak_low_soc <= 0)
-		return;
-	c->caps[c->ncaps++ % 8] = k->tx_peak_low_soc;
-	int want = (int)PRM(d, DET_POWER_DERATING, 2);
-	if (want > 8)
-		want = 8;
-	if ((int)c->ncaps < want)
-		return;
-	double recent = 0;
-	for (int i = 0; i < want; i++)
-		recent = fmax(recent, c->caps[(c->ncaps - 1 - (unsigned)i) % 8]);
-	model_stats *m = model_of(d, c);
-	double ref = fmax(c->cap_best, m->cap_best);
-	c->cap_best = fmax(c->cap_best, recent);
-	m->cap_best = fmax(m->cap_best, recent);
-	if (ref <= 0)
-		return;
-	if (recent < PRM(d, DET_POWER_DERATING, 0) * ref)
-		raise_fmt(d, c, 0, DET_POWER_DERATING, NULL, t, 1,
-			  json_pack("{s:f, s:f, s:i}", "recent_best_w", recent, "reference_w", ref, "sessions", want),
-			  "best power at low SoC over the last %d sessions %.1f kW, %.0f %% of the reference %.1f kW",
-			  want, recent / 1000, 100 * recent / ref, ref / 1000);
-	else
-		alert_clear(d, c->id, 0, DET_POWER_DERATING, NULL, t);
-}
-
-static void check_electrical(diag *d, dcharger *c, dconn *k, const csms_obs *o)
-{
-	const csms_reading *r = o->reading;
-	/* Supply voltage: AC phases only (a DC Voltage sample is the battery's). */
-	if ((r->have & CSMS_R_VOLTAGE) && r->voltage_phases > 0) {
-		double nom = PRM(d, DET_VOLTAGE_RANGE, 0), tol = PRM(d, DET_VOLTAGE_RANGE, 1);
-		int bad = r->voltage_min < nom * (1 - tol) || r->voltage_max > nom * (1 + tol);
-		k->volt_bad = bad ? k->volt_bad + 1 : 0;
-		if (k->volt_bad >= (int)PRM(d, DET_VOLTAGE_RANGE, 2))
-			raise_fmt(d, c, o->connector, DET_VOLTAGE_RANGE, NULL, o->time, 1,
-				  json_pack("{s:f, s:f}", "voltage_min", r->voltage_min, "voltage_max", r->voltage_max),
-				  "phase voltage %.0f..%.0f V outside %.0f V +/- %.0f %%", r->voltage_min, r->voltage_max,
-				  nom, tol * 100);
-		else if (!bad)
-			alert_clear(d, c->id, o->connector, DET_VOLTAGE_RANGE, NULL, o->time);
-	}
-	/* Phase imbalance among phases that draw current. */
-	if ((r->have & CSMS_R_CURRENT) && r->phases > 1 && r->current_max >= PRM(d, DET_PHASE_IMBALANCE, 1)) {
-		double lo = r->current_min > 1.0 ? r->current_min : r->current_max; /* idle phases are single-phase cars */
-		int bad = (r->current_max - lo) / r->current_max > PRM(d, DET_PHASE_IMBALANCE, 0);
-		k->imbalance_bad = bad ? k->imbalance_bad + 1 : 0;
-		if (k->imbalance_bad >= (int)PRM(d, DET_PHASE_IMBALANCE, 2))
-			raise_fmt(d, c, o->connector, DET_PHASE_IMBALANCE, NULL, o->time, 1,
-				  json_pack("{s:f, s:f}", "current_max", r->current_max, "current_min", r->current_min),
-				  "phase currents %.1f..%.1f A", r->current_min, r->current_max);
-		else if (!bad)
-			alert_clear(d, c->id, o->connector, DET_PHASE_IMBALANCE, NULL, o->time);
-	}
-	/* Power against V x I. */
-	unsigned need = CSMS_R_POWER | CSMS_R_VOLTAGE | CSMS_R_CURRENT;
-	if ((r->have & need) == need && r->power_w >= PRM(d, DET_POWER_MISMATCH, 1)) {
-		double vi = r->voltage_v * r->current_a;
-		double diff = fabs(r->power_w - vi) / fmax(r->power_w, vi);
-		int bad = diff > PRM(d, DET_POWER_MISMATCH, 0);
-		k->mismatch_bad = bad ? k->mismatch_bad + 1 : 0;
-		if (k->mismatch_bad >= (int)PRM(d, DET_POWER_MISMATCH, 2))
-			raise_fmt(d, c, o->connector, DET_POWER_MISMATCH, NULL, o->time, 1,
-				  json_pack("{s:f, s:f}", "power_w", r->power_w, "v_times_i", vi),
-				  "reported power %.0f W, voltage x current %.0f W", r->power_w, vi);
-		else if (!bad)
-			alert_clear(d, c->id, o->connector, DET_POWER_MISMATCH, NULL, o->time);
-	}
-	/* DC: the session's best power while the battery is low enough to take all. */
-	if ((r->have & CSMS_R_SOC) && (r->have & CSMS_R_POWER) && !r->phases) {
-		c->is_dc = 1;
-		if (r->soc <= PRM(d, DET_POWER_DERATING, 1) && k->txid) {
-			k->tx_peak_low_soc = fmax(k->tx_peak_low_soc, r->power_w);
-			k->tx_low_soc_n++;
-		}
-	}
-}
-
-static void on_meter(diag *d, dcharger *c, const csms_obs *o)
-{
-	dconn *k = conn_of(c, o->connector);
-	if (!k || !o->reading)
-		return;
-	remember(k, o);
-	if (k->txid && o->txid == k->txid) {
-		k->last_sample = o->time;
-		k->sample_rx = det_now(d, c->id);
-		alert_clear(d, c->id, o->connector, DET_STUCK_TRANSACTION, NULL, o->time);
-		check_register(d, c, k, o);
-		contact_sample(d, c, k, o);
-	}
-	check_temperatures(d, c, k, o);
-	check_electrical(d, c, k, o);
-}
-
 static void on_firmware(diag *d, dcharger *c, const csms_obs *o, enum det det, const char *const *bad)
 {
 	for (; *bad; bad++)
 		if (strcmp(o->status, *bad) == 0) {
-			raise_fmt(d, c, 0, det, NULL, o->time, 0, json_pack("{s:s}", "status", o->status),
+			det_raise(d, c, 0, det, NULL, o->time, 0, json_pack("{s:s}", "status", o->status),
 				  "the charger reported %s", o->status);
 			return;
 		}
@@ -891,7 +588,7 @@ void det_observe(diag *d, const csms_obs *o)
 		on_status(d, c, o);
 		break;
 	case CSMS_OBS_METER:
-		on_meter(d, c, o);
+		det_on_meter(d, c, o);
 		break;
 	case CSMS_OBS_AUTHORIZE:
 		authorised(d, c, o->time); /* accepted or not, the reader read a tag */
@@ -914,7 +611,7 @@ void det_observe(diag *d, const csms_obs *o)
 			on_firmware(d, c, o, DET_DIAGNOSTICS_FAILED, diag_bad);
 		break;
 	case CSMS_OBS_SIGNED_METER:
-		raise_fmt(d, c, o->connector >= 0 && o->connector < DIAG_CONNECTORS ? o->connector : 0, DET_SIGNED_METER,
+		det_raise(d, c, o->connector >= 0 && o->connector < DIAG_CONNECTORS ? o->connector : 0, DET_SIGNED_METER,
 			  o->status, o->time, 0, NULL, "transaction %lld: signed meter values %s: %s", (long long)o->txid,
 			  o->status ? o->status : "?", o->text ? o->text : "");
 		break;
@@ -942,7 +639,7 @@ static void tick_connector(diag *d, dcharger *c, int i, int64_t now)
 	/* Faulted with an error, debounced. */
 	if (k->faulted_since && (double)(now - k->faulted_rx) >= PRM(d, DET_FAULTED, 0) * 1000.0 &&
 	    !alert_find(d, c->id, i, DET_FAULTED, k->error_code))
-		raise_fmt(d, c, i, DET_FAULTED, k->error_code, k->faulted_since + (int64_t)(PRM(d, DET_FAULTED, 0) * 1000), 1,
+		det_raise(d, c, i, DET_FAULTED, k->error_code, k->faulted_since + (int64_t)(PRM(d, DET_FAULTED, 0) * 1000), 1,
 			  json_pack("{s:s, s:s}", "error_code", k->error_code, "vendor_error_code", k->vendor_error),
 			  "connector %d Faulted with %s%s%s", i, k->error_code, k->vendor_error[0] ? ", vendor code " : "",
 			  k->vendor_error);
@@ -955,13 +652,13 @@ static void tick_connector(diag *d, dcharger *c, int i, int64_t now)
 		double limit = PRM(d, DET_STUCK_STATUS, stuck[s].param) * 1000.0;
 		if (i > 0 && strcmp(k->status, stuck[s].status) == 0 && k->status_since && !backlogged(d, c, DET_STUCK_STATUS, 2) &&
 		    (double)(now - k->status_rx) >= limit && !alert_find(d, c->id, i, DET_STUCK_STATUS, k->status))
-			raise_fmt(d, c, i, DET_STUCK_STATUS, k->status, k->status_rx + (int64_t)limit, 1, NULL,
+			det_raise(d, c, i, DET_STUCK_STATUS, k->status, k->status_rx + (int64_t)limit, 1, NULL,
 				  "connector %d in %s for %.0f min", i, k->status, limit / 60000.0);
 	}
 	if (strcmp(k->status, "Unavailable") == 0 && !k->unavailable_requested && k->status_since &&
 	    (double)(now - k->status_rx) >= PRM(d, DET_UNAVAILABLE_UNREQUESTED, 0) * 1000.0 &&
 	    !alert_find(d, c->id, i, DET_UNAVAILABLE_UNREQUESTED, NULL))
-		raise_fmt(d, c, i, DET_UNAVAILABLE_UNREQUESTED, NULL, now, 1, NULL,
+		det_raise(d, c, i, DET_UNAVAILABLE_UNREQUESTED, NULL, now, 1, NULL,
 			  "connector %d Unavailable without an operator's request", i);
 	/* Transactions: silent, or far too long; starts without energy. */
 	if (k->txid && !k->tx_energy_flowed && !k->tx_no_energy_flagged &&
@@ -975,7 +672,7 @@ static void tick_connector(diag *d, dcharger *c, int i, int64_t now)
 		if (((charging && silent >= PRM(d, DET_STUCK_TRANSACTION, 0) * 1000.0) ||
 		     age >= PRM(d, DET_STUCK_TRANSACTION, 1) * 1000.0) &&
 		    !alert_find(d, c->id, i, DET_STUCK_TRANSACTION, NULL))
-			raise_fmt(d, c, i, DET_STUCK_TRANSACTION, NULL, now, 1,
+			det_raise(d, c, i, DET_STUCK_TRANSACTION, NULL, now, 1,
 				  json_pack("{s:I, s:f, s:f}", "transaction_id", (json_int_t)k->txid, "silent_s",
 					    silent / 1000, "age_s", age / 1000),
 				  "transaction %lld: no meter values for %.0f min, running for %.1f h", (long long)k->txid,

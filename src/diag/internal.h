@@ -259,6 +259,19 @@ int det_load_rules(diag *d, const char *path, char *err, size_t errlen);
 void det_observe(diag *d, const csms_obs *o);
 void det_tick(diag *d);
 dcharger *det_charger(diag *d, const char *id);
+/* detect.c, shared with detect_meter.c */
+/* Raises det's condition on c with evidence built from c's state; detail is printf-formatted. */
+alert *det_raise(diag *d, dcharger *c, int connector, enum det det, const char *code, int64_t t, int active,
+		 json_t *values, const char *fmt, ...) __attribute__((format(printf, 9, 10)));
+/* The statistics of c's model (created on first use; owned by d). */
+model_stats *det_model(diag *d, const dcharger *c);
+/* c's connector, or NULL when out of range. */
+dconn *det_conn(dcharger *c, int connector);
+/* detect_meter.c: a MeterValues observation, and the session-end features. */
+void det_on_meter(diag *d, dcharger *c, const csms_obs *o);
+void det_contact_session_end(diag *d, dcharger *c, int connector, int64_t t);
+void det_derating_session_end(diag *d, dcharger *c, dconn *k, int64_t t);
+
 /* The time rules judge a charger at (see det_now in detect.c). */
 int64_t det_now(diag *d, const char *charger);
 #define PRM(d, det, i) ((d)->prm[det].v[i])
