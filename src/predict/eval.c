@@ -17,7 +17,10 @@
  * The baseline flags a connector-day when an alert of a diagnosis detector
  * that explains the fault was open during the day. For each fault type it
  * is the detector (or any of them) with the best F1 on the training fleets,
- * measured on the test fleets exactly like the model.
+ * measured on the test fleets exactly like the model. A second baseline is
+ * the best fixed threshold on any single feature (the feature, direction
+ * and threshold with the best F1 on the training fleets): what a rule
+ * written from the same signals as the model would do.
  */
 #include "predict/predict.h"
 
@@ -36,7 +39,7 @@
 static const char *const baseline_detectors[PFT_COUNT][5] = {
     [PFT_CONTACT_WEAR] = {"contact_wear", "connector_overtemp", "telemetry_drift"},
     [PFT_DC_MODULE] = {"power_derating"},
-    [PFT_GROUND_FAULT] = {"ground_fault_recurring", "session_faults"},
+    [PFT_GROUND_FAULT] = {"ground_fault_recurring", "session_faults", "error_reported:GroundFailure"},
     [PFT_EV_COMM] = {"failed_start", "start_success_low"},
     [PFT_CONTACTOR_WELD] = {"session_faults"},
     [PFT_RFID_READER] = {"reader_silent", "auth_rejections"},
@@ -45,7 +48,7 @@ static const char *const baseline_detectors[PFT_COUNT][5] = {
 };
 
 typedef struct ealert {
-	char charger[64], detector[48];
+	char charger[64], detector[48], code[48];
 	int connector;
 	int64_t first_seen, resolved; /* resolved: INT64_MAX while open */
 } ealert;
@@ -60,7 +63,8 @@ static void alerts_load(sqlite3 *db, alerts *a)
 	memset(a, 0, sizeof(*a));
 	sqlite3_stmt *st = NULL;
 	if (!db || sqlite3_prepare_v2(db,
-				      "SELECT charger_id, connector_id, detector, first_seen, resolved_at FROM alerts"
+				      "SELECT charger_id, connector_id, detector, first_seen, resolved_at,"
+				      " coalesce(code, '') FROM alerts"
 				      " WHERE charger_id IS NOT NULL",
 				      -1, &st, NULL) != SQLITE_OK) {
 		sqlite3_finalize(st);
@@ -78,8 +82,19 @@ static void alerts_load(sqlite3 *db, alerts *a)
 		snprintf(e->detector, sizeof(e->detector), "%s", (const char *)sqlite3_column_text(st, 2));
 		e->first_seen = sqlite3_column_int64(st, 3);
 		e->resolved = sqlite3_column_type(st, 4) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 4);
+		snprintf(e->code, sizeof(e->code), "%s", (const char *)sqlite3_column_text(st, 5));
 	}
 	sqlite3_finalize(st);
+}
+
+/* Whether alert e is of detector, written "detector" or "detector:code". */
+static bool alert_is(const ealert *e, const char *detector)
+{
+	const char *colon = strchr(detector, ':');
+	if (!colon)
+		return !strcmp(e->detector, detector);
+	size_t n = (size_t)(colon - detector);
+	return strlen(e->detector) == n && !memcmp(e->detector, detector, n) && !strcmp(e->code, colon + 1);
 }
 
 /* Whether an alert of detector (NULL: any of fault f's) was open on row's connector during its day. */
@@ -92,12 +107,12 @@ static bool rule_fires(const alerts *a, const predict_row *r, int f, const char 
 		    strcmp(e->charger, r->charger) != 0)
 			continue;
 		if (detector) {
-			if (!strcmp(e->detector, detector))
+			if (alert_is(e, detector))
 				return true;
 			continue;
 		}
 		for (int k = 0; k < 5 && baseline_detectors[f][k]; k++)
-			if (!strcmp(e->detector, baseline_detectors[f][k]))
+			if (alert_is(e, baseline_detectors[f][k]))
 				return true;
 	}
 	return false;
@@ -332,6 +347,105 @@ static double f1_of(const sample *v, size_t n)
 	return tp > 0 ? 2 * tp / (2 * tp + fp + (pos - tp)) : 0;
 }
 
+/* A fixed threshold on one feature: fires when x >= thr (or x <= thr when
+ * below); a missing value never fires. */
+typedef struct frule {
+	int feature; /* -1: none found */
+	int below;
+	float thr;
+	double f1;
+} frule;
+
+typedef struct fval {
+	float x;
+	int y;
+} fval;
+
+static int fval_asc(const void *a, const void *b)
+{
+	float x = ((const fval *)a)->x, y = ((const fval *)b)->x;
+	return (x > y) - (x < y);
+}
+
+/* The feature, direction and threshold with the best F1 for fault f on the
+ * training tables (every distinct value is tried as a threshold). */
+static frule feature_rule_fit(int f, int h, const predict_table *t, const predict_labels *l, size_t nt)
+{
+	frule best = {.feature = -1, .f1 = 0};
+	size_t total = 0;
+	for (size_t k = 0; k < nt; k++)
+		total += t[k].n;
+	fval *v = xmalloc((total + 1) * sizeof(*v));
+	int *ys = xmalloc((total + 1) * sizeof(int));
+	const predict_row **rows = xmalloc((total + 1) * sizeof(*rows));
+	size_t n = 0;
+	double pos = 0;
+	for (size_t k = 0; k < nt; k++)
+		for (size_t i = 0; i < t[k].n; i++) {
+			int y = predict_target(&l[k], &t[k].rows[i], f, h, t[k].data_to);
+			if (y < 0)
+				continue;
+			rows[n] = &t[k].rows[i];
+			ys[n++] = y;
+			pos += y;
+		}
+	for (int j = 0; j < PF_COUNT && pos > 0; j++) {
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!isnan(rows[i]->x[j]))
+				v[m++] = (fval){rows[i]->x[j], ys[i]};
+		qsort(v, m, sizeof(*v), fval_asc);
+		for (int below = 0; below < 2; below++) {
+			double tp = 0, fp = 0;
+			for (size_t c = 0; c < m;) {
+				/* Take the group of equal values next in the walk's direction. */
+				size_t a = below ? c : m - 1 - c;
+				float x = v[a].x;
+				while (c < m && v[below ? c : m - 1 - c].x == x) {
+					tp += v[below ? c : m - 1 - c].y;
+					fp += !v[below ? c : m - 1 - c].y;
+					c++;
+				}
+				double f1 = 2 * tp / (2 * tp + fp + (pos - tp));
+				if (f1 > best.f1)
+					best = (frule){j, below, x, f1};
+			}
+		}
+	}
+	free(v);
+	free(ys);
+	free(rows);
+	return best;
+}
+
+static bool feature_rule_fires(const frule *r, const predict_row *row)
+{
+	float x = row->x[r->feature];
+	return r->feature >= 0 && !isnan(x) && (r->below ? x <= r->thr : x >= r->thr);
+}
+
+/* The test samples of fault f scored 0/1 by a feature rule, sorted. */
+static size_t collect_feature_rule(const frule *r, int f, int h, const predict_table *t, const predict_labels *l,
+				   size_t nt, sample **out)
+{
+	size_t total = 0, n = 0;
+	for (size_t k = 0; k < nt; k++)
+		total += t[k].n;
+	sample *v = xmalloc((total + 1) * sizeof(*v));
+	for (size_t k = 0; k < nt; k++)
+		for (size_t i = 0; i < t[k].n; i++) {
+			int y = predict_target(&l[k], &t[k].rows[i], f, h, t[k].data_to);
+			if (y < 0)
+				continue;
+			v[n] = (sample){&t[k].rows[i], k, (float)(r->feature >= 0 && feature_rule_fires(r, &t[k].rows[i])),
+					y, y || under_way(&l[k], &t[k].rows[i], f)};
+			n++;
+		}
+	qsort(v, n, sizeof(*v), score_desc);
+	*out = v;
+	return n;
+}
+
 /* The block of one scorer (model or rule) on the test tables. */
 static json_t *block(sample *v, size_t n, float thr, const predict_table *t, const predict_labels *l, size_t nt,
 		     int f, int h)
@@ -394,9 +508,22 @@ json_t *predict_evaluate(const predict_model *m, const predict_table *train, sql
 		json_object_set_new(b, "rule", json_string(best ? best : "any"));
 		json_object_set_new(b, "train_f1", json_real(best_f1 < 0 ? 0 : best_f1));
 		json_object_set_new(o, "baseline", b);
+		/* The best fixed threshold on one feature. */
+		frule fr = feature_rule_fit(f, h, train, train_labels, ntrain);
+		sample *fv = NULL;
+		collect_feature_rule(&fr, f, h, test, test_labels, ntest, &fv);
+		json_t *fb = block(fv, n, 0.5f, test, test_labels, ntest, f, h);
+		char desc[128] = "none";
+		if (fr.feature >= 0)
+			snprintf(desc, sizeof(desc), "%s %s %.3g", predict_features[fr.feature].name, fr.below ? "≤" : "≥",
+				 (double)fr.thr);
+		json_object_set_new(fb, "rule", json_string(desc));
+		json_object_set_new(fb, "train_f1", json_real(fr.f1));
+		json_object_set_new(o, "feature_rule", fb);
 		json_object_set_new(faults, predict_faults[f].name, o);
 		free(mv);
 		free(bv);
+		free(fv);
 	}
 	for (size_t k = 0; k < ntrain; k++)
 		free(tra[k].v);
@@ -431,11 +558,16 @@ void predict_eval_markdown(const json_t *report, FILE *f)
 	const char *name;
 	const json_t *o;
 	json_object_foreach((json_t *)json_object_get(report, "faults"), name, o) {
-		for (int s = 0; s < 2; s++) {
-			const json_t *b = json_object_get(o, s ? "baseline" : "model");
-			char who[96];
-			if (s)
+		static const char *const blocks[] = {"model", "baseline", "feature_rule"};
+		for (int s = 0; s < 3; s++) {
+			const json_t *b = json_object_get(o, blocks[s]);
+			if (!b)
+				continue;
+			char who[160];
+			if (s == 1)
 				snprintf(who, sizeof(who), "rule: %s", json_string_value(json_object_get(b, "rule")));
+			else if (s == 2)
+				snprintf(who, sizeof(who), "threshold: %s", json_string_value(json_object_get(b, "rule")));
 			else
 				snprintf(who, sizeof(who), "%s", json_is_true(json_object_get(o, "trained")) ? "XGBoost" : "XGBoost (not trained)");
 			fprintf(f, "| %s | %s | %s | %lld (%lld) |", s ? "" : name,

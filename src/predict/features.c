@@ -58,9 +58,21 @@ const predict_feature predict_features[PF_COUNT] = {
 			    "power_ratio_7d(d) - power_ratio_7d(d-14)"},
     [PF_POWER_VS_OWN] = {"power_vs_own_best", "ratio", "7-day best power against the connector's own best 7 days so far",
 			 "max power 7 d / max over earlier days of max power 7 d"},
+    [PF_OFFERED_RATIO_7D] = {"offered_power_ratio_7d", "ratio",
+			     "the most power the charger offered while charging in 7 days, against its model's",
+			     "max Power.Offered on charging samples over days d-6..d / the highest Power.Offered of the model in the data"},
+    [PF_OFFERED_DELTA_14D] = {"offered_power_delta_14d", "ratio", "change of offered_power_ratio_7d against two weeks earlier",
+			      "offered_power_ratio_7d(d) - offered_power_ratio_7d(d-14)"},
+    [PF_OFFERED_VS_OWN] = {"offered_power_vs_own_best", "ratio",
+			   "7-day best offered power against the connector's own best 7 days so far",
+			   "max Power.Offered 7 d / max over earlier days of max Power.Offered 7 d"},
     [PF_GROUND_7D] = {"ground_faults_7d", "count", "GroundFailure faults in 7 days",
-		      "StatusNotification errorCode GroundFailure on the connector (or connector 0) over days d-6..d"},
+		      "StatusNotification status Faulted, errorCode GroundFailure on the connector (or connector 0) over days d-6..d"},
     [PF_GROUND_28D] = {"ground_faults_28d", "count", "GroundFailure faults in 28 days", "the same over days d-27..d"},
+    [PF_GROUND_WARN_7D] = {"ground_warnings_7d", "count",
+			   "ground-fault warnings in 7 days: the insulation check reported GroundFailure and the connector went on",
+			   "StatusNotification errorCode GroundFailure with a status other than Faulted over days d-6..d"},
+    [PF_GROUND_WARN_28D] = {"ground_warnings_28d", "count", "ground-fault warnings in 28 days", "the same over days d-27..d"},
     [PF_OVERTEMP_7D] = {"overtemp_faults_7d", "count", "HighTemperature faults in 7 days",
 			"StatusNotification errorCode HighTemperature over days d-6..d"},
     [PF_EVCOMM_7D] = {"ev_comm_errors_7d", "count", "EV communication errors in 7 days",
@@ -106,8 +118,8 @@ int predict_feature_index(const char *name)
 typedef struct dayacc {
 	double rise_sum, energy_wh, charge_s, gap_sum, gap_sq;
 	int rise_n, gaps_n;
-	float temp_max, body_max, pmax; /* NAN: none */
-	int ground, overtemp, evcomm, other_err, faulted, starts, short_txn, alerts, stalls;
+	float temp_max, body_max, pmax, offered; /* NAN: none */
+	int ground, ground_warn, overtemp, evcomm, other_err, faulted, starts, short_txn, alerts, stalls;
 	int returned; /* left Faulted that day */
 } dayacc;
 
@@ -205,7 +217,7 @@ static conn *conn_of(fctx *x, const char *charger, int connector)
 static void dayacc_init(dayacc *d)
 {
 	memset(d, 0, sizeof(*d));
-	d->temp_max = d->body_max = d->pmax = NAN;
+	d->temp_max = d->body_max = d->pmax = d->offered = NAN;
 }
 
 static float fmaxn(float a, float b)
@@ -292,8 +304,8 @@ static int load_chargers(fctx *x)
 
 /* The values of one meter reading the features use. */
 typedef struct reading {
-	double temp, body, current, power, energy, soc;
-	bool has_temp, has_body, has_current, has_power, has_energy, has_soc;
+	double temp, body, current, power, energy, soc, offered;
+	bool has_temp, has_body, has_current, has_power, has_energy, has_soc, has_offered;
 } reading;
 
 static void parse_samples(const char *text, size_t len, reading *r)
@@ -324,6 +336,9 @@ static void parse_samples(const char *text, size_t len, reading *r)
 		} else if (!strcmp(m, "Power.Active.Import")) {
 			r->power = val;
 			r->has_power = true;
+		} else if (!strcmp(m, "Power.Offered")) {
+			r->offered = val;
+			r->has_offered = true;
 		} else if (!strcmp(m, "Energy.Active.Import.Register")) {
 			r->energy = val;
 			r->has_energy = true;
@@ -368,6 +383,8 @@ static int scan_readings(fctx *x)
 		}
 		if (txn >= 0 && r.has_power && r.power > 0 && (!r.has_soc || r.soc < DC_FULL_POWER_SOC))
 			a->pmax = fmaxn(a->pmax, (float)r.power);
+		if (txn >= 0 && r.has_offered && r.offered > 0)
+			a->offered = fmaxn(a->offered, (float)r.offered);
 		if (txn >= 0 && txn == k->prev_txn) {
 			double gap = (double)(t - k->prev_time) / 1000.0;
 			a->gaps_n++;
@@ -389,8 +406,9 @@ static int scan_readings(fctx *x)
 	return 0;
 }
 
-/* How a status's error code counts. */
-static void count_error(dayacc *a, const char *code)
+/* How a status's error code counts. A GroundFailure on a connector that is
+ * not Faulted is a warning (an insulation check before charging). */
+static void count_error(dayacc *a, const char *code, bool faulted)
 {
 	static const struct {
 		const char *code;
@@ -402,6 +420,10 @@ static void count_error(dayacc *a, const char *code)
 	};
 	if (!code || !code[0] || !strcmp(code, "NoError"))
 		return;
+	if (!faulted && !strcmp(code, "GroundFailure")) {
+		a->ground_warn++;
+		return;
+	}
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
 		if (!strcmp(codes[i].code, code)) {
 			(*(int *)((char *)a + codes[i].field))++;
@@ -432,7 +454,7 @@ static int scan_status(fctx *x)
 			conn *k = &x->conns[c->first + i];
 			if (connector != 0 && k->id != connector)
 				continue;
-			count_error(&k->d[d], code);
+			count_error(&k->d[d], code, faulted);
 			if (connector == 0)
 				continue; /* a charger-wide status does not fault a connector's record */
 			if (faulted)
@@ -536,12 +558,28 @@ static double rise_window(const conn *k, int64_t lo, int64_t hi)
 	return n ? s / n : NAN;
 }
 
-static float pmax_window(const conn *k, int64_t lo, int64_t hi)
+/* The max of a float field of the days lo..hi; NAN when none has one. */
+static float fmax_window(const conn *k, size_t field, int64_t lo, int64_t hi)
 {
 	float m = NAN;
 	for (int64_t i = lo < 0 ? 0 : lo; i <= hi; i++)
-		m = fmaxn(m, k->d[i].pmax);
+		m = fmaxn(m, *(const float *)((const char *)&k->d[i] + field));
 	return m;
+}
+
+/* The highest value of v (per connector and day) among the connectors of
+ * each connector's model: out[i] for connector i. */
+static void model_max(const fctx *x, const float *v, float *out)
+{
+	int64_t nd = x->ndays;
+	for (int i = 0; i < x->nconns; i++) {
+		float m = NAN;
+		for (int j = 0; j < x->nconns; j++)
+			if (!strcmp(x->ch[x->conns[i].ch].model, x->ch[x->conns[j].ch].model))
+				for (int64_t d = 0; d < nd; d++)
+					m = fmaxn(m, v[j * nd + d]);
+		out[i] = m;
+	}
 }
 
 static int fcmp(const void *a, const void *b)
@@ -554,25 +592,24 @@ static int fcmp(const void *a, const void *b)
 static void build_rows(fctx *x, int64_t first, predict_table *out)
 {
 	int64_t nd = x->ndays;
-	/* 7-day temperature rise and best power per connector and day. */
-	float *rise7 = xmalloc((size_t)(x->nconns * nd + 1) * sizeof(float));
-	float *pmax7 = xmalloc((size_t)(x->nconns * nd + 1) * sizeof(float));
+	/* 7-day temperature rise, best power and best offer per connector and day. */
+	size_t cells = (size_t)(x->nconns * nd + 1);
+	float *rise7 = xmalloc(cells * sizeof(float));
+	float *pmax7 = xmalloc(cells * sizeof(float));
+	float *off7 = xmalloc(cells * sizeof(float));
 	for (int i = 0; i < x->nconns; i++)
 		for (int64_t d = 0; d < nd; d++) {
 			rise7[i * nd + d] = (float)rise_window(&x->conns[i], d - 6, d);
-			pmax7[i * nd + d] = pmax_window(&x->conns[i], d - 6, d);
+			pmax7[i * nd + d] = fmax_window(&x->conns[i], offsetof(dayacc, pmax), d - 6, d);
+			off7[i * nd + d] = fmax_window(&x->conns[i], offsetof(dayacc, offered), d - 6, d);
 		}
-	/* Rated power per model: the highest 7-day best of its connectors. */
+	/* Rated power per model: the highest 7-day best of its connectors;
+	 * likewise the model's full offer. */
 	float *rated = xmalloc((size_t)(x->nconns + 1) * sizeof(float));
+	float *full_offer = xmalloc((size_t)(x->nconns + 1) * sizeof(float));
 	float *scratch = xmalloc((size_t)(x->nconns + 1) * sizeof(float));
-	for (int i = 0; i < x->nconns; i++) {
-		float m = NAN;
-		for (int j = 0; j < x->nconns; j++)
-			if (!strcmp(x->ch[x->conns[i].ch].model, x->ch[x->conns[j].ch].model))
-				for (int64_t d = 0; d < nd; d++)
-					m = fmaxn(m, pmax7[j * nd + d]);
-		rated[i] = m;
-	}
+	model_max(x, pmax7, rated);
+	model_max(x, off7, full_offer);
 	size_t cap = (size_t)(x->nconns * (nd - first > 0 ? nd - first : 0));
 	out->rows = xcalloc(cap ? cap : 1, sizeof(predict_row));
 	out->n = 0;
@@ -580,18 +617,19 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 		const conn *k = &x->conns[i];
 		const chg *c = &x->ch[k->ch];
 		double since_e = 0, since_h = 0;
-		float best_rise = NAN, best_p = NAN;
+		float best_rise = NAN, best_p = NAN, best_off = NAN;
 		for (int64_t d = 0; d < nd; d++) {
 			const dayacc *a = &k->d[d];
 			if (a->returned)
 				since_e = since_h = 0;
 			since_e += a->energy_wh / 1000.0;
 			since_h += a->charge_s / 3600.0;
-			float r7 = rise7[i * nd + d], p7 = pmax7[i * nd + d];
-			float prev_best_rise = best_rise, prev_best_p = best_p;
+			float r7 = rise7[i * nd + d], p7 = pmax7[i * nd + d], o7 = off7[i * nd + d];
+			float prev_best_rise = best_rise, prev_best_p = best_p, prev_best_off = best_off;
 			if (!isnan(r7) && (isnan(best_rise) || r7 < best_rise))
 				best_rise = r7;
 			best_p = fmaxn(best_p, p7);
+			best_off = fmaxn(best_off, o7);
 			if (d < first)
 				continue;
 			predict_row *row = &out->rows[out->n++];
@@ -639,8 +677,14 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 			f[PF_POWER_RATIO_1D] = rated[i] > 0 ? a->pmax / rated[i] : NAN;
 			f[PF_POWER_DELTA_14D] = d >= 14 && rated[i] > 0 ? ratio - pmax7[i * nd + d - 14] / rated[i] : NAN;
 			f[PF_POWER_VS_OWN] = prev_best_p > 0 ? p7 / prev_best_p : NAN;
+			float full = full_offer[i];
+			f[PF_OFFERED_RATIO_7D] = full > 0 ? o7 / full : NAN;
+			f[PF_OFFERED_DELTA_14D] = d >= 14 && full > 0 ? (o7 - off7[i * nd + d - 14]) / full : NAN;
+			f[PF_OFFERED_VS_OWN] = prev_best_off > 0 ? o7 / prev_best_off : NAN;
 			f[PF_GROUND_7D] = (float)ISUM(k, ground, d - 6, d);
 			f[PF_GROUND_28D] = (float)ISUM(k, ground, d - 27, d);
+			f[PF_GROUND_WARN_7D] = (float)ISUM(k, ground_warn, d - 6, d);
+			f[PF_GROUND_WARN_28D] = (float)ISUM(k, ground_warn, d - 27, d);
 			f[PF_OVERTEMP_7D] = (float)ISUM(k, overtemp, d - 6, d);
 			f[PF_EVCOMM_7D] = (float)ISUM(k, evcomm, d - 6, d);
 			f[PF_EVCOMM_28D] = (float)ISUM(k, evcomm, d - 27, d);
@@ -697,7 +741,9 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 	}
 	free(rise7);
 	free(pmax7);
+	free(off7);
 	free(rated);
+	free(full_offer);
 	free(scratch);
 }
 

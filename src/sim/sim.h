@@ -114,7 +114,8 @@ enum {
 	SIM_MV_TEMP = 1u << 4,	  /* Temperature: connector (Outlet) and cabinet (Body) */
 	SIM_MV_SOC = 1u << 5,	  /* SoC (DC only: AC EVs do not report it) */
 	SIM_MV_FREQ = 1u << 6,	  /* Frequency */
-	SIM_MV_ALL = (1u << 7) - 1,
+	SIM_MV_OFFERED = 1u << 7, /* Power.Offered: what the charger can give now */
+	SIM_MV_ALL = (1u << 8) - 1,
 };
 /* Parses a comma-separated measurand list ("Energy.Active.Import.Register,
  * SoC"); returns 0 with *mask set, or -1 if a name is unknown to us. */

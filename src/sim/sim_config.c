@@ -60,8 +60,8 @@ static const struct key_row {
     {"MeterValueSampleInterval", false, K_INT, "10", apply_interval},
     {"MeterValuesAlignedData", false, K_MEASURANDS, "Energy.Active.Import.Register", NULL},
     {"MeterValuesSampledData", false, K_MEASURANDS,
-     "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,Temperature,SoC,"
-     "Frequency",
+     "Energy.Active.Import.Register,Power.Active.Import,Power.Offered,Current.Import,Voltage,"
+     "Temperature,SoC,Frequency",
      apply_sampled},
     {"NumberOfConnectors", true, K_INT, "2", NULL},
     {"ReserveConnectorZeroSupported", true, K_BOOL, "false", NULL},

@@ -6,7 +6,8 @@
  * what a real charger would show: the physics changes (contact resistance,
  * module power, the meter's register) and the charger reacts as firmware
  * does (derating, Faulted with the matching errorCode, a dropped link, a
- * boot loop, a reader that does not react). The ground truth of every
+ * boot loop, a reader that does not react, an insulation pre-warning, the
+ * power it can offer). The ground truth of every
  * process goes to the labels file as one JSON line when it is repaired or
  * the run ends.
  */
@@ -21,6 +22,7 @@
 #define DAY_MS ((double)SIM_DAY_MS)
 #define WEAR_FACTOR 29.0	 /* contact resistance grows 30x over the planned span */
 #define GROUND_TRIPS_PER_HOUR 1.0 /* intermittent trip rate when about to fail */
+#define PREWARN_SHARE 0.2	 /* insulation pre-warning at a fifth of the trip leakage */
 #define MODULE_FLOOR 0.4	 /* a degrading module delivers down to 40 % */
 #define SHORT_DROP_S 300.0
 #define LONG_OUTAGE_S 3600.0
@@ -374,6 +376,21 @@ void sim_fault_on_sample(sim_connector *c, int64_t dt_ms)
 		if (sim_rng_range(&c->rng, 0, 1) < p)
 			sim_connector_fault(c, "GroundFailure"); /* intermittent: clears itself */
 	}
+}
+
+/* The insulation check before energising: a DC charger's insulation monitor
+ * tests the cable, an AC charger's residual-current monitor tests itself.
+ * While a ground fault is under way the leakage grows with its progress
+ * (measured within +-20 %); an insulation monitor's pre-warning sits at five
+ * times its alarm resistance, so the pre-warning comes at a fifth of the
+ * leakage that trips. */
+bool sim_fault_insulation_warning(sim_connector *c)
+{
+	const sim_fault *g = find(c->ch, SIM_F_GROUND_FAULT, c->id, SIM_FS_DEGRADING);
+	if (!g || g->stage != SIM_FS_DEGRADING)
+		return false;
+	double leak = progress(g, sim_now(c->ch->w)) * sim_rng_range(&c->rng, 0.8, 1.2);
+	return leak >= PREWARN_SHARE;
 }
 
 bool sim_fault_on_stop(sim_connector *c)

@@ -515,6 +515,9 @@ void sim_link_fire(sim_event *ev);
 void sim_fault_on_sample(sim_connector *c, int64_t dt_ms);
 bool sim_fault_on_stop(sim_connector *c);
 bool sim_fault_ev_comm(sim_connector *c);
+/* The insulation check at the start of charging: true when it gives a
+ * pre-warning (a ground fault under way). */
+bool sim_fault_insulation_warning(sim_connector *c);
 bool sim_fault_reader_ok(const sim_charger *ch);
 /* A failure that keeps c Faulted until a repair. */
 bool sim_fault_holds(const sim_connector *c);

@@ -29,6 +29,7 @@ static const struct measurand_row {
     {SIM_MV_TEMP, "Temperature"},
     {SIM_MV_SOC, "SoC"},
     {SIM_MV_FREQ, "Frequency"},
+    {SIM_MV_OFFERED, "Power.Offered"},
 };
 #define N_MEASURANDS (sizeof(measurands) / sizeof(measurands[0]))
 
@@ -143,6 +144,12 @@ static json_t *meter_value(const sim_meter *m, const sim_reading *r, unsigned ma
 	if ((mask & SIM_MV_SOC) && !ac) {
 		snprintf(v, sizeof(v), "%.0f", floor(m->soc));
 		add_sample(samples, v, context, "SoC", NULL, "EV", "Percent");
+	}
+	if (mask & SIM_MV_OFFERED) {
+		/* The hardware's power, capped by profiles, the site's share and
+		 * the power modules that still work, then by thermal derating. */
+		snprintf(v, sizeof(v), "%.1f", fmin(m->rated_w, m->limit_w) * m->derate);
+		add_sample(samples, v, context, "Power.Offered", NULL, "Outlet", "W");
 	}
 	if (mask & SIM_MV_FREQ) {
 		snprintf(v, sizeof(v), "%.2f", r ? r->freq_hz : 50.0);

@@ -260,7 +260,10 @@ static void start_tx(sim_connector *c, int64_t at)
 		      true, c->tx);
 	sim_meter_set_charging(&c->meter, true);
 	sim_apply_limits(ch);
-	sim_send_status(c, c->meter.power_w > 0 ? "Charging" : "SuspendedEVSE", NULL, false);
+	/* A pre-warning of the insulation check is reported with the status,
+	 * as a GroundFailure on a connector that goes on charging. */
+	const char *warn = sim_fault_insulation_warning(c) ? "GroundFailure" : NULL;
+	sim_send_status(c, c->meter.power_w > 0 ? "Charging" : "SuspendedEVSE", warn, false);
 	int64_t next = at + S(sample_interval(ch));
 	sim_connector_schedule(c, next < c->leave_at ? next : c->leave_at);
 }

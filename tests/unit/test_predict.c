@@ -62,7 +62,9 @@ static const predict_row *find_row(const predict_table *t, const char *charger, 
 
 /* CP-1 and CP-2 (same model, site S1), two connectors each, 10 days: every day one
  * session per connector at 12:00 (1 h, 10 kWh, 16 A); CP-1 connector 1 runs 2 °C
- * hotter each day; CP-1 connector 1 has a ground fault on day 8 and comes back. */
+ * hotter each day; CP-1 connector 1 has a ground fault on day 8 and comes back;
+ * CP-1 offers 11 kW on days 0-1 and 8.25 kW after (a weak module); CP-1
+ * connector 2's insulation check warns on day 6 and it goes on charging. */
 static void crafted(struct fx *f)
 {
 	int64_t txn = 1;
@@ -93,10 +95,12 @@ static void crafted(struct fx *f)
 								      " received_at, samples) VALUES('CP-%d', %d, %lld, %lld, %lld, '["
 								      "{\"measurand\":\"Current.Import\",\"phase\":\"L1\",\"value\":16},"
 								      "{\"measurand\":\"Power.Active.Import\",\"value\":11000},"
+								      "{\"measurand\":\"Power.Offered\",\"value\":%d},"
 								      "{\"measurand\":\"Energy.Active.Import.Register\",\"value\":%d},"
 								      "{\"measurand\":\"Temperature\",\"value\":%.1f},"
 								      "{\"measurand\":\"Temperature\",\"location\":\"Body\",\"value\":20}]')",
-								      c, k, (long long)txn, (long long)t, (long long)t, 1000 * (s + 1), temp));
+								      c, k, (long long)txn, (long long)t, (long long)t,
+								      c == 1 && d >= 2 ? 8250 : 11000, 1000 * (s + 1), temp));
 				}
 				txn++;
 			}
@@ -105,6 +109,10 @@ static void crafted(struct fx *f)
 						  " received_at) VALUES('CP-1', 1, 'Faulted', 'GroundFailure', %lld),"
 						  " ('CP-1', 1, 'Available', 'NoError', %lld)",
 						  (long long)(d8 + HOUR), (long long)(d8 + 2 * HOUR)));
+	int64_t d6 = (DAY0 + 6) * DAY;
+	tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO status_history(charger_id, connector_id, status, error_code,"
+						  " received_at) VALUES('CP-1', 2, 'Charging', 'GroundFailure', %lld)",
+						  (long long)(d6 + 12 * HOUR)));
 	int64_t d5 = (DAY0 + 5) * DAY;
 	tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO connectivity(charger_id, time, online, reason)"
 						  " VALUES('CP-1', %lld, 0, 'closed'), ('CP-1', %lld, 1, 'connected')",
@@ -155,6 +163,20 @@ static void test_features_crafted(void **state)
 	/* CP-2's site neighbour CP-1 went Faulted once. */
 	assert_float_equal(flat->x[PF_SITE_FAULTS_28D], 1, 0);
 	assert_float_equal(hot->x[PF_SITE_FAULTS_28D], 0, 0);
+	/* The offer: days 3..9 at 8.25 kW against the model's 11 kW. */
+	assert_float_equal(hot->x[PF_OFFERED_RATIO_7D], 0.75, 0.001);
+	assert_float_equal(hot->x[PF_OFFERED_VS_OWN], 0.75, 0.001);
+	assert_true(isnan(hot->x[PF_OFFERED_DELTA_14D]));
+	assert_float_equal(flat->x[PF_OFFERED_RATIO_7D], 1.0, 0.001);
+	/* A GroundFailure while charging is a warning, not a fault or another error. */
+	const predict_row *warned = find_row(&t, "CP-1", 2, DAY0 + 9);
+	assert_float_equal(warned->x[PF_GROUND_WARN_7D], 1, 0);
+	assert_float_equal(warned->x[PF_GROUND_WARN_28D], 1, 0);
+	assert_float_equal(warned->x[PF_GROUND_7D], 0, 0);
+	assert_float_equal(warned->x[PF_OTHER_ERR_7D], 0, 0);
+	assert_float_equal(warned->x[PF_FAULTED_7D], 0, 0);
+	assert_float_equal(hot->x[PF_GROUND_WARN_7D], 0, 0);
+	assert_float_equal(find_row(&t, "CP-1", 2, DAY0 + 5)->x[PF_GROUND_WARN_7D], 0, 0);
 	/* Before the fault, the ground fault count is 0. */
 	assert_float_equal(find_row(&t, "CP-1", 1, DAY0 + 7)->x[PF_GROUND_7D], 0, 0);
 	predict_table_release(&t);

@@ -217,7 +217,8 @@ static void test_measurands_parse(void **state)
 	(void)state;
 	unsigned mask = 0;
 	assert_int_equal(sim_measurands_parse("Energy.Active.Import.Register,Power.Active.Import,"
-					      "Current.Import,Voltage,Temperature,SoC,Frequency",
+					      "Current.Import,Voltage,Temperature,SoC,Frequency,"
+					      "Power.Offered",
 					      &mask),
 			 0);
 	assert_int_equal(mask, SIM_MV_ALL);
@@ -320,8 +321,9 @@ static void test_build_meter_values(void **state)
 	assert_int_equal(json_integer_value(json_object_get(mv, "transactionId")), 17);
 	const json_t *samples =
 	    json_object_get(json_array_get(json_object_get(mv, "meterValue"), 0), "sampledValue");
-	/* AC: energy, power, 3 currents, 3 voltages, 2 temperatures, frequency; no SoC */
-	assert_int_equal(json_array_size(samples), 11);
+	/* AC: energy, power, offered, 3 currents, 3 voltages, 2 temperatures,
+	 * frequency; no SoC */
+	assert_int_equal(json_array_size(samples), 12);
 	assert_null(find_sample(samples, "SoC", NULL));
 	const json_t *e = find_sample(samples, "Energy.Active.Import.Register", NULL);
 	assert_string_equal(json_string_value(json_object_get(e, "value")), "5000");
@@ -344,7 +346,18 @@ static void test_build_meter_values(void **state)
 	mv = sim_msg_meter_values(1, 18, &m, NULL, SIM_MV_ALL, "Sample.Periodic", T0);
 	samples =
 	    json_object_get(json_array_get(json_object_get(mv, "meterValue"), 0), "sampledValue");
-	assert_int_equal(json_array_size(samples), 8);
+	assert_int_equal(json_array_size(samples), 9);
+	/* Power.Offered follows the cap (the module pool, a profile, the site). */
+	const json_t *off = find_sample(samples, "Power.Offered", NULL);
+	assert_string_equal(json_string_value(json_object_get(off, "value")), "50000.0");
+	sim_meter_set_limit(&m, 37500);
+	json_t *mv2 = sim_msg_meter_values(1, 18, &m, NULL, SIM_MV_OFFERED, "Sample.Periodic", T0);
+	off = find_sample(json_object_get(json_array_get(json_object_get(mv2, "meterValue"), 0),
+					  "sampledValue"),
+			  "Power.Offered", NULL);
+	assert_string_equal(json_string_value(json_object_get(off, "value")), "37500.0");
+	assert_valid_request("MeterValues", mv2);
+	json_decref(mv2);
 	const json_t *soc = find_sample(samples, "SoC", NULL);
 	assert_string_equal(json_string_value(json_object_get(soc, "value")), "42");
 	assert_string_equal(json_string_value(json_object_get(soc, "unit")), "Percent");

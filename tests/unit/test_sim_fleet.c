@@ -603,6 +603,17 @@ static void test_fault_ground_and_weld(void **state)
 	assert_true(sim_fault_holds(&ch[0]->conns[1])); /* permanent: stays Faulted */
 	csms_free(cs, ch, 1);
 
+	/* Halfway through its span the insulation check warns at every start
+	 * (a GroundFailure on a connector that goes on charging); a connector
+	 * without a ground fault never does. */
+	cs = fault_world("", &ch);
+	sim_fault_start(ch[0], SIM_F_GROUND_FAULT, 1, T0 - 10 * SIM_DAY_MS, T0 + 10 * SIM_DAY_MS);
+	sim_fault_reschedule(ch[0]);
+	run_until(cs, T0 + HOUR_MS);
+	assert_non_null(strstr(statuses(cs, 1, buf, sizeof(buf)), "Preparing Charging/GroundFailure"));
+	assert_null(strstr(statuses(cs, 2, buf, sizeof(buf)), "GroundFailure"));
+	csms_free(cs, ch, 1);
+
 	cs = fault_world("", &ch);
 	sim_fault_start(ch[0], SIM_F_CONTACTOR_WELD, 1, T0, T0);
 	sim_fault_reschedule(ch[0]);
@@ -701,6 +712,8 @@ static void test_fault_comm_loss_and_modules(void **state)
 	for (int i = 0; i < cs->n; i++)
 		if (strcmp(cs->log[i].action, "MeterValues") == 0) {
 			pmax = fmax(pmax, mv_sample(cs->log[i].payload, "Power.Active.Import", NULL));
+			/* The charger offers what its modules can give. */
+			assert_true(mv_sample(cs->log[i].payload, "Power.Offered", NULL) <= 120000.5);
 			assert_true(mv_sample(cs->log[i].payload, "SoC", NULL) >= 10);
 		}
 	assert_true(pmax > 110000 && pmax <= 120000.5);
