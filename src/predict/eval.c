@@ -420,8 +420,10 @@ static frule feature_rule_fit(int f, int h, const predict_table *t, const predic
 
 static bool feature_rule_fires(const frule *r, const predict_row *row)
 {
+	if (r->feature < 0)
+		return false;
 	float x = row->x[r->feature];
-	return r->feature >= 0 && !isnan(x) && (r->below ? x <= r->thr : x >= r->thr);
+	return !isnan(x) && (r->below ? x <= r->thr : x >= r->thr);
 }
 
 /* The test samples of fault f scored 0/1 by a feature rule, sorted. */
@@ -437,7 +439,7 @@ static size_t collect_feature_rule(const frule *r, int f, int h, const predict_t
 			int y = predict_target(&l[k], &t[k].rows[i], f, h, t[k].data_to);
 			if (y < 0)
 				continue;
-			v[n] = (sample){&t[k].rows[i], k, (float)(r->feature >= 0 && feature_rule_fires(r, &t[k].rows[i])),
+			v[n] = (sample){&t[k].rows[i], k, (float)feature_rule_fires(r, &t[k].rows[i]),
 					y, y || under_way(&l[k], &t[k].rows[i], f)};
 			n++;
 		}

@@ -558,12 +558,13 @@ static double rise_window(const conn *k, int64_t lo, int64_t hi)
 	return n ? s / n : NAN;
 }
 
-/* The max of a float field of the days lo..hi; NAN when none has one. */
-static float fmax_window(const conn *k, size_t field, int64_t lo, int64_t hi)
+/* The best power delivered (offered: the best power offered) of the days
+ * lo..hi; NAN when none has one. */
+static float fmax_window(const conn *k, bool offered, int64_t lo, int64_t hi)
 {
 	float m = NAN;
 	for (int64_t i = lo < 0 ? 0 : lo; i <= hi; i++)
-		m = fmaxn(m, *(const float *)((const char *)&k->d[i] + field));
+		m = fmaxn(m, offered ? k->d[i].offered : k->d[i].pmax);
 	return m;
 }
 
@@ -600,8 +601,8 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 	for (int i = 0; i < x->nconns; i++)
 		for (int64_t d = 0; d < nd; d++) {
 			rise7[i * nd + d] = (float)rise_window(&x->conns[i], d - 6, d);
-			pmax7[i * nd + d] = fmax_window(&x->conns[i], offsetof(dayacc, pmax), d - 6, d);
-			off7[i * nd + d] = fmax_window(&x->conns[i], offsetof(dayacc, offered), d - 6, d);
+			pmax7[i * nd + d] = fmax_window(&x->conns[i], false, d - 6, d);
+			off7[i * nd + d] = fmax_window(&x->conns[i], true, d - 6, d);
 		}
 	/* Rated power per model: the highest 7-day best of its connectors;
 	 * likewise the model's full offer. */
