@@ -58,6 +58,11 @@ const predict_feature predict_features[PF_COUNT] = {
 			    "power_ratio_7d(d) - power_ratio_7d(d-14)"},
     [PF_POWER_VS_OWN] = {"power_vs_own_best", "ratio", "7-day best power against the connector's own best 7 days so far",
 			 "max power 7 d / max over earlier days of max power 7 d"},
+    [PF_OFFERED_RATIO_LAST] = {"offered_power_ratio_last", "ratio",
+			       "the most power the charger offered on its latest day of charging (up to 7 days back), against its model's",
+			       "max Power.Offered on charging samples of the latest day in d-6..d that has one / the model's highest Power.Offered"},
+    [PF_OFFERED_SLOPE_14D] = {"offered_power_slope_14d", "ratio per day", "trend of the power the charger offers",
+			      "least-squares slope of the daily max Power.Offered / the model's highest over days d-13..d (at least 3 days)"},
     [PF_OFFERED_RATIO_7D] = {"offered_power_ratio_7d", "ratio",
 			     "the most power the charger offered while charging in 7 days, against its model's",
 			     "max Power.Offered on charging samples over days d-6..d / the highest Power.Offered of the model in the data"},
@@ -91,9 +96,9 @@ const predict_feature predict_features[PF_COUNT] = {
 		      "standard deviation / mean of the gaps between a transaction's meter readings over days d-6..d"},
     [PF_METER_ANOM_7D] = {"meter_anomalies_7d", "count", "meter readings that did not add up in 7 days",
 			  "readings at >= 1 kW whose register did not grow, plus the charger's anomalies rows, over days d-6..d"},
-    [PF_ENERGY_SINCE_REPAIR] = {"energy_since_repair_kwh", "kWh", "energy delivered since the connector last came back from Faulted",
-				"sum of transaction energy since the last Faulted -> other status (or the start of the data read)"},
-    [PF_HOURS_SINCE_REPAIR] = {"hours_since_repair", "h", "charging hours since the connector last came back from Faulted",
+    [PF_ENERGY_SINCE_REPAIR] = {"energy_since_repair_kwh", "kWh", "energy delivered since the connector last came back from Faulted or was repaired",
+				"sum of transaction energy since the last Faulted -> other status or resolved work order on it (or the start of the data read)"},
+    [PF_HOURS_SINCE_REPAIR] = {"hours_since_repair", "h", "charging hours since the connector last came back from Faulted or was repaired",
 			       "sum of transaction durations since the same time"},
     [PF_AGE_DAYS] = {"age_days", "days", "days since the charger was registered", "end of day d - chargers.created_at"},
     [PF_IS_DC] = {"is_dc", "0/1", "a DC charger", "1 when the charger reports the EV's SoC (DC charging)"},
@@ -120,7 +125,7 @@ typedef struct dayacc {
 	int rise_n, gaps_n;
 	float temp_max, body_max, pmax, offered; /* NAN: none */
 	int ground, ground_warn, overtemp, evcomm, other_err, faulted, starts, short_txn, alerts, stalls;
-	int returned; /* left Faulted that day */
+	int returned; /* left Faulted, or a work order on it was resolved, that day */
 } dayacc;
 
 /* What only a charger reports, per day. */
@@ -512,6 +517,32 @@ static int scan_charger_counts(fctx *x, const char *sql, size_t field)
 	return 0;
 }
 
+/* A work order resolved on the connector (or its charger) is a repair: the
+ * "since repair" counters start again that day. */
+static int scan_repairs(fctx *x)
+{
+	sqlite3_stmt *st = prep(x, "SELECT charger_id, connector_id, resolved_at FROM work_orders"
+				   " WHERE resolved_at >= ? AND resolved_at < ? AND status <> 'cancelled'");
+	if (!st) { /* a store without maintenance has no work orders */
+		x->err[0] = '\0';
+		return 0;
+	}
+	sqlite3_bind_int64(st, 1, x->read_from);
+	sqlite3_bind_int64(st, 2, x->read_to);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		chg *c = hmap_get(&x->by_id, (const char *)sqlite3_column_text(st, 0));
+		int connector = sqlite3_column_int(st, 1);
+		int64_t d = day_of(x, sqlite3_column_int64(st, 2));
+		if (!c || d < 0 || d >= x->ndays)
+			continue;
+		for (int i = 0; i < c->nconn; i++)
+			if (connector == 0 || x->conns[c->first + i].id == connector)
+				x->conns[c->first + i].d[d].returned = 1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
 static int scan_alerts(fctx *x)
 {
 	sqlite3_stmt *st = prep(x, "SELECT charger_id, connector_id, first_seen FROM alerts"
@@ -680,6 +711,25 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 			f[PF_POWER_VS_OWN] = prev_best_p > 0 ? p7 / prev_best_p : NAN;
 			float full = full_offer[i];
 			f[PF_OFFERED_RATIO_7D] = full > 0 ? o7 / full : NAN;
+			f[PF_OFFERED_RATIO_LAST] = NAN;
+			for (int64_t j = d; j >= 0 && j > d - 7 && full > 0; j--)
+				if (!isnan(k->d[j].offered)) {
+					f[PF_OFFERED_RATIO_LAST] = k->d[j].offered / full;
+					break;
+				}
+			f[PF_OFFERED_SLOPE_14D] = NAN;
+			if (full > 0) {
+				double ox = 0, oy = 0, oxx = 0, oxy = 0;
+				int on = 0;
+				for (int64_t j = d - 13 < 0 ? 0 : d - 13; j <= d; j++)
+					if (!isnan(k->d[j].offered)) {
+						double y = k->d[j].offered / full, t = (double)j;
+						ox += t, oy += y, oxx += t * t, oxy += t * y, on++;
+					}
+				double oden = on * oxx - ox * ox;
+				if (on >= 3 && oden > 0)
+					f[PF_OFFERED_SLOPE_14D] = (float)((on * oxy - ox * oy) / oden);
+			}
 			f[PF_OFFERED_DELTA_14D] = d >= 14 && full > 0 ? (o7 - off7[i * nd + d - 14]) / full : NAN;
 			f[PF_OFFERED_VS_OWN] = prev_best_off > 0 ? o7 / prev_best_off : NAN;
 			f[PF_GROUND_7D] = (float)ISUM(k, ground, d - 6, d);
@@ -805,7 +855,7 @@ int predict_features_compute(sqlite3 *db, int64_t from_ms, int64_t to_ms, predic
 				      offsetof(chday, disconnects))) ||
 	    (rc = scan_charger_counts(&x, "SELECT charger_id, time FROM anomalies WHERE charger_id IS NOT NULL AND time >= ? AND time < ?",
 				      offsetof(chday, anomalies))) ||
-	    (rc = scan_alerts(&x)))
+	    (rc = scan_alerts(&x)) || (rc = scan_repairs(&x)))
 		goto out;
 	/* Rows for the days that end inside (from_ms, to_ms]. */
 	int64_t first = (from_ms / PREDICT_DAY_MS) - x.day0;

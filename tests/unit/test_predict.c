@@ -110,6 +110,11 @@ static void crafted(struct fx *f)
 						  " ('CP-1', 1, 'Available', 'NoError', %lld)",
 						  (long long)(d8 + HOUR), (long long)(d8 + 2 * HOUR)));
 	int64_t d6 = (DAY0 + 6) * DAY;
+	/* A work order on CP-2 connector 1 resolved on day 6: a repair. */
+	tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO work_orders(charger_id, connector_id, kind, status, priority,"
+						  " title, created_at, updated_at, resolved_at) VALUES('CP-2', 1, 'corrective',"
+						  " 'resolved', 'normal', 'Contacts', %lld, %lld, %lld)",
+						  (long long)d6, (long long)d6, (long long)(d6 + 3 * HOUR)));
 	tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO status_history(charger_id, connector_id, status, error_code,"
 						  " received_at) VALUES('CP-1', 2, 'Charging', 'GroundFailure', %lld)",
 						  (long long)(d6 + 12 * HOUR)));
@@ -158,6 +163,9 @@ static void test_features_crafted(void **state)
 	/* Since it came back from Faulted on day 8: days 8 and 9. */
 	assert_float_equal(hot->x[PF_ENERGY_SINCE_REPAIR], 20, 0.01);
 	assert_float_equal(flat->x[PF_ENERGY_SINCE_REPAIR], 100, 0.01);
+	/* Since the work order resolved on day 6: days 6..9. */
+	assert_float_equal(find_row(&t, "CP-2", 1, DAY0 + 9)->x[PF_ENERGY_SINCE_REPAIR], 40, 0.01);
+	assert_float_equal(find_row(&t, "CP-2", 1, DAY0 + 9)->x[PF_HOURS_SINCE_REPAIR], 4, 0.01);
 	assert_float_equal(hot->x[PF_POWER_RATIO_7D], 1.0, 0.001);
 	assert_float_equal(hot->x[PF_AGE_DAYS], 10, 0.001);
 	/* CP-2's site neighbour CP-1 went Faulted once. */
@@ -165,6 +173,11 @@ static void test_features_crafted(void **state)
 	assert_float_equal(hot->x[PF_SITE_FAULTS_28D], 0, 0);
 	/* The offer: days 3..9 at 8.25 kW against the model's 11 kW. */
 	assert_float_equal(hot->x[PF_OFFERED_RATIO_7D], 0.75, 0.001);
+	assert_float_equal(hot->x[PF_OFFERED_RATIO_LAST], 0.75, 0.001);
+	/* Days 0..9 against d-13: 1, 1, then 0.75 eight times: a falling offer. */
+	assert_true(hot->x[PF_OFFERED_SLOPE_14D] < -0.01);
+	assert_float_equal(flat->x[PF_OFFERED_SLOPE_14D], 0, 1e-6);
+	assert_float_equal(find_row(&t, "CP-1", 1, DAY0 + 1)->x[PF_OFFERED_RATIO_LAST], 1.0, 0.001);
 	assert_float_equal(hot->x[PF_OFFERED_VS_OWN], 0.75, 0.001);
 	assert_true(isnan(hot->x[PF_OFFERED_DELTA_14D]));
 	assert_float_equal(flat->x[PF_OFFERED_RATIO_7D], 1.0, 0.001);
