@@ -5,6 +5,10 @@
 #   bench/predict-data.sh [--out bench-out/predict] [--bin build/chargeops] [--days 30] [--speed 3600]
 #                         [--jobs 1]
 #
+# Diagnosis runs with remediation off: the ladder takes unsafe chargers out of service
+# (ChangeAvailability Inoperative) until a technician closes the work order, which nobody
+# does in a simulation, so those chargers would stay dark for the rest of the run and their
+# later history, failures included, could not be seen by anything.
 # --jobs N runs N fleets at once (each is a server and a simulator; 4 fit on two
 # cores at 3600x, the one-call-in-flight backlog stays under a few minutes).
 # Leaves OUT/<scenario>-s<seed>/<scenario>/{data/, labels.jsonl, sim.log, eval.md}:
@@ -38,7 +42,7 @@ for r in "${RUNS[@]}"; do
 	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
 		wait -n || status=1
 	done
-	"$ROOT/bench/diag-eval.sh" --days "$DAYS" --speed "$SPEED" --bin "$BIN" --seed "$seed" \
+	"$ROOT/bench/diag-eval.sh" --days "$DAYS" --speed "$SPEED" --bin "$BIN" --seed "$seed" --remediation off \
 		--only "$name" --out "$dir" "$ROOT/scenarios/$name.json" >"$OUT/$name-s$seed.log" 2>&1 &
 done
 while [ "$(jobs -rp | wc -l)" -gt 0 ]; do
