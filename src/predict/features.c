@@ -60,12 +60,12 @@ const predict_feature predict_features[PF_COUNT] = {
 			 "max power 7 d / max over earlier days of max power 7 d"},
     [PF_OFFERED_RATIO_LAST] = {"offered_power_ratio_last", "ratio",
 			       "the most power the charger offered on its latest day of charging (up to 7 days back), against its model's",
-			       "max Power.Offered on charging samples of the latest day in d-6..d that has one / the model's highest Power.Offered"},
+			       "max Power.Offered on charging samples of any of the charger's connectors, of the latest day in d-6..d that has one / the model's highest"},
     [PF_OFFERED_SLOPE_14D] = {"offered_power_slope_14d", "ratio per day", "trend of the power the charger offers",
 			      "least-squares slope of the daily max Power.Offered / the model's highest over days d-13..d (at least 3 days)"},
     [PF_OFFERED_RATIO_7D] = {"offered_power_ratio_7d", "ratio",
 			     "the most power the charger offered while charging in 7 days, against its model's",
-			     "max Power.Offered on charging samples over days d-6..d / the highest Power.Offered of the model in the data"},
+			     "max Power.Offered on charging samples of any of the charger's connectors over days d-6..d / the highest Power.Offered of the model in the data"},
     [PF_OFFERED_DELTA_14D] = {"offered_power_delta_14d", "ratio", "change of offered_power_ratio_7d against two weeks earlier",
 			      "offered_power_ratio_7d(d) - offered_power_ratio_7d(d-14)"},
     [PF_OFFERED_VS_OWN] = {"offered_power_vs_own_best", "ratio",
@@ -567,6 +567,23 @@ static int scan_alerts(fctx *x)
 	return 0;
 }
 
+/* The power modules are the charger's: its offer of a day is the best over
+ * its connectors (a connector sharing the modules with another that charges
+ * at the same time is offered a part), written to each of its connectors. */
+static void charger_offers(fctx *x)
+{
+	for (int i = 0; i < x->nch; i++) {
+		const chg *c = &x->ch[i];
+		for (int64_t d = 0; d < x->ndays; d++) {
+			float m = NAN;
+			for (int k = 0; k < c->nconn; k++)
+				m = fmaxn(m, x->conns[c->first + k].d[d].offered);
+			for (int k = 0; k < c->nconn; k++)
+				x->conns[c->first + k].d[d].offered = m;
+		}
+	}
+}
+
 /* ---- windows ---- */
 
 #define ISUM(k, field, lo, hi) isum((k)->d, offsetof(dayacc, field), lo, hi)
@@ -857,6 +874,7 @@ int predict_features_compute(sqlite3 *db, int64_t from_ms, int64_t to_ms, predic
 				      offsetof(chday, anomalies))) ||
 	    (rc = scan_alerts(&x)) || (rc = scan_repairs(&x)))
 		goto out;
+	charger_offers(&x);
 	/* Rows for the days that end inside (from_ms, to_ms]. */
 	int64_t first = (from_ms / PREDICT_DAY_MS) - x.day0;
 	if ((first + x.day0 + 1) * PREDICT_DAY_MS <= from_ms)

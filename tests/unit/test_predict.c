@@ -63,7 +63,8 @@ static const predict_row *find_row(const predict_table *t, const char *charger, 
 /* CP-1 and CP-2 (same model, site S1), two connectors each, 10 days: every day one
  * session per connector at 12:00 (1 h, 10 kWh, 16 A); CP-1 connector 1 runs 2 °C
  * hotter each day; CP-1 connector 1 has a ground fault on day 8 and comes back;
- * CP-1 offers 11 kW on days 0-1 and 8.25 kW after (a weak module); CP-1
+ * CP-1 offers 11 kW on days 0-1 and 8.25 kW after (a weak module), CP-2
+ * connector 2 5.5 kW on day 9 (sharing with connector 1); CP-1
  * connector 2's insulation check warns on day 6 and it goes on charging. */
 static void crafted(struct fx *f)
 {
@@ -100,7 +101,8 @@ static void crafted(struct fx *f)
 								      "{\"measurand\":\"Temperature\",\"value\":%.1f},"
 								      "{\"measurand\":\"Temperature\",\"location\":\"Body\",\"value\":20}]')",
 								      c, k, (long long)txn, (long long)t, (long long)t,
-								      c == 1 && d >= 2 ? 8250 : 11000, 1000 * (s + 1), temp));
+								      c == 1 && d >= 2 ? 8250 : c == 2 && k == 2 && d == 9 ? 5500 : 11000,
+								      1000 * (s + 1), temp));
 				}
 				txn++;
 			}
@@ -181,6 +183,8 @@ static void test_features_crafted(void **state)
 	assert_float_equal(hot->x[PF_OFFERED_VS_OWN], 0.75, 0.001);
 	assert_true(isnan(hot->x[PF_OFFERED_DELTA_14D]));
 	assert_float_equal(flat->x[PF_OFFERED_RATIO_7D], 1.0, 0.001);
+	/* The offer is the charger's: CP-2's day 9 is its connector 1's 11 kW. */
+	assert_float_equal(flat->x[PF_OFFERED_RATIO_LAST], 1.0, 0.001);
 	/* A GroundFailure while charging is a warning, not a fault or another error. */
 	const predict_row *warned = find_row(&t, "CP-1", 2, DAY0 + 9);
 	assert_float_equal(warned->x[PF_GROUND_WARN_7D], 1, 0);
