@@ -103,6 +103,7 @@ static const struct alert_rule {
     {"faulted", "PowerSwitchFailure", BIT(F_CONTACTOR_WELD)},
     {"session_faults", NULL, BIT(F_CONTACTOR_WELD) | BIT(F_GROUND_FAULT)},
     {"faulted", "GroundFailure", BIT(F_GROUND_FAULT)},
+    {"error_reported", "GroundFailure", BIT(F_GROUND_FAULT)}, /* insulation pre-warning */
     {"ground_fault_recurring", NULL, BIT(F_GROUND_FAULT)},
     {"reader_silent", NULL, BIT(F_RFID_READER)},
     {"auth_rejections", NULL, BIT(F_RFID_READER)},
