@@ -60,9 +60,9 @@ const predict_feature predict_features[PF_COUNT] = {
 			 "max power 7 d / max over earlier days of max power 7 d"},
     [PF_OFFERED_RATIO_LAST] = {"offered_power_ratio_last", "ratio",
 			       "the most power the charger offered on its latest day of charging (up to 7 days back), against its model's",
-			       "max Power.Offered on charging samples of any of the charger's connectors, of the latest day in d-6..d that has one / the model's highest"},
+			       "best daily max Power.Offered (any of the charger's connectors, charging samples) of days d-2..d, else of the latest day in d-6..d that has one / the model's highest"},
     [PF_OFFERED_SLOPE_14D] = {"offered_power_slope_14d", "ratio per day", "trend of the power the charger offers",
-			      "least-squares slope of the daily max Power.Offered / the model's highest over days d-13..d (at least 3 days)"},
+			      "median of the slopes between every two days of the daily max Power.Offered / the model's highest over days d-13..d (Theil-Sen, at least 3 days)"},
     [PF_OFFERED_RATIO_7D] = {"offered_power_ratio_7d", "ratio",
 			     "the most power the charger offered while charging in 7 days, against its model's",
 			     "max Power.Offered on charging samples of any of the charger's connectors over days d-6..d / the highest Power.Offered of the model in the data"},
@@ -637,6 +637,41 @@ static int fcmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The charger's recent offer as of day d: the best of the days d-2..d (a day
+ * on which every session shared the site's grid or the modules reads low),
+ * else of the latest day within d-6..d that has one; NAN when none. */
+static float offer_last(const conn *k, int64_t d)
+{
+	float m = NAN;
+	for (int64_t j = d; j >= 0 && j > d - 7; j--) {
+		if (j <= d - 3 && !isnan(m))
+			break;
+		m = fmaxn(m, k->d[j].offered);
+	}
+	return m;
+}
+
+/* Trend of the charger's daily offer over days d-13..d, per day: the median
+ * of the slopes between every two days with an offer (Theil-Sen: a few days
+ * read low by sharing do not bend it); NAN below 3 days. */
+static float offer_slope(const conn *k, int64_t d)
+{
+	float t[14], y[14], s[14 * 13 / 2];
+	int n = 0, ns = 0;
+	for (int64_t j = d - 13 < 0 ? 0 : d - 13; j <= d; j++)
+		if (!isnan(k->d[j].offered)) {
+			t[n] = (float)j;
+			y[n++] = k->d[j].offered;
+		}
+	if (n < 3)
+		return NAN;
+	for (int a = 0; a < n; a++)
+		for (int b = a + 1; b < n; b++)
+			s[ns++] = (y[b] - y[a]) / (t[b] - t[a]);
+	qsort(s, (size_t)ns, sizeof(float), fcmp);
+	return ns % 2 ? s[ns / 2] : 0.5f * (s[ns / 2 - 1] + s[ns / 2]);
+}
+
 /* The rows of days [first, ndays) of every connector. */
 static void build_rows(fctx *x, int64_t first, predict_table *out)
 {
@@ -728,25 +763,8 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 			f[PF_POWER_VS_OWN] = prev_best_p > 0 ? p7 / prev_best_p : NAN;
 			float full = full_offer[i];
 			f[PF_OFFERED_RATIO_7D] = full > 0 ? o7 / full : NAN;
-			f[PF_OFFERED_RATIO_LAST] = NAN;
-			for (int64_t j = d; j >= 0 && j > d - 7 && full > 0; j--)
-				if (!isnan(k->d[j].offered)) {
-					f[PF_OFFERED_RATIO_LAST] = k->d[j].offered / full;
-					break;
-				}
-			f[PF_OFFERED_SLOPE_14D] = NAN;
-			if (full > 0) {
-				double ox = 0, oy = 0, oxx = 0, oxy = 0;
-				int on = 0;
-				for (int64_t j = d - 13 < 0 ? 0 : d - 13; j <= d; j++)
-					if (!isnan(k->d[j].offered)) {
-						double y = k->d[j].offered / full, t = (double)j;
-						ox += t, oy += y, oxx += t * t, oxy += t * y, on++;
-					}
-				double oden = on * oxx - ox * ox;
-				if (on >= 3 && oden > 0)
-					f[PF_OFFERED_SLOPE_14D] = (float)((on * oxy - ox * oy) / oden);
-			}
+			f[PF_OFFERED_RATIO_LAST] = full > 0 ? offer_last(k, d) / full : NAN;
+			f[PF_OFFERED_SLOPE_14D] = full > 0 ? offer_slope(k, d) / full : NAN;
 			f[PF_OFFERED_DELTA_14D] = d >= 14 && full > 0 ? (o7 - off7[i * nd + d - 14]) / full : NAN;
 			f[PF_OFFERED_VS_OWN] = prev_best_off > 0 ? o7 / prev_best_off : NAN;
 			f[PF_GROUND_7D] = (float)ISUM(k, ground, d - 6, d);

@@ -63,7 +63,7 @@ static const predict_row *find_row(const predict_table *t, const char *charger, 
 /* CP-1 and CP-2 (same model, site S1), two connectors each, 10 days: every day one
  * session per connector at 12:00 (1 h, 10 kWh, 16 A); CP-1 connector 1 runs 2 °C
  * hotter each day; CP-1 connector 1 has a ground fault on day 8 and comes back;
- * CP-1 offers 11 kW on days 0-1 and 8.25 kW after (a weak module), CP-2
+ * CP-1 offers 275 W less each day from 11 kW (a weakening module), CP-2
  * connector 2 5.5 kW on day 9 (sharing with connector 1); CP-1
  * connector 2's insulation check warns on day 6 and it goes on charging. */
 static void crafted(struct fx *f)
@@ -101,7 +101,7 @@ static void crafted(struct fx *f)
 								      "{\"measurand\":\"Temperature\",\"value\":%.1f},"
 								      "{\"measurand\":\"Temperature\",\"location\":\"Body\",\"value\":20}]')",
 								      c, k, (long long)txn, (long long)t, (long long)t,
-								      c == 1 && d >= 2 ? 8250 : c == 2 && k == 2 && d == 9 ? 5500 : 11000,
+								      c == 1 ? 11000 - 275 * d : c == 2 && k == 2 && d == 9 ? 5500 : 11000,
 								      1000 * (s + 1), temp));
 				}
 				txn++;
@@ -173,14 +173,14 @@ static void test_features_crafted(void **state)
 	/* CP-2's site neighbour CP-1 went Faulted once. */
 	assert_float_equal(flat->x[PF_SITE_FAULTS_28D], 1, 0);
 	assert_float_equal(hot->x[PF_SITE_FAULTS_28D], 0, 0);
-	/* The offer: days 3..9 at 8.25 kW against the model's 11 kW. */
-	assert_float_equal(hot->x[PF_OFFERED_RATIO_7D], 0.75, 0.001);
-	assert_float_equal(hot->x[PF_OFFERED_RATIO_LAST], 0.75, 0.001);
-	/* Days 0..9 against d-13: 1, 1, then 0.75 eight times: a falling offer. */
-	assert_true(hot->x[PF_OFFERED_SLOPE_14D] < -0.01);
+	/* The offer against the model's 11 kW: the best of days 3..9 is day 3's,
+	 * the recent one day 7's (best of days 7..9), falling 2.5 points a day. */
+	assert_float_equal(hot->x[PF_OFFERED_RATIO_7D], 0.925, 0.001);
+	assert_float_equal(hot->x[PF_OFFERED_RATIO_LAST], 0.825, 0.001);
+	assert_float_equal(hot->x[PF_OFFERED_SLOPE_14D], -0.025, 1e-4);
 	assert_float_equal(flat->x[PF_OFFERED_SLOPE_14D], 0, 1e-6);
 	assert_float_equal(find_row(&t, "CP-1", 1, DAY0 + 1)->x[PF_OFFERED_RATIO_LAST], 1.0, 0.001);
-	assert_float_equal(hot->x[PF_OFFERED_VS_OWN], 0.75, 0.001);
+	assert_float_equal(hot->x[PF_OFFERED_VS_OWN], 0.925, 0.001);
 	assert_true(isnan(hot->x[PF_OFFERED_DELTA_14D]));
 	assert_float_equal(flat->x[PF_OFFERED_RATIO_7D], 1.0, 0.001);
 	/* The offer is the charger's: CP-2's day 9 is its connector 1's 11 kW. */
