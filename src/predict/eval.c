@@ -399,8 +399,7 @@ static frule feature_rule_fit(int f, int h, const predict_table *t, const predic
 			double tp = 0, fp = 0;
 			for (size_t c = 0; c < m;) {
 				/* Take the group of equal values next in the walk's direction. */
-				size_t a = below ? c : m - 1 - c;
-				float x = v[a].x;
+				float x = v[below ? c : m - 1 - c].x;
 				while (c < m && v[below ? c : m - 1 - c].x == x) {
 					tp += v[below ? c : m - 1 - c].y;
 					fp += !v[below ? c : m - 1 - c].y;
