@@ -107,6 +107,11 @@ static void *worker(void *arg)
 		if (due) {
 			ps->last_day = day;
 			run_once(ps, day * PREDICT_DAY_MS);
+			if (asked) { /* the day so far is still wanted: the next turn scores it */
+				pthread_mutex_lock(&ps->mu);
+				ps->requested = true;
+				pthread_mutex_unlock(&ps->mu);
+			}
 		} else if (asked) {
 			run_once(ps, newest + 1);
 		}
