@@ -517,13 +517,14 @@ static int scan_charger_counts(fctx *x, const char *sql, size_t field)
 	return 0;
 }
 
-/* A work order resolved on the connector (or its charger) is a repair: the
- * "since repair" counters start again that day. */
-static int scan_repairs(fctx *x)
+/* Per connector and day counts of a table whose rows name a charger, a
+ * connector (0: each of the charger's) and a time: field of dayacc, counted
+ * (or only set to 1 when once). A store without the table (no diagnosis, no
+ * maintenance) has no such rows. */
+static int scan_connector_days(fctx *x, const char *sql, size_t field, bool once)
 {
-	sqlite3_stmt *st = prep(x, "SELECT charger_id, connector_id, resolved_at FROM work_orders"
-				   " WHERE resolved_at >= ? AND resolved_at < ? AND status <> 'cancelled'");
-	if (!st) { /* a store without maintenance has no work orders */
+	sqlite3_stmt *st = prep(x, sql);
+	if (!st) {
 		x->err[0] = '\0';
 		return 0;
 	}
@@ -536,32 +537,10 @@ static int scan_repairs(fctx *x)
 		if (!c || d < 0 || d >= x->ndays)
 			continue;
 		for (int i = 0; i < c->nconn; i++)
-			if (connector == 0 || x->conns[c->first + i].id == connector)
-				x->conns[c->first + i].d[d].returned = 1;
-	}
-	sqlite3_finalize(st);
-	return 0;
-}
-
-static int scan_alerts(fctx *x)
-{
-	sqlite3_stmt *st = prep(x, "SELECT charger_id, connector_id, first_seen FROM alerts"
-				   " WHERE charger_id IS NOT NULL AND first_seen >= ? AND first_seen < ?");
-	if (!st) { /* a store without diagnosis has no alerts table: no alerts */
-		x->err[0] = '\0';
-		return 0;
-	}
-	sqlite3_bind_int64(st, 1, x->read_from);
-	sqlite3_bind_int64(st, 2, x->read_to);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		chg *c = hmap_get(&x->by_id, (const char *)sqlite3_column_text(st, 0));
-		int connector = sqlite3_column_int(st, 1);
-		int64_t d = day_of(x, sqlite3_column_int64(st, 2));
-		if (!c || d < 0 || d >= x->ndays)
-			continue;
-		for (int i = 0; i < c->nconn; i++)
-			if (connector == 0 || x->conns[c->first + i].id == connector)
-				x->conns[c->first + i].d[d].alerts++;
+			if (connector == 0 || x->conns[c->first + i].id == connector) {
+				int *v = (int *)((char *)&x->conns[c->first + i].d[d] + field);
+				*v = once ? 1 : *v + 1;
+			}
 	}
 	sqlite3_finalize(st);
 	return 0;
@@ -890,7 +869,14 @@ int predict_features_compute(sqlite3 *db, int64_t from_ms, int64_t to_ms, predic
 				      offsetof(chday, disconnects))) ||
 	    (rc = scan_charger_counts(&x, "SELECT charger_id, time FROM anomalies WHERE charger_id IS NOT NULL AND time >= ? AND time < ?",
 				      offsetof(chday, anomalies))) ||
-	    (rc = scan_alerts(&x)) || (rc = scan_repairs(&x)))
+	    (rc = scan_connector_days(&x, "SELECT charger_id, connector_id, first_seen FROM alerts"
+				      " WHERE charger_id IS NOT NULL AND first_seen >= ? AND first_seen < ?",
+				      offsetof(dayacc, alerts), false)) ||
+	    /* A work order resolved on the connector (or its charger) is a repair:
+	     * the "since repair" counters start again that day. */
+	    (rc = scan_connector_days(&x, "SELECT charger_id, connector_id, resolved_at FROM work_orders"
+				      " WHERE resolved_at >= ? AND resolved_at < ? AND status <> 'cancelled'",
+				      offsetof(dayacc, returned), true)))
 		goto out;
 	charger_offers(&x);
 	/* Rows for the days that end inside (from_ms, to_ms]. */
