@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/predict-data.sh - the simulated fleets that docs/prediction.md trains and tests on,
-# one run at a time (each is `bench/diag-eval.sh` for one scenario and seed):
+# --jobs at a time (each is `bench/diag-eval.sh` for one scenario and seed):
 #
 #   bench/predict-data.sh [--out bench-out/predict] [--bin build/chargeops] [--days 30] [--speed 3600]
 #                         [--jobs 1]
