@@ -5,7 +5,8 @@
  * request or every poll_ms, reads the time of the newest reading or status
  * (by rowid: no scan), and runs when asked or when that time has reached the
  * daily minute of a day it has not scored yet. The result is handed over
- * under the mutex; the network thread takes it in predict_service_tick(),
+ * under the mutex, one at a time (the worker waits until the last one was
+ * taken); the network thread takes it in predict_service_tick(),
  * keeps it for the API and, for each connector above its threshold, hands a
  * predictive work order to maintenance (predict_service_set_orders), which
  * keeps one order in work per connector's prediction: a second run links to
@@ -85,8 +86,14 @@ static void run_once(predict_service *ps, int64_t as_of)
 		json_object_set_new(res, "cpu_ms", json_integer((json_int_t)((clock() - t0) * 1000 / CLOCKS_PER_SEC)));
 	}
 	pthread_mutex_lock(&ps->mu);
-	json_decref(ps->done);
-	ps->done = res;
+	/* One result at a time: the network thread takes each one (and opens its
+	 * work orders) before the next is handed over. */
+	while (ps->done && !ps->stop)
+		pthread_cond_wait(&ps->cv, &ps->mu);
+	if (ps->stop)
+		json_decref(res);
+	else
+		ps->done = res;
 	ps->scoring = false;
 	pthread_mutex_unlock(&ps->mu);
 }
@@ -106,12 +113,12 @@ static void *worker(void *arg)
 		/* The daily run scores the day that ended at midnight; a run on demand the day so far. */
 		if (due) {
 			ps->last_day = day;
-			run_once(ps, day * PREDICT_DAY_MS);
 			if (asked) { /* the day so far is still wanted: the next turn scores it */
 				pthread_mutex_lock(&ps->mu);
 				ps->requested = true;
 				pthread_mutex_unlock(&ps->mu);
 			}
+			run_once(ps, day * PREDICT_DAY_MS);
 		} else if (asked) {
 			run_once(ps, newest + 1);
 		}
@@ -265,6 +272,8 @@ void predict_service_tick(predict_service *ps)
 	pthread_mutex_lock(&ps->mu);
 	json_t *res = ps->done;
 	ps->done = NULL;
+	if (res)
+		pthread_cond_signal(&ps->cv); /* the worker may wait to hand over the next */
 	pthread_mutex_unlock(&ps->mu);
 	if (!res)
 		return;
