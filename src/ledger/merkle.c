@@ -89,6 +89,17 @@ int merkle_root(merkle_node_fn fn, void *arg, uint64_t size, merkle_hash *out)
 	return merkle_range_hash(fn, arg, 0, size, out);
 }
 
+/* Appends MTH(D[start:start+n]) to proof. */
+static int push_range(merkle_node_fn fn, void *arg, uint64_t start, uint64_t n, merkle_hash *proof, size_t *len)
+{
+	if (*len >= MERKLE_MAX_PROOF)
+		return MERKLE_ERANGE;
+	int rc = merkle_range_hash(fn, arg, start, n, &proof[*len]);
+	if (!rc)
+		(*len)++;
+	return rc;
+}
+
 /* PATH(m, D[start:start+n]) appended to proof. */
 static int path(merkle_node_fn fn, void *arg, uint64_t m, uint64_t start, uint64_t n, merkle_hash *proof,
 		size_t *len)
@@ -103,15 +114,7 @@ static int path(merkle_node_fn fn, void *arg, uint64_t m, uint64_t start, uint64
 		rc = path(fn, arg, m - k, start + k, n - k, proof, len);
 	if (rc)
 		return rc;
-	if (*len >= MERKLE_MAX_PROOF)
-		return MERKLE_ERANGE;
-	if (m < k)
-		rc = merkle_range_hash(fn, arg, start + k, n - k, &proof[*len]);
-	else
-		rc = merkle_range_hash(fn, arg, start, k, &proof[*len]);
-	if (!rc)
-		(*len)++;
-	return rc;
+	return m < k ? push_range(fn, arg, start + k, n - k, proof, len) : push_range(fn, arg, start, k, proof, len);
 }
 
 int merkle_inclusion_proof(merkle_node_fn fn, void *arg, uint64_t index, uint64_t size, merkle_hash *proof,
@@ -128,16 +131,8 @@ static int subproof(merkle_node_fn fn, void *arg, uint64_t m, uint64_t start, ui
 		    merkle_hash *proof, size_t *len)
 {
 	int rc;
-	if (m == n) {
-		if (b)
-			return 0;
-		if (*len >= MERKLE_MAX_PROOF)
-			return MERKLE_ERANGE;
-		rc = merkle_range_hash(fn, arg, start, n, &proof[*len]);
-		if (!rc)
-			(*len)++;
-		return rc;
-	}
+	if (m == n)
+		return b ? 0 : push_range(fn, arg, start, n, proof, len);
 	uint64_t k = merkle_split(n);
 	if (m <= k)
 		rc = subproof(fn, arg, m, start, k, b, proof, len);
@@ -145,15 +140,7 @@ static int subproof(merkle_node_fn fn, void *arg, uint64_t m, uint64_t start, ui
 		rc = subproof(fn, arg, m - k, start + k, n - k, 0, proof, len);
 	if (rc)
 		return rc;
-	if (*len >= MERKLE_MAX_PROOF)
-		return MERKLE_ERANGE;
-	if (m <= k)
-		rc = merkle_range_hash(fn, arg, start + k, n - k, &proof[*len]);
-	else
-		rc = merkle_range_hash(fn, arg, start, k, &proof[*len]);
-	if (!rc)
-		(*len)++;
-	return rc;
+	return m <= k ? push_range(fn, arg, start + k, n - k, proof, len) : push_range(fn, arg, start, k, proof, len);
 }
 
 int merkle_consistency_proof(merkle_node_fn fn, void *arg, uint64_t m, uint64_t n, merkle_hash *proof,
