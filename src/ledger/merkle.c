@@ -7,6 +7,7 @@
 #include "ledger/merkle.h"
 
 #include <assert.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -237,23 +238,13 @@ void merkle_hex(const merkle_hash *h, char out[2 * MERKLE_HASH_LEN + 1])
 	out[2 * MERKLE_HASH_LEN] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int merkle_from_hex(const char *hex, merkle_hash *out)
 {
 	if (!hex || strlen(hex) != 2 * MERKLE_HASH_LEN)
 		return -1;
 	for (int i = 0; i < MERKLE_HASH_LEN; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = OPENSSL_hexchar2int((unsigned char)hex[2 * i]);
+		int lo = OPENSSL_hexchar2int((unsigned char)hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out->b[i] = (uint8_t)(hi << 4 | lo);

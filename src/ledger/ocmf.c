@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -37,17 +38,6 @@ static const struct {
 	{"ECDSA-secp384r1-SHA256", "secp384r1"},
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes hex (whitespace-free) into a new buffer; NULL if not hex. */
 static unsigned char *unhex(const char *s, size_t len, size_t *out_len)
 {
@@ -55,7 +45,8 @@ static unsigned char *unhex(const char *s, size_t len, size_t *out_len)
 		return NULL;
 	unsigned char *b = xmalloc(len / 2);
 	for (size_t i = 0; i < len / 2; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		int hi = OPENSSL_hexchar2int((unsigned char)s[2 * i]);
+		int lo = OPENSSL_hexchar2int((unsigned char)s[2 * i + 1]);
 		if (hi < 0 || lo < 0) {
 			free(b);
 			return NULL;
