@@ -139,7 +139,8 @@ typedef struct sim_identity {
 
 json_t *sim_msg_boot(const sim_identity *id);
 json_t *sim_msg_heartbeat(void);
-json_t *sim_msg_status(int connector_id, const char *status, const char *error_code, int64_t ts_ms);
+json_t *sim_msg_status(int connector_id, const char *status, const char *error_code, const char *info,
+		       int64_t ts_ms);
 json_t *sim_msg_authorize(const char *id_tag);
 /* reservation_id < 0: none. */
 json_t *sim_msg_start(int connector_id, const char *id_tag, int64_t meter_start, int reservation_id,

@@ -17,12 +17,15 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #define DAY_MS ((double)SIM_DAY_MS)
 #define WEAR_FACTOR 29.0	 /* contact resistance grows 30x over the planned span */
 #define GROUND_TRIPS_PER_HOUR 1.0 /* intermittent trip rate when about to fail */
 #define PREWARN_SHARE 0.2	 /* insulation pre-warning at a fifth of the trip leakage */
+#define ISO_ALARM_KOHM 100.0	 /* DC insulation alarm: 100 ohm per volt at 1000 V */
+#define RCM_TRIP_MA 6.0		 /* AC residual DC current that trips (RDC-DD) */
 #define MODULE_FLOOR 0.4	 /* a degrading module delivers down to 40 % */
 #define SHORT_DROP_S 300.0
 #define LONG_OUTAGE_S 3600.0
@@ -379,18 +382,30 @@ void sim_fault_on_sample(sim_connector *c, int64_t dt_ms)
 }
 
 /* The insulation check before energising: a DC charger's insulation monitor
- * tests the cable, an AC charger's residual-current monitor tests itself.
- * While a ground fault is under way the leakage grows with its progress
- * (measured within +-20 %); an insulation monitor's pre-warning sits at five
- * times its alarm resistance, so the pre-warning comes at a fifth of the
- * leakage that trips. */
-bool sim_fault_insulation_warning(sim_connector *c)
+ * measures the resistance of the cable to earth, an AC charger's
+ * residual-current monitor the leakage through it. While a ground fault is
+ * under way the leakage grows with its progress (measured within +-20 %); it
+ * trips at the end. A monitor's pre-warning sits at five times its alarm
+ * resistance (a fifth of the trip current), so the pre-warning comes at a
+ * fifth of the leakage that trips. A pre-warning carries the reading and the
+ * alarm level in info, as "insulation 412 kOhm (alarm 100 kOhm)" or
+ * "residual current 1.45 mA (trip 6.00 mA)". info (size bytes) is the
+ * caller's; it is left empty when there is no pre-warning. */
+bool sim_fault_insulation_warning(sim_connector *c, char *info, size_t size)
 {
+	info[0] = '\0';
 	const sim_fault *g = find(c->ch, SIM_F_GROUND_FAULT, c->id, SIM_FS_DEGRADING);
 	if (!g || g->stage != SIM_FS_DEGRADING)
 		return false;
 	double leak = progress(g, sim_now(c->ch->w)) * sim_rng_range(&c->rng, 0.8, 1.2);
-	return leak >= PREWARN_SHARE;
+	if (leak < PREWARN_SHARE)
+		return false;
+	if (c->meter.kind == SIM_DC)
+		snprintf(info, size, "insulation %.0f kOhm (alarm %.0f kOhm)", ISO_ALARM_KOHM / leak,
+			 ISO_ALARM_KOHM);
+	else
+		snprintf(info, size, "residual current %.2f mA (trip %.2f mA)", RCM_TRIP_MA * leak, RCM_TRIP_MA);
+	return true;
 }
 
 bool sim_fault_on_stop(sim_connector *c)

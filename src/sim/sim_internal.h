@@ -473,8 +473,11 @@ void sim_session_authorized(sim_charger *ch, int connector_id, const json_t *pay
 void sim_session_started(sim_charger *ch, int connector_id, sim_txref *tx,
 			 const json_t *payload);
 /* Records a status change and reports it (once registered); status and
- * error_code must be static strings; force re-sends an unchanged status. */
+ * error_code must be static strings; force re-sends an unchanged status.
+ * sim_send_status_info also sends info (copied; NULL or "" for none). */
 void sim_send_status(sim_connector *c, const char *status, const char *error_code, bool force);
+void sim_send_status_info(sim_connector *c, const char *status, const char *error_code, const char *info,
+			  bool force);
 void sim_send_meter_values(sim_connector *c, const char *context);
 /* Starts a session on c for id_tag (copied); remote = RemoteStartTransaction. */
 void sim_session_begin(sim_connector *c, const char *id_tag, bool remote);
@@ -517,7 +520,7 @@ bool sim_fault_on_stop(sim_connector *c);
 bool sim_fault_ev_comm(sim_connector *c);
 /* The insulation check at the start of charging: true when it gives a
  * pre-warning (a ground fault under way). */
-bool sim_fault_insulation_warning(sim_connector *c);
+bool sim_fault_insulation_warning(sim_connector *c, char *info, size_t size);
 bool sim_fault_reader_ok(const sim_charger *ch);
 /* A failure that keeps c Faulted until a repair. */
 bool sim_fault_holds(const sim_connector *c);

@@ -187,11 +187,14 @@ json_t *sim_msg_heartbeat(void)
 }
 
 /* status and error_code are copied; error_code NULL means "NoError". */
-json_t *sim_msg_status(int connector_id, const char *status, const char *error_code, int64_t ts_ms)
+json_t *sim_msg_status(int connector_id, const char *status, const char *error_code, const char *info,
+		       int64_t ts_ms)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "connectorId", json_integer(connector_id));
 	json_object_set_new(o, "errorCode", json_string(error_code ? error_code : "NoError"));
+	if (info && info[0])
+		json_object_set_new(o, "info", json_string(info));
 	json_object_set_new(o, "status", json_string(status));
 	json_object_set_new(o, "timestamp", time_value(ts_ms));
 	return o;

@@ -138,6 +138,12 @@ const char *sim_idle_status(const sim_connector *c)
 
 void sim_send_status(sim_connector *c, const char *status, const char *error_code, bool force)
 {
+	sim_send_status_info(c, status, error_code, NULL, force);
+}
+
+void sim_send_status_info(sim_connector *c, const char *status, const char *error_code, const char *info,
+			  bool force)
+{
 	sim_charger *ch = c->ch;
 	bool same = strcmp(c->status, status) == 0 && c->error_code == error_code;
 	if (!force && same)
@@ -151,7 +157,7 @@ void sim_send_status(sim_connector *c, const char *status, const char *error_cod
 	 * the boot answer sends every connector's status. */
 	if (ch->registration == REG_ACCEPTED && sim_online(ch))
 		sim_send_call(ch, "StatusNotification",
-			      sim_msg_status(c->id, status, error_code, sim_now(ch->w)), c->id,
+			      sim_msg_status(c->id, status, error_code, info, sim_now(ch->w)), c->id,
 			      false, NULL);
 }
 
@@ -261,9 +267,11 @@ static void start_tx(sim_connector *c, int64_t at)
 	sim_meter_set_charging(&c->meter, true);
 	sim_apply_limits(ch);
 	/* A pre-warning of the insulation check is reported with the status,
-	 * as a GroundFailure on a connector that goes on charging. */
-	const char *warn = sim_fault_insulation_warning(c) ? "GroundFailure" : NULL;
-	sim_send_status(c, c->meter.power_w > 0 ? "Charging" : "SuspendedEVSE", warn, false);
+	 * as a GroundFailure on a connector that goes on charging, with the
+	 * reading in info. */
+	char info[64];
+	const char *warn = sim_fault_insulation_warning(c, info, sizeof(info)) ? "GroundFailure" : NULL;
+	sim_send_status_info(c, c->meter.power_w > 0 ? "Charging" : "SuspendedEVSE", warn, info, false);
 	int64_t next = at + S(sample_interval(ch));
 	sim_connector_schedule(c, next < c->leave_at ? next : c->leave_at);
 }

@@ -246,9 +246,14 @@ static void test_build_simple_messages(void **state)
 			       "fw", "0123456789012345678901234567890"};
 	assert_valid_request("BootNotification", sim_msg_boot(&longer));
 	assert_valid_request("Heartbeat", sim_msg_heartbeat());
-	assert_valid_request("StatusNotification", sim_msg_status(0, "Available", NULL, T0));
+	assert_valid_request("StatusNotification", sim_msg_status(0, "Available", NULL, NULL, T0));
 	assert_valid_request("StatusNotification",
-			     sim_msg_status(2, "Faulted", "GroundFailure", T0 + 1));
+			     sim_msg_status(2, "Faulted", "GroundFailure", NULL, T0 + 1));
+	/* The insulation pre-warnings' readings fit info (CiString50). */
+	assert_valid_request("StatusNotification",
+			     sim_msg_status(1, "Charging", "GroundFailure", "insulation 1200 kOhm (alarm 100 kOhm)", T0));
+	assert_valid_request("StatusNotification",
+			     sim_msg_status(1, "Charging", "GroundFailure", "residual current 7.20 mA (trip 6.00 mA)", T0));
 	assert_valid_request("Authorize", sim_msg_authorize("TAG00001"));
 	assert_valid_request("StartTransaction", sim_msg_start(1, "TAG00001", 123456, -1, T0));
 	assert_valid_request("StartTransaction", sim_msg_start(2, "TAG00001", 0, 42, T0));

@@ -612,6 +612,18 @@ static void test_fault_ground_and_weld(void **state)
 	run_until(cs, T0 + HOUR_MS);
 	assert_non_null(strstr(statuses(cs, 1, buf, sizeof(buf)), "Preparing Charging/GroundFailure"));
 	assert_null(strstr(statuses(cs, 2, buf, sizeof(buf)), "GroundFailure"));
+	/* The warning carries the residual-current monitor's reading: half of
+	 * the trip current, within the +-20 % of the measurement. */
+	const json_t *warn = NULL;
+	for (int i = 0; i < cs->n && !warn; i++)
+		if (!strcmp(cs->log[i].action, "StatusNotification") &&
+		    !strcmp(str(cs->log[i].payload, "errorCode"), "GroundFailure"))
+			warn = cs->log[i].payload;
+	assert_non_null(warn);
+	double ma = 0, trip = 0;
+	assert_int_equal(sscanf(str(warn, "info"), "residual current %lf mA (trip %lf mA)", &ma, &trip), 2);
+	assert_true(trip == 6.0);
+	assert_true(ma >= 0.4 * trip && ma <= 0.6 * trip);
 	csms_free(cs, ch, 1);
 
 	cs = fault_world("", &ch);
