@@ -30,8 +30,10 @@
 /* What one connector did on one day. */
 typedef struct dayacc {
 	double rise_sum, energy_wh, charge_s, gap_sum, gap_sq;
-	int rise_n, gaps_n;
-	float temp_max, body_max, pmax, offered; /* NAN: none */
+	double heat_sum, i2_sum; /* temperature rise and current squared of the same samples */
+	double leak_sum;	 /* insulation readings as a share of the trip level */
+	int rise_n, gaps_n, leak_n;
+	float temp_max, body_max, pmax, offered, imax, leak_max; /* NAN: none */
 	int ground, ground_warn, overtemp, evcomm, other_err, faulted, starts, short_txn, alerts, stalls;
 	int returned; /* left Faulted, or a work order on it was resolved, that day */
 } dayacc;
@@ -130,7 +132,7 @@ static conn *conn_of(fctx *x, const char *charger, int connector)
 static void dayacc_init(dayacc *d)
 {
 	memset(d, 0, sizeof(*d));
-	d->temp_max = d->body_max = d->pmax = d->offered = NAN;
+	d->temp_max = d->body_max = d->pmax = d->offered = d->imax = d->leak_max = NAN;
 }
 
 static float fmaxn(float a, float b)
@@ -293,7 +295,11 @@ static int scan_readings(fctx *x)
 		if (txn >= 0 && r.has_temp && r.has_body && r.has_current && r.current >= MIN_CURRENT_A) {
 			a->rise_sum += (r.temp - r.body) / r.current * 100.0;
 			a->rise_n++;
+			a->heat_sum += r.temp - r.body;
+			a->i2_sum += r.current * r.current;
 		}
+		if (txn >= 0 && r.has_current)
+			a->imax = fmaxn(a->imax, (float)r.current);
 		if (txn >= 0 && r.has_power && r.power > 0 && (!r.has_soc || r.soc < DC_FULL_POWER_SOC))
 			a->pmax = fmaxn(a->pmax, (float)r.power);
 		if (txn >= 0 && r.has_offered && r.offered > 0)
@@ -345,9 +351,40 @@ static void count_error(dayacc *a, const char *code, bool faulted)
 	a->other_err++;
 }
 
+/* An insulation reading in a status's info, as a share of the level that
+ * trips (1 = trips): a DC insulation monitor's resistance against its alarm
+ * resistance, or an AC residual-current monitor's current against its trip
+ * current. -1 when info holds no reading. */
+static double leak_share(const char *info)
+{
+	static const struct {
+		const char *name, *unit; /* "<name> <value> <unit> <level> ..." */
+		bool resistance;	 /* the share is level / value, else value / level */
+	} readings[] = {
+	    {"insulation ", "kOhm (alarm ", true},
+	    {"residual current ", "mA (trip ", false},
+	};
+	for (size_t i = 0; info && i < sizeof(readings) / sizeof(readings[0]); i++) {
+		size_t len = strlen(readings[i].name), ulen = strlen(readings[i].unit);
+		if (strncmp(info, readings[i].name, len) != 0)
+			continue;
+		char *end;
+		double v = strtod(info + len, &end);
+		while (*end == ' ')
+			end++;
+		if (end == info + len || strncmp(end, readings[i].unit, ulen) != 0)
+			return -1;
+		double level = strtod(end + ulen, NULL);
+		if (!(v > 0) || !(level > 0))
+			return -1;
+		return readings[i].resistance ? level / v : v / level;
+	}
+	return -1;
+}
+
 static int scan_status(fctx *x)
 {
-	sqlite3_stmt *st = prep(x, "SELECT charger_id, connector_id, status, error_code, received_at"
+	sqlite3_stmt *st = prep(x, "SELECT charger_id, connector_id, status, error_code, received_at, info"
 				   " FROM status_history WHERE received_at >= ? AND received_at < ?"
 				   " ORDER BY charger_id, received_at");
 	if (!st)
@@ -363,11 +400,17 @@ static int scan_status(fctx *x)
 		if (!c || !status || d < 0 || d >= x->ndays)
 			continue;
 		bool faulted = !strcmp(status, "Faulted");
+		double leak = leak_share((const char *)sqlite3_column_text(st, 5));
 		for (int i = 0; i < c->nconn; i++) {
 			conn *k = &x->conns[c->first + i];
 			if (connector != 0 && k->id != connector)
 				continue;
 			count_error(&k->d[d], code, faulted);
+			if (leak >= 0) {
+				k->d[d].leak_sum += leak;
+				k->d[d].leak_n++;
+				k->d[d].leak_max = fmaxn(k->d[d].leak_max, (float)leak);
+			}
 			if (connector == 0)
 				continue; /* a charger-wide status does not fault a connector's record */
 			if (faulted)
@@ -538,25 +581,92 @@ static float offer_last(const conn *k, int64_t d)
 	return m;
 }
 
-/* Trend of the charger's daily offer over days d-13..d, per day: the median
- * of the slopes between every two days with an offer (Theil-Sen: a few days
- * read low by sharing do not bend it); NAN below 3 days. */
-static float offer_slope(const conn *k, int64_t d)
+/* The Theil-Sen line through the n points (t, y): the median of the slopes
+ * between every two points, and the median of y - slope * t (a few points
+ * read low or high do not bend it). n is at most 14. -1 when n < min_n. */
+static int theil_sen(const float *t, const float *y, int n, int min_n, float *slope, float *icept)
 {
-	float t[14], y[14], s[14 * 13 / 2];
-	int n = 0, ns = 0;
-	for (int64_t j = d - 13 < 0 ? 0 : d - 13; j <= d; j++)
-		if (!isnan(k->d[j].offered)) {
-			t[n] = (float)j;
-			y[n++] = k->d[j].offered;
-		}
-	if (n < 3)
-		return NAN;
+	float s[14 * 13 / 2], r[14];
+	int ns = 0;
+	if (n < min_n || n < 2)
+		return -1;
 	for (int a = 0; a < n; a++)
 		for (int b = a + 1; b < n; b++)
 			s[ns++] = (y[b] - y[a]) / (t[b] - t[a]);
 	qsort(s, (size_t)ns, sizeof(float), fcmp);
-	return ns % 2 ? s[ns / 2] : 0.5f * (s[ns / 2 - 1] + s[ns / 2]);
+	*slope = ns % 2 ? s[ns / 2] : 0.5f * (s[ns / 2 - 1] + s[ns / 2]);
+	for (int a = 0; a < n; a++)
+		r[a] = y[a] - *slope * t[a];
+	qsort(r, (size_t)n, sizeof(float), fcmp);
+	*icept = n % 2 ? r[n / 2] : 0.5f * (r[n / 2 - 1] + r[n / 2]);
+	return 0;
+}
+
+/* The daily values v(day) of days d-13..d that are not NAN, as points (t
+ * relative to d, y) for theil_sen; returns their number. */
+typedef float (*day_value)(const dayacc *a);
+static int last_14_days(const conn *k, int64_t d, day_value v, float *t, float *y)
+{
+	int n = 0;
+	for (int64_t j = d - 13 < 0 ? 0 : d - 13; j <= d; j++) {
+		float val = v(&k->d[j]);
+		if (!isnan(val)) {
+			t[n] = (float)(j - d);
+			y[n++] = val;
+		}
+	}
+	return n;
+}
+
+static float day_offer(const dayacc *a)
+{
+	return a->offered;
+}
+
+/* Heating per ampere squared, °C/A². */
+static float day_heat(const dayacc *a)
+{
+	return a->i2_sum > 0 ? (float)(a->heat_sum / a->i2_sum) : NAN;
+}
+
+static float day_leak(const dayacc *a)
+{
+	return a->leak_n ? (float)(a->leak_sum / a->leak_n) : NAN;
+}
+
+/* Trend of the charger's daily offer over days d-13..d, per day (Theil-Sen:
+ * a few days read low by sharing do not bend it); NAN below 3 days. */
+static float offer_slope(const conn *k, int64_t d)
+{
+	float t[14], y[14], slope, icept;
+	int n = last_14_days(k, d, day_offer, t, y);
+	return theil_sen(t, y, n, 3, &slope, &icept) ? NAN : slope;
+}
+
+/* The heating per A² a week after day d on the line of days d-13..d; NAN
+ * below 3 days. */
+static float heat_in_7d(const conn *k, int64_t d)
+{
+	float t[14], y[14], slope, icept;
+	int n = last_14_days(k, d, day_heat, t, y);
+	return theil_sen(t, y, n, 3, &slope, &icept) ? NAN : icept + 7.0f * slope;
+}
+
+#define NEVER_DAYS 365.0f
+/* Days from day d until the leak share reaches 1 on the line of days
+ * d-13..d: 0 when it is there, NEVER_DAYS when it does not rise (or not
+ * within them); NAN below 2 days with readings. */
+static float leak_days_to_alarm(const conn *k, int64_t d)
+{
+	float t[14], y[14], slope, icept;
+	int n = last_14_days(k, d, day_leak, t, y);
+	if (theil_sen(t, y, n, 2, &slope, &icept))
+		return NAN;
+	if (icept >= 1.0f)
+		return 0;
+	if (slope <= 0 || (1.0f - icept) / slope > NEVER_DAYS)
+		return NEVER_DAYS;
+	return (1.0f - icept) / slope;
 }
 
 /* The rows of days [first, ndays) of every connector. */
@@ -568,19 +678,23 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 	float *rise7 = xmalloc(cells * sizeof(float));
 	float *pmax7 = xmalloc(cells * sizeof(float));
 	float *off7 = xmalloc(cells * sizeof(float));
+	float *imax = xmalloc(cells * sizeof(float));
 	for (int i = 0; i < x->nconns; i++)
 		for (int64_t d = 0; d < nd; d++) {
 			rise7[i * nd + d] = (float)rise_window(&x->conns[i], d - 6, d);
 			pmax7[i * nd + d] = fmax_window(&x->conns[i], false, d - 6, d);
 			off7[i * nd + d] = fmax_window(&x->conns[i], true, d - 6, d);
+			imax[i * nd + d] = x->conns[i].d[d].imax;
 		}
 	/* Rated power per model: the highest 7-day best of its connectors;
 	 * likewise the model's full offer. */
 	float *rated = xmalloc((size_t)(x->nconns + 1) * sizeof(float));
 	float *full_offer = xmalloc((size_t)(x->nconns + 1) * sizeof(float));
+	float *full_i = xmalloc((size_t)(x->nconns + 1) * sizeof(float));
 	float *scratch = xmalloc((size_t)(x->nconns + 1) * sizeof(float));
 	model_max(x, pmax7, rated);
 	model_max(x, off7, full_offer);
+	model_max(x, imax, full_i);
 	size_t cap = (size_t)(x->nconns * (nd - first > 0 ? nd - first : 0));
 	out->rows = xcalloc(cap ? cap : 1, sizeof(predict_row));
 	out->n = 0;
@@ -642,6 +756,13 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 				bmax = fmaxn(bmax, k->d[j].body_max);
 			}
 			f[PF_TEMP_MAX_7D] = tmax;
+			double heat = 0, i2 = 0, i2full = (double)full_i[i] * full_i[i];
+			for (int64_t j = d - 6 < 0 ? 0 : d - 6; j <= d; j++) {
+				heat += k->d[j].heat_sum;
+				i2 += k->d[j].i2_sum;
+			}
+			f[PF_RISE_FULL_7D] = i2 > 0 && full_i[i] > 0 ? (float)(heat / i2 * i2full) : NAN;
+			f[PF_RISE_FULL_IN_7D] = full_i[i] > 0 ? (float)(heat_in_7d(k, d) * i2full) : NAN;
 			f[PF_CABINET_MARGIN_7D] = isnan(bmax) ? NAN : (float)CABINET_LIMIT_C - bmax;
 			float ratio = rated[i] > 0 ? p7 / rated[i] : NAN;
 			f[PF_POWER_RATIO_7D] = ratio;
@@ -658,6 +779,11 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 			f[PF_GROUND_28D] = (float)ISUM(k, ground, d - 27, d);
 			f[PF_GROUND_WARN_7D] = (float)ISUM(k, ground_warn, d - 6, d);
 			f[PF_GROUND_WARN_28D] = (float)ISUM(k, ground_warn, d - 27, d);
+			float leak = NAN;
+			for (int64_t j = d - 6 < 0 ? 0 : d - 6; j <= d; j++)
+				leak = fmaxn(leak, k->d[j].leak_max);
+			f[PF_LEAK_SHARE_7D] = leak;
+			f[PF_LEAK_DAYS_TO_ALARM] = leak_days_to_alarm(k, d);
 			f[PF_OVERTEMP_7D] = (float)ISUM(k, overtemp, d - 6, d);
 			f[PF_EVCOMM_7D] = (float)ISUM(k, evcomm, d - 6, d);
 			f[PF_EVCOMM_28D] = (float)ISUM(k, evcomm, d - 27, d);
@@ -717,6 +843,8 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 	free(off7);
 	free(rated);
 	free(full_offer);
+	free(full_i);
+	free(imax);
 	free(scratch);
 }
 

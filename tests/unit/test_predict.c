@@ -65,7 +65,10 @@ static const predict_row *find_row(const predict_table *t, const char *charger, 
  * hotter each day; CP-1 connector 1 has a ground fault on day 8 and comes back;
  * CP-1 offers 275 W less each day from 11 kW (a weakening module), CP-2
  * connector 2 5.5 kW on day 9 (sharing with connector 1); CP-1
- * connector 2's insulation check warns on day 6 and it goes on charging. */
+ * connector 2's insulation check warns on day 6 and it goes on charging;
+ * CP-2 connector 2's residual-current readings rise 10 points of the trip
+ * level a day from 30 % on day 5 (two readings on day 9), CP-2 connector 1
+ * reports one insulation reading and one info that is not a reading. */
 static void crafted(struct fx *f)
 {
 	int64_t txn = 1;
@@ -120,6 +123,19 @@ static void crafted(struct fx *f)
 	tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO status_history(charger_id, connector_id, status, error_code,"
 						  " received_at) VALUES('CP-1', 2, 'Charging', 'GroundFailure', %lld)",
 						  (long long)(d6 + 12 * HOUR)));
+	for (int d = 5; d <= 9; d++)
+		for (int r = 0; r < (d == 9 ? 2 : 1); r++)
+			tmpstore_exec_free(f->db, sqlite3_mprintf(
+						      "INSERT INTO status_history(charger_id, connector_id, status, error_code, info,"
+						      " received_at) VALUES('CP-2', 2, 'Charging', 'GroundFailure',"
+						      " 'residual current %.2f mA (trip 6.00 mA)', %lld)",
+						      6.0 * (0.1 * (d - 2)) + (d == 9 ? (r ? 0.2 : -0.2) : 0),
+						      (long long)((DAY0 + d) * DAY + (12 + r) * HOUR)));
+	tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO status_history(charger_id, connector_id, status, error_code,"
+						  " info, received_at) VALUES('CP-2', 1, 'Charging', 'GroundFailure',"
+						  " 'insulation 250 kOhm (alarm 100 kOhm)', %lld), ('CP-2', 1, 'Charging',"
+						  " 'GroundFailure', 'insulation unknown', %lld)",
+						  (long long)((DAY0 + 9) * DAY + HOUR), (long long)((DAY0 + 8) * DAY + HOUR)));
 	int64_t d5 = (DAY0 + 5) * DAY;
 	tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO connectivity(charger_id, time, online, reason)"
 						  " VALUES('CP-1', %lld, 0, 'closed'), ('CP-1', %lld, 1, 'connected')",
@@ -152,6 +168,22 @@ static void test_features_crafted(void **state)
 	assert_float_equal(flat->x[PF_RISE_1D], 0.0, 0.001);
 	assert_float_equal(flat->x[PF_RISE_VS_MODEL], 0.0, 0.001);
 	assert_float_equal(hot->x[PF_TEMP_MAX_7D], 38.0, 0.01);
+	/* Heating per A² times the model's full current (16 A) squared: the
+	 * 7-day mean of 2d °C; a week ahead on the line of 2 °C a day: 32 °C. */
+	assert_float_equal(hot->x[PF_RISE_FULL_7D], 12.0, 0.01);
+	assert_float_equal(hot->x[PF_RISE_FULL_IN_7D], 32.0, 0.01);
+	assert_float_equal(flat->x[PF_RISE_FULL_IN_7D], 0.0, 0.001);
+	assert_true(isnan(find_row(&t, "CP-1", 1, DAY0 + 1)->x[PF_RISE_FULL_IN_7D])); /* 2 days */
+	/* Insulation: the worst reading of the week (4.4 of 6 mA); the daily
+	 * means rise 0.1 a day to 0.7, so the trip level is 3 days away. */
+	assert_float_equal(flat->x[PF_LEAK_SHARE_7D], 4.4 / 6.0, 1e-4);
+	assert_float_equal(flat->x[PF_LEAK_DAYS_TO_ALARM], 3.0, 1e-3);
+	assert_float_equal(find_row(&t, "CP-2", 2, DAY0 + 6)->x[PF_LEAK_DAYS_TO_ALARM], 6.0, 1e-3);
+	assert_true(isnan(find_row(&t, "CP-2", 2, DAY0 + 5)->x[PF_LEAK_DAYS_TO_ALARM])); /* one day */
+	const predict_row *iso = find_row(&t, "CP-2", 1, DAY0 + 9);
+	assert_float_equal(iso->x[PF_LEAK_SHARE_7D], 0.4, 1e-4);
+	assert_true(isnan(find_row(&t, "CP-2", 1, DAY0 + 8)->x[PF_LEAK_SHARE_7D])); /* not a reading */
+	assert_true(isnan(hot->x[PF_LEAK_SHARE_7D]));
 	assert_float_equal(hot->x[PF_CABINET_MARGIN_7D], 40.0, 0.01);
 	assert_float_equal(hot->x[PF_GROUND_7D], 1, 0);
 	assert_float_equal(hot->x[PF_FAULTED_7D], 1, 0);
