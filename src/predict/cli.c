@@ -18,7 +18,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: chargeops predict train --data DIR[,DIR...] --labels FILE[,FILE...] --out MODEL\n"
-		"                               [--horizon DAYS] [--rounds N] [--min-precision P]\n"
+		"                               [--horizon DAYS] [--rounds N] [--min-precision P] [--min-recall R]\n"
 		"       chargeops predict score --data DIR --model MODEL [--json] [--threshold P]\n"
 		"                               [--visits-per-day N] [--plan-days N]\n"
 		"       chargeops predict eval --model MODEL --train-data DIR[,...] --train-labels FILE[,...]\n"
@@ -96,7 +96,7 @@ static int fleets_load(char *dirs, char *labels, fleet *fl, json_t *meta)
 }
 
 enum { O_DATA = 1, O_LABELS, O_OUT, O_HORIZON, O_ROUNDS, O_MODEL, O_JSON, O_THRESHOLD, O_VISITS, O_PLAN_DAYS,
-       O_TRAIN_DATA, O_TRAIN_LABELS, O_MIN_PREC, O_CSV };
+       O_TRAIN_DATA, O_TRAIN_LABELS, O_MIN_PREC, O_MIN_REC, O_CSV };
 
 static const struct option options[] = {
     {"data", required_argument, NULL, O_DATA},		    {"labels", required_argument, NULL, O_LABELS},
@@ -105,7 +105,8 @@ static const struct option options[] = {
     {"json", no_argument, NULL, O_JSON},		    {"threshold", required_argument, NULL, O_THRESHOLD},
     {"visits-per-day", required_argument, NULL, O_VISITS},  {"plan-days", required_argument, NULL, O_PLAN_DAYS},
     {"train-data", required_argument, NULL, O_TRAIN_DATA},  {"train-labels", required_argument, NULL, O_TRAIN_LABELS},
-    {"min-precision", required_argument, NULL, O_MIN_PREC}, {"csv", no_argument, NULL, O_CSV},
+    {"min-precision", required_argument, NULL, O_MIN_PREC}, {"min-recall", required_argument, NULL, O_MIN_REC},
+    {"csv", no_argument, NULL, O_CSV},
     {NULL, 0, NULL, 0},
 };
 
@@ -135,6 +136,7 @@ static int parse(int argc, char **argv, args *a)
 		case O_HORIZON: a->train.horizon_days = atoi(optarg); break;
 		case O_ROUNDS: a->train.rounds = atoi(optarg); break;
 		case O_MIN_PREC: a->train.min_precision = atof(optarg); break;
+		case O_MIN_REC: a->train.min_recall = atof(optarg); break;
 		case O_THRESHOLD: a->score.threshold = atof(optarg); break;
 		case O_VISITS: a->score.visits_per_day = atoi(optarg); break;
 		case O_PLAN_DAYS: a->score.plan_days = atoi(optarg); break;

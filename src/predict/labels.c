@@ -166,6 +166,12 @@ void predict_labels_release(predict_labels *l)
 
 int predict_target(const predict_labels *l, const predict_row *r, int f, int h_days, int64_t data_to)
 {
+	return predict_target_label(l, r, f, h_days, data_to, NULL);
+}
+
+int predict_target_label(const predict_labels *l, const predict_row *r, int f, int h_days, int64_t data_to,
+			 size_t *label)
+{
 	int64_t t = (r->day + 1) * PREDICT_DAY_MS;
 	int64_t h = (int64_t)h_days * PREDICT_DAY_MS;
 	int y = 0;
@@ -176,8 +182,11 @@ int predict_target(const predict_labels *l, const predict_row *r, int f, int h_d
 			continue;
 		if (b->failure <= t && (b->repair == PREDICT_NO_TIME || b->repair > t))
 			return -1; /* already failed: nothing to predict */
-		if (b->failure > t && b->failure <= t + h)
+		if (b->failure > t && b->failure <= t + h) {
+			if (label && (!y || b->failure < l->v[*label].failure))
+				*label = i;
 			y = 1;
+		}
 	}
 	if (!y && t + h > data_to)
 		return -1; /* no failure seen, but the horizon reaches past the data */

@@ -2,8 +2,15 @@
  * model.c - gradient-boosted trees through XGBoost's C API: one binary
  * booster per fault type ("this connector fails of f within H days"),
  * trained on the rows whose target is known, its operating threshold chosen
- * by a 3-fold cross-validation grouped by charger (the lowest threshold whose
- * out-of-fold precision reaches min_precision; else the best F1). A model
+ * by a 3-fold cross-validation grouped by charger. A maintenance team wants
+ * two things of it: most failures warned at least 48 h ahead (min_recall,
+ * per failure) and most visits finding a fault that fails within H days
+ * (min_precision, per connector-day). The threshold is the one with the
+ * widest margin over both on the out-of-fold scores: it maximises
+ * min(precision - min_precision, recall48 - min_recall); when it misses, it
+ * misses both by the least. Without failures that can be warned 48 h ahead
+ * it is the lowest threshold whose precision reaches min_precision (else the
+ * best F1). A model
  * file is one JSON document: format and version, the feature list in model
  * order, the horizon, the training metadata and date, and per fault type
  * the threshold, counts and the booster itself in XGBoost's JSON format.
@@ -45,6 +52,7 @@ void predict_train_opts_default(predict_train_opts *o)
 	o->max_depth = 4;
 	o->eta = 0.1;
 	o->min_precision = 0.7;
+	o->min_recall = 0.8;
 }
 
 static int xgb_fail(char *err, size_t errlen, const char *what)
@@ -154,40 +162,60 @@ out:
 	return rc;
 }
 
-/* The operating threshold from out-of-fold scores: see the file comment. */
-static double pick_threshold(const float *s, const float *y, size_t n, double min_precision)
+#define LEAD_MS (48 * 3600 * 1000LL) /* a warning this far ahead of the failure counts for min_recall */
+#define NO_EVENT ((size_t)-1)
+
+static const float *sort_scores;
+static int by_score_desc(const void *a, const void *b)
+{
+	float x = sort_scores[*(const size_t *)a], y = sort_scores[*(const size_t *)b];
+	return (x < y) - (x > y);
+}
+
+/* The operating threshold from out-of-fold scores s of n rows with targets
+ * y; ev[i] numbers (0..nev-1) the failure that row i warns at least 48 h
+ * ahead, NO_EVENT if none. See the file comment. */
+static double pick_threshold(const float *s, const float *y, const size_t *ev, size_t nev, size_t n,
+			     const predict_train_opts *o)
 {
 	size_t *idx = xmalloc((n ? n : 1) * sizeof(size_t));
+	unsigned char *seen = xcalloc(nev ? nev : 1, 1);
 	for (size_t i = 0; i < n; i++)
 		idx[i] = i;
-	/* Sort by score, highest first (insertion of indices; n is a few thousand). */
-	for (size_t i = 1; i < n; i++) {
-		size_t v = idx[i], j = i;
-		while (j > 0 && s[idx[j - 1]] < s[v]) {
-			idx[j] = idx[j - 1];
-			j--;
-		}
-		idx[j] = v;
-	}
+	sort_scores = s;
+	qsort(idx, n, sizeof(size_t), by_score_desc);
 	double pos = 0;
 	for (size_t i = 0; i < n; i++)
 		pos += y[i];
-	double tp = 0, best_f1 = -1, f1_thr = 0.5, prec_thr = -1;
+	double tp = 0, best_f1 = -1, f1_thr = 0.5, prec_thr = -1, best_margin = -INFINITY, margin_thr = -1;
+	size_t warned = 0;
 	for (size_t k = 0; k < n; k++) {
-		tp += y[idx[k]];
-		if (k + 1 < n && s[idx[k + 1]] == s[idx[k]])
+		size_t i = idx[k];
+		tp += y[i];
+		if (ev[i] != NO_EVENT && !seen[ev[i]]) {
+			seen[ev[i]] = 1;
+			warned++;
+		}
+		if (k + 1 < n && s[idx[k + 1]] == s[i])
 			continue; /* a threshold sits between distinct scores */
 		double prec = tp / (double)(k + 1), rec = pos > 0 ? tp / pos : 0;
 		double f1 = prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0;
 		if (f1 > best_f1) {
 			best_f1 = f1;
-			f1_thr = s[idx[k]];
+			f1_thr = s[i];
 		}
-		if (prec >= min_precision && tp > 0)
-			prec_thr = s[idx[k]];
+		if (prec >= o->min_precision && tp > 0)
+			prec_thr = s[i];
+		double rec48 = nev ? (double)warned / (double)nev : 0;
+		double margin = fmin(prec - o->min_precision, rec48 - o->min_recall);
+		if (margin > best_margin) {
+			best_margin = margin;
+			margin_thr = s[i];
+		}
 	}
 	free(idx);
-	double thr = prec_thr > 0 ? prec_thr : f1_thr;
+	free(seen);
+	double thr = nev ? margin_thr : prec_thr > 0 ? prec_thr : f1_thr;
 	/* Out-of-fold scores of a handful of positives can sit near 0: never flag everything. */
 	return thr < MIN_THRESHOLD ? MIN_THRESHOLD : thr > MAX_THRESHOLD ? MAX_THRESHOLD : thr;
 }
@@ -224,20 +252,36 @@ int predict_train(const predict_table *tables, const predict_labels *labels, siz
 	float *oof = xmalloc((total ? total : 1) * sizeof(float));
 	const predict_row **fr = xmalloc((total ? total : 1) * sizeof(*fr));
 	float *fy = xmalloc((total ? total : 1) * sizeof(float));
+	size_t *ev = xmalloc((total ? total : 1) * sizeof(size_t));
+	size_t nlabels = 0;
+	for (size_t t = 0; t < ntables; t++)
+		nlabels += labels[t].n;
+	size_t *ev_of = xmalloc((nlabels ? nlabels : 1) * sizeof(size_t)); /* label -> failure number */
 	json_t *faults = json_object();
 	int rc = 0;
 	for (int f = 0; f < PFT_COUNT && !rc; f++) {
-		size_t n = 0, pos = 0;
-		for (size_t t = 0; t < ntables; t++)
+		size_t n = 0, pos = 0, nev = 0;
+		for (size_t j = 0; j < nlabels; j++)
+			ev_of[j] = NO_EVENT;
+		for (size_t t = 0, base = 0; t < ntables; base += labels[t++].n)
 			for (size_t i = 0; i < tables[t].n; i++) {
-				int v = predict_target(&labels[t], &tables[t].rows[i], f, o->horizon_days, tables[t].data_to);
+				const predict_row *r = &tables[t].rows[i];
+				size_t lab = 0;
+				int v = predict_target_label(&labels[t], r, f, o->horizon_days, tables[t].data_to, &lab);
 				if (v < 0)
 					continue;
-				rows[n] = &tables[t].rows[i];
+				ev[n] = NO_EVENT;
+				if (v && labels[t].v[lab].failure - (r->day + 1) * PREDICT_DAY_MS >= LEAD_MS) {
+					if (ev_of[base + lab] == NO_EVENT)
+						ev_of[base + lab] = nev++;
+					ev[n] = ev_of[base + lab];
+				}
+				rows[n] = r;
 				y[n++] = (float)v;
 				pos += (size_t)v;
 			}
-		json_t *info = json_pack("{s:I, s:I}", "rows", (json_int_t)n, "positives", (json_int_t)pos);
+		json_t *info = json_pack("{s:I, s:I, s:I}", "rows", (json_int_t)n, "positives", (json_int_t)pos,
+					 "failures_48h", (json_int_t)nev);
 		json_object_set_new(faults, predict_faults[f].name, info);
 		if (pos < MIN_POSITIVES || pos == n)
 			continue;
@@ -274,7 +318,7 @@ int predict_train(const predict_table *tables, const predict_labels *labels, siz
 		}
 		if (rc)
 			break;
-		m->threshold[f] = pick_threshold(oof, y, n, o->min_precision);
+		m->threshold[f] = pick_threshold(oof, y, ev, nev, n, o);
 		json_object_set_new(info, "threshold", json_real(m->threshold[f]));
 		rc = fit(m, rows, y, n, o, &m->b[f], err, errlen);
 	}
@@ -283,6 +327,8 @@ int predict_train(const predict_table *tables, const predict_labels *labels, siz
 	free(oof);
 	free(fr);
 	free(fy);
+	free(ev);
+	free(ev_of);
 	if (rc) {
 		json_decref(faults);
 		predict_model_free(m);
@@ -293,10 +339,10 @@ int predict_train(const predict_table *tables, const predict_labels *labels, siz
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	m->meta = json_pack("{s:s, s:i, s:s, s:i, s:o, s:{s:i, s:i, s:f, s:f}, s:o, s:O*}", "format", MODEL_FORMAT,
+	m->meta = json_pack("{s:s, s:i, s:s, s:i, s:o, s:{s:i, s:i, s:f, s:f, s:f}, s:o, s:O*}", "format", MODEL_FORMAT,
 			    "version", MODEL_VERSION, "created", date, "horizon_days", o->horizon_days, "features",
 			    features_json(m), "params", "rounds", o->rounds, "max_depth", o->max_depth, "eta", o->eta,
-			    "min_precision", o->min_precision, "faults", faults, "training", o->meta);
+			    "min_precision", o->min_precision, "min_recall", o->min_recall, "faults", faults, "training", o->meta);
 	*out = m;
 	return 0;
 }

@@ -178,6 +178,10 @@ void predict_labels_release(predict_labels *l);
  * reaches past data_to (the future is unknown).
  */
 int predict_target(const predict_labels *l, const predict_row *r, int f, int h_days, int64_t data_to);
+/* The same; when the target is 1 and label is not NULL, *label is the index
+ * in l of the failure it predicts (the earliest within the horizon). */
+int predict_target_label(const predict_labels *l, const predict_row *r, int f, int h_days, int64_t data_to,
+			 size_t *label);
 
 /* ---- models ---- */
 
@@ -188,7 +192,8 @@ typedef struct predict_train_opts {
 	int rounds;	   /* boosting rounds (default 150) */
 	int max_depth;	   /* default 4 */
 	double eta;	   /* default 0.1 */
-	double min_precision; /* the operating threshold: lowest with this cross-validated precision (0.7) */
+	double min_precision; /* the operating threshold's targets in cross-validation: precision per */
+	double min_recall;    /* connector-day (0.7) and failures warned 48 h ahead (0.8); see model.c */
 	json_t *meta;	   /* borrowed: training data description stored in the model file */
 } predict_train_opts;
 void predict_train_opts_default(predict_train_opts *o);

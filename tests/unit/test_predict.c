@@ -355,6 +355,11 @@ static void test_round_trip(void **state)
 			    predict_features[0].name);
 	assert_float_equal(predict_model_threshold(m2, PFT_CONTACT_WEAR), predict_model_threshold(m, PFT_CONTACT_WEAR),
 			   1e-9);
+	/* The threshold's targets, and the 20 failures that days 8..12 warn at least 48 h ahead. */
+	assert_float_equal(json_real_value(json_object_get(json_object_get(meta, "params"), "min_recall")), 0.8, 1e-9);
+	assert_int_equal(json_integer_value(json_object_get(
+			     json_object_get(json_object_get(meta, "faults"), "contact_wear"), "failures_48h")),
+			 20);
 	float *a = calloc(t.n, sizeof(float)), *b = calloc(t.n, sizeof(float));
 	float *ca = calloc(t.n * (PF_COUNT + 1), sizeof(float)), *cb = calloc(t.n * (PF_COUNT + 1), sizeof(float));
 	assert_int_equal(predict_score(m, PFT_CONTACT_WEAR, t.rows, t.n, a, ca, err, sizeof(err)), 0);
@@ -367,6 +372,20 @@ static void test_round_trip(void **state)
 		for (int j = 0; j <= PF_COUNT; j++)
 			sum += cb[i * (PF_COUNT + 1) + (size_t)j];
 		assert_float_equal(1.0 / (1.0 + exp(-sum)), b[i], 1e-4);
+	}
+	/* At the operating threshold every failure is warned at least 48 h ahead
+	 * (days 8..12) and no flat connector is flagged. */
+	double thr = predict_model_threshold(m2, PFT_CONTACT_WEAR);
+	for (int c = 0; c < 40; c++) {
+		int warned = 0, flagged = 0;
+		for (int d = 0; d < 20; d++)
+			flagged += b[c * 20 + d] >= thr;
+		for (int d = 8; d <= 12; d++)
+			warned += b[c * 20 + d] >= thr;
+		if (c < 20)
+			assert_true(warned > 0);
+		else
+			assert_int_equal(flagged, 0);
 	}
 	/* A connector 3 days before failure scores above a flat one on the same day. */
 	assert_true(b[0 * 20 + 12] > 0.5f);
