@@ -33,6 +33,7 @@ static const struct template {
     [PF_POWER_VS_OWN] = {"the charger delivers {v} % of the power it delivered at its best", 0, 100},
     [PF_OFFERED_RATIO_LAST] = {"the charger last offered at best {v} % of its model's power", 0, 100},
     [PF_OFFERED_SLOPE_14D] = {"the power the charger offers changes by {v} points of its model's power a day", 2, 100},
+    [PF_OFFERED_IN_7D] = {"at its trend the charger would offer {v} % of its model's power in a week", 0, 100},
     [PF_OFFERED_RATIO_7D] = {"the charger offered at best {v} % of its model's power this week", 0, 100},
     [PF_OFFERED_DELTA_14D] = {"the power the charger offers changed by {v} points of its model's power in two weeks", 0, 100},
     [PF_OFFERED_VS_OWN] = {"the charger offers {v} % of the power it offered at its best", 0, 100},

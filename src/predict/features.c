@@ -635,12 +635,18 @@ static float day_leak(const dayacc *a)
 }
 
 /* Trend of the charger's daily offer over days d-13..d, per day (Theil-Sen:
- * a few days read low by sharing do not bend it); NAN below 3 days. */
-static float offer_slope(const conn *k, int64_t d)
+ * a few days read low by sharing do not bend it), and the offer on that line
+ * a week after day d; NAN below 3 days. */
+static float offer_slope(const conn *k, int64_t d, float *in_7d)
 {
 	float t[14], y[14], slope, icept;
 	int n = last_14_days(k, d, day_offer, t, y);
-	return theil_sen(t, y, n, 3, &slope, &icept) ? NAN : slope;
+	if (theil_sen(t, y, n, 3, &slope, &icept)) {
+		*in_7d = NAN;
+		return NAN;
+	}
+	*in_7d = icept + 7.0f * slope;
+	return slope;
 }
 
 /* The heating per A² a week after day d on the line of days d-13..d; NAN
@@ -772,7 +778,9 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 			float full = full_offer[i];
 			f[PF_OFFERED_RATIO_7D] = full > 0 ? o7 / full : NAN;
 			f[PF_OFFERED_RATIO_LAST] = full > 0 ? offer_last(k, d) / full : NAN;
-			f[PF_OFFERED_SLOPE_14D] = full > 0 ? offer_slope(k, d) / full : NAN;
+			float off_in_7d, off_slope = offer_slope(k, d, &off_in_7d);
+			f[PF_OFFERED_SLOPE_14D] = full > 0 ? off_slope / full : NAN;
+			f[PF_OFFERED_IN_7D] = full > 0 ? off_in_7d / full : NAN;
 			f[PF_OFFERED_DELTA_14D] = d >= 14 && full > 0 ? (o7 - off7[i * nd + d - 14]) / full : NAN;
 			f[PF_OFFERED_VS_OWN] = prev_best_off > 0 ? o7 / prev_best_off : NAN;
 			f[PF_GROUND_7D] = (float)ISUM(k, ground, d - 6, d);

@@ -210,6 +210,9 @@ static void test_features_crafted(void **state)
 	assert_float_equal(hot->x[PF_OFFERED_RATIO_7D], 0.925, 0.001);
 	assert_float_equal(hot->x[PF_OFFERED_RATIO_LAST], 0.825, 0.001);
 	assert_float_equal(hot->x[PF_OFFERED_SLOPE_14D], -0.025, 1e-4);
+	/* Day 9 offers 0.775 of 11 kW; a week later on that line 0.6. */
+	assert_float_equal(hot->x[PF_OFFERED_IN_7D], 0.6, 1e-4);
+	assert_float_equal(flat->x[PF_OFFERED_IN_7D], 1.0, 1e-4);
 	assert_float_equal(flat->x[PF_OFFERED_SLOPE_14D], 0, 1e-6);
 	assert_float_equal(find_row(&t, "CP-1", 1, DAY0 + 1)->x[PF_OFFERED_RATIO_LAST], 1.0, 0.001);
 	assert_float_equal(hot->x[PF_OFFERED_VS_OWN], 0.925, 0.001);
