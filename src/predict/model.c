@@ -8,7 +8,9 @@
  * (min_precision, per connector-day). The threshold is the one with the
  * widest margin over both on the out-of-fold scores: it maximises
  * min(precision - min_precision, recall48 - min_recall); when it misses, it
- * misses both by the least. Without failures that can be warned 48 h ahead
+ * misses both by the least. Of equal margins (recall48 is a step function,
+ * often at 1 over a range of thresholds) it takes the lowest threshold: the
+ * earliest warnings, for faults that progress faster than in training. Without failures that can be warned 48 h ahead
  * it is the lowest threshold whose precision reaches min_precision (else the
  * best F1). A model
  * file is one JSON document: format and version, the feature list in model
@@ -208,7 +210,7 @@ static double pick_threshold(const float *s, const float *y, const size_t *ev, s
 			prec_thr = s[i];
 		double rec48 = nev ? (double)warned / (double)nev : 0;
 		double margin = fmin(prec - o->min_precision, rec48 - o->min_recall);
-		if (margin > best_margin) {
+		if (margin >= best_margin) { /* a tie goes to the lower threshold: earlier warnings */
 			best_margin = margin;
 			margin_thr = s[i];
 		}
