@@ -3,7 +3,7 @@
 # --jobs at a time (each is `bench/diag-eval.sh` for one scenario and seed):
 #
 #   bench/predict-data.sh [--out bench-out/predict] [--bin build/chargeops] [--days 30] [--speed 3600]
-#                         [--jobs 1]
+#                         [--jobs 1] [--runs "SCENARIO:SEED ..."]
 #
 # Diagnosis runs with remediation off: the ladder takes unsafe chargers out of service
 # (ChangeAvailability Inoperative) until a technician closes the work order, which nobody
@@ -15,6 +15,8 @@
 #   training: aging-fleet seeds 2 and 7, wear-fleet seeds 3 and 8
 #   testing:  aging-fleet seeds 1 and 4 (other seeds), mixed-faults seed 5 (a different
 #             fault mix), wear-fleet seed 6 (other seed)
+# --runs replaces that list, e.g. the confirmation fleets of docs/prediction.md:
+#   --runs "aging-fleet:9 mixed-faults:10 wear-fleet:11"
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=bench-out/predict BIN=build/chargeops DAYS=30 SPEED=3600 JOBS=1
@@ -25,11 +27,18 @@ while [ $# -gt 0 ]; do
 	--days) DAYS=$2; shift 2 ;;
 	--speed) SPEED=$2; shift 2 ;;
 	--jobs) JOBS=$2; shift 2 ;;
+	--runs) RUN_LIST=$2; shift 2 ;;
 	*) echo "predict-data.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
 RUNS=("aging-fleet 2" "wear-fleet 3" "aging-fleet 7" "wear-fleet 8"
 	"aging-fleet 1" "aging-fleet 4" "mixed-faults 5" "wear-fleet 6")
+if [ -n "${RUN_LIST:-}" ]; then
+	RUNS=()
+	for r in $RUN_LIST; do
+		RUNS+=("${r%%:*} ${r##*:}")
+	done
+fi
 mkdir -p "$OUT"
 status=0
 for r in "${RUNS[@]}"; do
