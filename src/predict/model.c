@@ -10,10 +10,10 @@
  * min(precision - min_precision, recall48 - min_recall); when it misses, it
  * misses both by the least. Of equal margins (recall48 is a step function,
  * often at 1 over a range of thresholds) it takes the lowest threshold: the
- * earliest warnings, for faults that progress faster than in training. Without failures that can be warned 48 h ahead
- * it is the lowest threshold whose precision reaches min_precision (else the
- * best F1). A model
- * file is one JSON document: format and version, the feature list in model
+ * earliest warnings, for faults that progress faster than in training.
+ * Without failures that can be warned 48 h ahead it is the lowest threshold
+ * whose precision reaches min_precision (else the best F1). A model file is
+ * one JSON document: format and version, the feature list in model
  * order, the horizon, the training metadata and date, and per fault type
  * the threshold, counts and the booster itself in XGBoost's JSON format.
  * XGBoost runs on one thread (nthread 1): the machine's cores belong to the
@@ -167,10 +167,14 @@ out:
 #define LEAD_MS (48 * 3600 * 1000LL) /* a warning this far ahead of the failure counts for min_recall */
 #define NO_EVENT ((size_t)-1)
 
-static const float *sort_scores;
+typedef struct scored {
+	float s;
+	size_t i;
+} scored;
+
 static int by_score_desc(const void *a, const void *b)
 {
-	float x = sort_scores[*(const size_t *)a], y = sort_scores[*(const size_t *)b];
+	float x = ((const scored *)a)->s, y = ((const scored *)b)->s;
 	return (x < y) - (x > y);
 }
 
@@ -180,25 +184,24 @@ static int by_score_desc(const void *a, const void *b)
 static double pick_threshold(const float *s, const float *y, const size_t *ev, size_t nev, size_t n,
 			     const predict_train_opts *o)
 {
-	size_t *idx = xmalloc((n ? n : 1) * sizeof(size_t));
+	scored *idx = xmalloc((n ? n : 1) * sizeof(scored));
 	unsigned char *seen = xcalloc(nev ? nev : 1, 1);
 	for (size_t i = 0; i < n; i++)
-		idx[i] = i;
-	sort_scores = s;
-	qsort(idx, n, sizeof(size_t), by_score_desc);
+		idx[i] = (scored){s[i], i};
+	qsort(idx, n, sizeof(scored), by_score_desc);
 	double pos = 0;
 	for (size_t i = 0; i < n; i++)
 		pos += y[i];
 	double tp = 0, best_f1 = -1, f1_thr = 0.5, prec_thr = -1, best_margin = -INFINITY, margin_thr = -1;
 	size_t warned = 0;
 	for (size_t k = 0; k < n; k++) {
-		size_t i = idx[k];
+		size_t i = idx[k].i;
 		tp += y[i];
 		if (ev[i] != NO_EVENT && !seen[ev[i]]) {
 			seen[ev[i]] = 1;
 			warned++;
 		}
-		if (k + 1 < n && s[idx[k + 1]] == s[i])
+		if (k + 1 < n && idx[k + 1].s == s[i])
 			continue; /* a threshold sits between distinct scores */
 		double prec = tp / (double)(k + 1), rec = pos > 0 ? tp / pos : 0;
 		double f1 = prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0;
