@@ -361,8 +361,7 @@ static void test_build_meter_values(void **state)
 					  "sampledValue"),
 			  "Power.Offered", NULL);
 	assert_string_equal(json_string_value(json_object_get(off, "value")), "37500.0");
-	assert_valid_request("MeterValues", mv2);
-	json_decref(mv2);
+	assert_valid_request("MeterValues", mv2); /* takes mv2 */
 	const json_t *soc = find_sample(samples, "SoC", NULL);
 	assert_string_equal(json_string_value(json_object_get(soc, "value")), "42");
 	assert_string_equal(json_string_value(json_object_get(soc, "unit")), "Percent");
