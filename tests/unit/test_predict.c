@@ -478,6 +478,10 @@ static void test_sentences(void **state)
 	assert_string_equal(buf, "Connector 2 runs 18.0 °C hotter per 100 A than two weeks ago");
 	predict_explain_sentence(PF_POWER_RATIO_7D, 0.62, 0, buf, sizeof(buf));
 	assert_string_equal(buf, "The charger delivered at best 62 % of its rated power to EVs that asked for more");
+	predict_explain_sentence(PF_LEAK_DAYS_TO_ALARM, 3.04, 2, buf, sizeof(buf));
+	assert_string_equal(buf, "At its trend connector 2's insulation reaches the trip level in 3 days");
+	predict_explain_sentence(PF_LEAK_SHARE_7D, 0.733, 2, buf, sizeof(buf));
+	assert_string_equal(buf, "Connector 2's insulation leaks 73 % of the level that trips");
 	predict_explain_sentence(PF_GROUND_7D, NAN, 1, buf, sizeof(buf));
 	assert_string_equal(buf, "Connector 1 tripped on a ground fault (not observed) times this week");
 	predict_explain_sentence(PF_GROUND_7D, 3, 1, buf, 12); /* truncated, terminated */
