@@ -31,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WARN_MIN_MS (48LL * 3600 * 1000)
 #define LEAD_WINDOW_MS (30LL * PREDICT_DAY_MS)
 #define TOP_SHARE 0.05
 
@@ -214,7 +213,7 @@ static void events_json(json_t *o, const predict_labels *l, const sample *v, siz
 			    (b->connector && r->connector != b->connector))
 				continue;
 			int64_t t = (r->day + 1) * PREDICT_DAY_MS;
-			bool in48 = t >= b->failure - (int64_t)h_days * PREDICT_DAY_MS && t <= b->failure - WARN_MIN_MS;
+			bool in48 = t >= b->failure - (int64_t)h_days * PREDICT_DAY_MS && t <= b->failure - PREDICT_WARN_MIN_MS;
 			can |= in48;
 			if (v[k].score >= thr) {
 				hit |= in48;

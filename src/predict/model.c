@@ -164,7 +164,6 @@ out:
 	return rc;
 }
 
-#define LEAD_MS (48 * 3600 * 1000LL) /* a warning this far ahead of the failure counts for min_recall */
 #define NO_EVENT ((size_t)-1)
 
 typedef struct scored {
@@ -276,7 +275,7 @@ int predict_train(const predict_table *tables, const predict_labels *labels, siz
 				if (v < 0)
 					continue;
 				ev[n] = NO_EVENT;
-				if (v && labels[t].v[lab].failure - (r->day + 1) * PREDICT_DAY_MS >= LEAD_MS) {
+				if (v && labels[t].v[lab].failure - (r->day + 1) * PREDICT_DAY_MS >= PREDICT_WARN_MIN_MS) {
 					if (ev_of[base + lab] == NO_EVENT)
 						ev_of[base + lab] = nev++;
 					ev[n] = ev_of[base + lab];

@@ -27,6 +27,8 @@
 #include <stdio.h>
 
 #define PREDICT_DAY_MS 86400000LL
+/* A failure counts as warned in time when a warning came at least this long before it. */
+#define PREDICT_WARN_MIN_MS (48LL * 3600 * 1000)
 #define PREDICT_NO_TIME INT64_MIN
 
 enum {
