@@ -525,25 +525,37 @@ static int isum(const dayacc *d, size_t field, int64_t lo, int64_t hi)
 	return s;
 }
 
-static double rise_window(const conn *k, int64_t lo, int64_t hi)
+/* The sum of a double field over the days lo..hi. */
+#define DSUM(k, field, lo, hi) dsum((k)->d, offsetof(dayacc, field), lo, hi)
+static double dsum(const dayacc *d, size_t field, int64_t lo, int64_t hi)
 {
 	double s = 0;
-	int n = 0;
 	for (int64_t i = lo < 0 ? 0 : lo; i <= hi; i++) {
-		s += k->d[i].rise_sum;
-		n += k->d[i].rise_n;
+		double v;
+		memcpy(&v, (const char *)&d[i] + field, sizeof(v));
+		s += v;
 	}
-	return n ? s / n : NAN;
+	return s;
 }
 
-/* The best power delivered (offered: the best power offered) of the days
- * lo..hi; NAN when none has one. */
-static float fmax_window(const conn *k, bool offered, int64_t lo, int64_t hi)
+/* The highest value of a float field (NAN: none that day) over the days
+ * lo..hi; NAN when no day has one. */
+#define FMAX(k, field, lo, hi) fmax_window((k)->d, offsetof(dayacc, field), lo, hi)
+static float fmax_window(const dayacc *d, size_t field, int64_t lo, int64_t hi)
 {
 	float m = NAN;
-	for (int64_t i = lo < 0 ? 0 : lo; i <= hi; i++)
-		m = fmaxn(m, offered ? k->d[i].offered : k->d[i].pmax);
+	for (int64_t i = lo < 0 ? 0 : lo; i <= hi; i++) {
+		float v;
+		memcpy(&v, (const char *)&d[i] + field, sizeof(v));
+		m = fmaxn(m, v);
+	}
 	return m;
+}
+
+static double rise_window(const conn *k, int64_t lo, int64_t hi)
+{
+	int n = ISUM(k, rise_n, lo, hi);
+	return n ? DSUM(k, rise_sum, lo, hi) / n : NAN;
 }
 
 /* The highest value of v (per connector and day) among the connectors of
@@ -688,8 +700,8 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 	for (int i = 0; i < x->nconns; i++)
 		for (int64_t d = 0; d < nd; d++) {
 			rise7[i * nd + d] = (float)rise_window(&x->conns[i], d - 6, d);
-			pmax7[i * nd + d] = fmax_window(&x->conns[i], false, d - 6, d);
-			off7[i * nd + d] = fmax_window(&x->conns[i], true, d - 6, d);
+			pmax7[i * nd + d] = FMAX(&x->conns[i], pmax, d - 6, d);
+			off7[i * nd + d] = FMAX(&x->conns[i], offered, d - 6, d);
 			imax[i * nd + d] = x->conns[i].d[d].imax;
 		}
 	/* Rated power per model: the highest 7-day best of its connectors;
@@ -756,17 +768,10 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 				}
 			double den = n * sxx - sx * sx;
 			f[PF_RISE_SLOPE_7D] = n >= 3 && den > 0 ? (float)((n * sxy - sx * sy) / den) : NAN;
-			float tmax = NAN, bmax = NAN;
-			for (int64_t j = d - 6 < 0 ? 0 : d - 6; j <= d; j++) {
-				tmax = fmaxn(tmax, k->d[j].temp_max);
-				bmax = fmaxn(bmax, k->d[j].body_max);
-			}
-			f[PF_TEMP_MAX_7D] = tmax;
-			double heat = 0, i2 = 0, i2full = (double)full_i[i] * full_i[i];
-			for (int64_t j = d - 6 < 0 ? 0 : d - 6; j <= d; j++) {
-				heat += k->d[j].heat_sum;
-				i2 += k->d[j].i2_sum;
-			}
+			float bmax = FMAX(k, body_max, d - 6, d);
+			f[PF_TEMP_MAX_7D] = FMAX(k, temp_max, d - 6, d);
+			double heat = DSUM(k, heat_sum, d - 6, d), i2 = DSUM(k, i2_sum, d - 6, d);
+			double i2full = (double)full_i[i] * full_i[i];
 			f[PF_RISE_FULL_7D] = i2 > 0 && full_i[i] > 0 ? (float)(heat / i2 * i2full) : NAN;
 			f[PF_RISE_FULL_IN_7D] = full_i[i] > 0 ? (float)(heat_in_7d(k, d) * i2full) : NAN;
 			f[PF_CABINET_MARGIN_7D] = isnan(bmax) ? NAN : (float)CABINET_LIMIT_C - bmax;
@@ -787,10 +792,7 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 			f[PF_GROUND_28D] = (float)ISUM(k, ground, d - 27, d);
 			f[PF_GROUND_WARN_7D] = (float)ISUM(k, ground_warn, d - 6, d);
 			f[PF_GROUND_WARN_28D] = (float)ISUM(k, ground_warn, d - 27, d);
-			float leak = NAN;
-			for (int64_t j = d - 6 < 0 ? 0 : d - 6; j <= d; j++)
-				leak = fmaxn(leak, k->d[j].leak_max);
-			f[PF_LEAK_SHARE_7D] = leak;
+			f[PF_LEAK_SHARE_7D] = FMAX(k, leak_max, d - 6, d);
 			f[PF_LEAK_DAYS_TO_ALARM] = leak_days_to_alarm(k, d);
 			f[PF_OVERTEMP_7D] = (float)ISUM(k, overtemp, d - 6, d);
 			f[PF_EVCOMM_7D] = (float)ISUM(k, evcomm, d - 6, d);
@@ -809,13 +811,8 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 			}
 			f[PF_REBOOTS_7D] = (float)reboots;
 			f[PF_DISCONNECTS_7D] = (float)disc;
-			double gs = 0, gq = 0;
-			int gn = 0;
-			for (int64_t j = d - 6 < 0 ? 0 : d - 6; j <= d; j++) {
-				gs += k->d[j].gap_sum;
-				gq += k->d[j].gap_sq;
-				gn += k->d[j].gaps_n;
-			}
+			double gs = DSUM(k, gap_sum, d - 6, d), gq = DSUM(k, gap_sq, d - 6, d);
+			int gn = ISUM(k, gaps_n, d - 6, d);
 			if (gn >= 2 && gs > 0) {
 				double mean = gs / gn, var = gq / gn - mean * mean;
 				f[PF_GAP_CV_7D] = (float)(sqrt(var > 0 ? var : 0) / mean);
@@ -840,10 +837,7 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 			}
 			f[PF_SITE_FAULTS_28D] = (float)(site_f - own_f);
 			f[PF_ALERTS_7D] = (float)ISUM(k, alerts, d - 6, d);
-			double e7 = 0;
-			for (int64_t j = d - 6 < 0 ? 0 : d - 6; j <= d; j++)
-				e7 += k->d[j].energy_wh;
-			f[PF_ENERGY_7D] = (float)(e7 / 1000.0);
+			f[PF_ENERGY_7D] = (float)(DSUM(k, energy_wh, d - 6, d) / 1000.0);
 		}
 	}
 	free(rise7);
