@@ -1,0 +1,78 @@
+/*
+ * features_internal.h - what features_scan.c (reading the store into daily
+ * accumulators) and features.c (windows and rows) share. Not a public API.
+ */
+#ifndef CHARGEOPS_PREDICT_FEATURES_INTERNAL_H
+#define CHARGEOPS_PREDICT_FEATURES_INTERNAL_H
+
+#include "predict/predict.h"
+
+#include "util/hmap.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* What one connector did on one day. */
+typedef struct dayacc {
+	double rise_sum, energy_wh, charge_s, gap_sum, gap_sq;
+	double heat_sum, i2_sum; /* temperature rise and current squared of the same samples */
+	double leak_sum;	 /* insulation readings as a share of the trip level */
+	int rise_n, gaps_n, leak_n;
+	float temp_max, body_max, pmax, offered, imax, leak_max; /* NAN: none */
+	int ground, ground_warn, overtemp, evcomm, other_err, faulted, starts, short_txn, alerts, stalls;
+	int returned; /* left Faulted, or a work order on it was resolved, that day */
+} dayacc;
+
+/* What only a charger reports, per day. */
+typedef struct chday {
+	int reboots, disconnects, anomalies;
+} chday;
+
+typedef struct conn {
+	int ch; /* index into chargers */
+	int id;
+	dayacc *d;
+	int64_t prev_time, prev_txn;
+	double prev_energy;
+	bool faulted;
+} conn;
+
+typedef struct chg {
+	char id[64], site[64], model[64], fw[64];
+	int64_t created;
+	int is_dc, fw_minority;
+	int first, nconn; /* its connectors in conns[] */
+	chday *d;
+} chg;
+
+typedef struct fctx {
+	sqlite3 *db;
+	int64_t day0, ndays, read_from, read_to;
+	chg *ch;
+	int nch;
+	conn *conns;
+	int nconns;
+	hmap by_id; /* charger id -> chg* */
+	char *err;
+	size_t errlen;
+} fctx;
+
+/* The larger of a and b; NAN stands for "none". */
+static inline float fmaxn(float a, float b)
+{
+	return isnan(a) ? b : isnan(b) ? a : (a > b ? a : b);
+}
+
+/* The extent of the store's observations, ms. 0, or PREDICT_EDB with x->err. */
+int features_data_extent(fctx *x, int64_t *lo, int64_t *hi);
+
+/*
+ * Reads the chargers and every source table between x->read_from and
+ * x->read_to into x's daily accumulators (x->day0, ndays set by the caller).
+ * Allocates x->ch, x->conns and their days, which the caller frees also on
+ * error. 0, or a PREDICT_E* code with x->err.
+ */
+int features_scan(fctx *x);
+
+#endif
