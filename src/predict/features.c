@@ -87,19 +87,36 @@ static double rise_window(const conn *k, int64_t lo, int64_t hi)
 	return n ? DSUM(k, rise_sum, lo, hi) / n : NAN;
 }
 
+/* The model group of each connector: the index of the first connector of
+ * its model (a new array owned by the caller). */
+static int *model_groups(const fctx *x)
+{
+	int *g = xmalloc((size_t)(x->nconns + 1) * sizeof(int));
+	hmap first;
+	hmap_init(&first);
+	for (int i = 0; i < x->nconns; i++) {
+		const char *model = x->ch[x->conns[i].ch].model;
+		const int *f = hmap_get(&first, model);
+		g[i] = f ? *f : i;
+		if (!f)
+			hmap_put(&first, model, &g[i]);
+	}
+	hmap_release(&first);
+	return g;
+}
+
 /* The highest value of v (per connector and day) among the connectors of
- * each connector's model: out[i] for connector i. */
-static void model_max(const fctx *x, const float *v, float *out)
+ * each connector's model (grp: model_groups): out[i] for connector i. */
+static void model_max(const fctx *x, const int *grp, const float *v, float *out)
 {
 	int64_t nd = x->ndays;
-	for (int i = 0; i < x->nconns; i++) {
-		float m = NAN;
-		for (int j = 0; j < x->nconns; j++)
-			if (!strcmp(x->ch[x->conns[i].ch].model, x->ch[x->conns[j].ch].model))
-				for (int64_t d = 0; d < nd; d++)
-					m = fmaxn(m, v[j * nd + d]);
-		out[i] = m;
-	}
+	for (int i = 0; i < x->nconns; i++)
+		out[i] = NAN;
+	for (int i = 0; i < x->nconns; i++)
+		for (int64_t d = 0; d < nd; d++)
+			out[grp[i]] = fmaxn(out[grp[i]], v[i * nd + d]);
+	for (int i = 0; i < x->nconns; i++)
+		out[i] = out[grp[i]];
 }
 
 static int fcmp(const void *a, const void *b)
@@ -239,9 +256,10 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 	float *full_offer = xmalloc((size_t)(x->nconns + 1) * sizeof(float));
 	float *full_i = xmalloc((size_t)(x->nconns + 1) * sizeof(float));
 	float *scratch = xmalloc((size_t)(x->nconns + 1) * sizeof(float));
-	model_max(x, pmax7, rated);
-	model_max(x, off7, full_offer);
-	model_max(x, imax, full_i);
+	int *grp = model_groups(x);
+	model_max(x, grp, pmax7, rated);
+	model_max(x, grp, off7, full_offer);
+	model_max(x, grp, imax, full_i);
 	size_t cap = (size_t)(x->nconns * (nd - first > 0 ? nd - first : 0));
 	out->rows = xcalloc(cap ? cap : 1, sizeof(predict_row));
 	out->n = 0;
@@ -279,7 +297,7 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 			int nm = 0;
 			for (int j = 0; j < x->nconns; j++)
 				if (!isnan(rise7[j * nd + d]) &&
-				    !strcmp(c->model, x->ch[x->conns[j].ch].model))
+				    grp[j] == grp[i])
 					scratch[nm++] = rise7[j * nd + d];
 			if (nm) {
 				qsort(scratch, (size_t)nm, sizeof(float), fcmp);
@@ -375,6 +393,7 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 	free(rated);
 	free(full_offer);
 	free(full_i);
+	free(grp);
 	free(imax);
 	free(scratch);
 }
