@@ -146,6 +146,7 @@ sim_charger *sim_charger_new(sim_world *w, int index, const sim_ctype *type, sim
 		c->rng = ch->rng ^ ((uint64_t)(i + 1) * 0x9E3779B97F4A7C15ull);
 		sim_meter_init(&c->meter, sim_rng_range(&c->rng, 100000, 2000000));
 		sim_meter_configure(&c->meter, type->kind, rated, type->phases);
+		c->iso_base = sim_rng_range(&c->rng, 0.02, 0.06);
 		c->reported_wh = c->meter.energy_wh;
 		sim_event_init(&c->ev, sim_connector_fire);
 	}

@@ -26,6 +26,7 @@
 #define PREWARN_SHARE 0.2	 /* insulation pre-warning at a fifth of the trip leakage */
 #define ISO_ALARM_KOHM 100.0	 /* DC insulation alarm: 100 ohm per volt at 1000 V */
 #define RCM_TRIP_MA 6.0		 /* AC residual DC current that trips (RDC-DD) */
+#define ISO_WET_CHANCE 0.05	 /* share of insulation checks that read high from condensation */
 #define MODULE_FLOOR 0.4	 /* a degrading module delivers down to 40 % */
 #define SHORT_DROP_S 300.0
 #define LONG_OUTAGE_S 3600.0
@@ -383,29 +384,33 @@ void sim_fault_on_sample(sim_connector *c, int64_t dt_ms)
 
 /* The insulation check before energising: a DC charger's insulation monitor
  * measures the resistance of the cable to earth, an AC charger's
- * residual-current monitor the leakage through it. While a ground fault is
- * under way the leakage grows with its progress (measured within +-20 %); it
- * trips at the end. A monitor's pre-warning sits at five times its alarm
- * resistance (a fifth of the trip current), so the pre-warning comes at a
- * fifth of the leakage that trips. A pre-warning carries the reading and the
- * alarm level in info, as "insulation 412 kOhm (alarm 100 kOhm)" or
- * "residual current 1.45 mA (trip 6.00 mA)". info (size bytes) is the
- * caller's; it is left empty when there is no pre-warning. */
-bool sim_fault_insulation_warning(sim_connector *c, char *info, size_t size)
+ * residual-current monitor the leakage through it. Every check reports its
+ * reading in info, as "insulation 2500 kOhm (alarm 100 kOhm)" or "residual
+ * current 0.24 mA (trip 6.00 mA)"; info (size bytes) is the caller's.
+ *
+ * The leakage is a share of the level that trips. A sound cable leaks its
+ * connector's own small share (c->iso_base, 2-6 %); a ground fault under
+ * way adds to it with its progress, up to the trip at the end. Each reading
+ * is within +-20 %, and a share ISO_WET_CHANCE of the checks read 1.5 to 2.5
+ * times high (condensation in the cable after rain or a cold night), which
+ * keeps a sound cable below the pre-warning but brings it forward on a
+ * damaged one. A monitor's pre-warning sits at five times its alarm
+ * resistance (a fifth of the trip current): a reading at PREWARN_SHARE or
+ * above returns true, which the session reports as a GroundFailure on a
+ * connector that goes on charging. */
+bool sim_fault_insulation_check(sim_connector *c, char *info, size_t size)
 {
-	info[0] = '\0';
 	const sim_fault *g = find(c->ch, SIM_F_GROUND_FAULT, c->id, SIM_FS_DEGRADING);
-	if (!g || g->stage != SIM_FS_DEGRADING)
-		return false;
-	double leak = progress(g, sim_now(c->ch->w)) * sim_rng_range(&c->rng, 0.8, 1.2);
-	if (leak < PREWARN_SHARE)
-		return false;
+	double p = g && g->stage == SIM_FS_DEGRADING ? progress(g, sim_now(c->ch->w)) : 0.0;
+	double leak = (c->iso_base + p * (1.0 - c->iso_base)) * sim_rng_range(&c->rng, 0.8, 1.2);
+	if (sim_rng_range(&c->rng, 0, 1) < ISO_WET_CHANCE)
+		leak *= sim_rng_range(&c->rng, 1.5, 2.5);
 	if (c->meter.kind == SIM_DC)
 		snprintf(info, size, "insulation %.0f kOhm (alarm %.0f kOhm)", ISO_ALARM_KOHM / leak,
 			 ISO_ALARM_KOHM);
 	else
 		snprintf(info, size, "residual current %.2f mA (trip %.2f mA)", RCM_TRIP_MA * leak, RCM_TRIP_MA);
-	return true;
+	return leak >= PREWARN_SHARE;
 }
 
 bool sim_fault_on_stop(sim_connector *c)

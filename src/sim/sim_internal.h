@@ -283,6 +283,7 @@ typedef struct sim_connector {
 	int64_t meter_at;   /* simulated time the meter was advanced to */
 	sim_event ev;
 	uint64_t rng;
+	double iso_base; /* a sound cable's leakage, share of the trip level */
 
 	/* The session. */
 	char id_tag[SIM_ID_TAG_MAX + 1];
@@ -518,9 +519,9 @@ void sim_link_fire(sim_event *ev);
 void sim_fault_on_sample(sim_connector *c, int64_t dt_ms);
 bool sim_fault_on_stop(sim_connector *c);
 bool sim_fault_ev_comm(sim_connector *c);
-/* The insulation check at the start of charging: true when it gives a
- * pre-warning (a ground fault under way). */
-bool sim_fault_insulation_warning(sim_connector *c, char *info, size_t size);
+/* The insulation check at the start of charging: its reading in info, and
+ * true when it gives a pre-warning (a ground fault under way). */
+bool sim_fault_insulation_check(sim_connector *c, char *info, size_t size);
 bool sim_fault_reader_ok(const sim_charger *ch);
 /* A failure that keeps c Faulted until a repair. */
 bool sim_fault_holds(const sim_connector *c);

@@ -266,11 +266,10 @@ static void start_tx(sim_connector *c, int64_t at)
 		      true, c->tx);
 	sim_meter_set_charging(&c->meter, true);
 	sim_apply_limits(ch);
-	/* A pre-warning of the insulation check is reported with the status,
-	 * as a GroundFailure on a connector that goes on charging, with the
-	 * reading in info. */
+	/* The insulation check's reading goes with the status, in info; a
+	 * pre-warning as a GroundFailure on a connector that goes on charging. */
 	char info[64];
-	const char *warn = sim_fault_insulation_warning(c, info, sizeof(info)) ? "GroundFailure" : NULL;
+	const char *warn = sim_fault_insulation_check(c, info, sizeof(info)) ? "GroundFailure" : NULL;
 	sim_send_status_info(c, c->meter.power_w > 0 ? "Charging" : "SuspendedEVSE", warn, info, false);
 	int64_t next = at + S(sample_interval(ch));
 	sim_connector_schedule(c, next < c->leave_at ? next : c->leave_at);
