@@ -233,6 +233,32 @@ static float leak_days_to_alarm(const conn *k, int64_t d)
 	return (1.0f - icept) / slope;
 }
 
+/* The connector's insulation leakage of days d-2..d against its own of
+ * days d-27..d-7, each day by its lowest reading (condensation only reads
+ * high): the mean of the recent ones over the median of the earlier ones.
+ * NAN without a recent reading or with fewer than 3 earlier days. */
+static float leak_vs_own(const conn *k, int64_t d)
+{
+	float base[21], recent = 0;
+	int nb = 0, nr = 0;
+	for (int64_t j = d - 27 < 0 ? 0 : d - 27; j <= d; j++) {
+		float v = k->d[j].leak_min;
+		if (isnan(v))
+			continue;
+		if (j <= d - 7) {
+			base[nb++] = v;
+		} else if (j >= d - 2) {
+			recent += v;
+			nr++;
+		}
+	}
+	if (nb < 3 || !nr)
+		return NAN;
+	qsort(base, (size_t)nb, sizeof(float), fcmp);
+	float med = nb % 2 ? base[nb / 2] : 0.5f * (base[nb / 2 - 1] + base[nb / 2]);
+	return med > 0 ? recent / (float)nr / med : NAN;
+}
+
 /* The rows of days [first, ndays) of every connector. */
 static void build_rows(fctx *x, int64_t first, predict_table *out)
 {
@@ -341,6 +367,7 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 			f[PF_GROUND_WARN_28D] = (float)ISUM(k, ground_warn, d - 27, d);
 			f[PF_LEAK_SHARE_7D] = FMAX(k, leak_max, d - 6, d);
 			f[PF_LEAK_DAYS_TO_ALARM] = leak_days_to_alarm(k, d);
+			f[PF_LEAK_VS_OWN] = leak_vs_own(k, d);
 			f[PF_OVERTEMP_7D] = (float)ISUM(k, overtemp, d - 6, d);
 			f[PF_EVCOMM_7D] = (float)ISUM(k, evcomm, d - 6, d);
 			f[PF_EVCOMM_28D] = (float)ISUM(k, evcomm, d - 27, d);

@@ -19,7 +19,7 @@ typedef struct dayacc {
 	double heat_sum, i2_sum; /* temperature rise and current squared of the same samples */
 	double leak_sum;	 /* insulation readings as a share of the trip level */
 	int rise_n, gaps_n, leak_n;
-	float temp_max, body_max, pmax, offered, imax, leak_max; /* NAN: none */
+	float temp_max, body_max, pmax, offered, imax, leak_max, leak_min; /* NAN: none */
 	int ground, ground_warn, overtemp, evcomm, other_err, faulted, starts, short_txn, alerts, stalls;
 	int returned; /* left Faulted, or a work order on it was resolved, that day */
 } dayacc;
@@ -62,6 +62,12 @@ typedef struct fctx {
 static inline float fmaxn(float a, float b)
 {
 	return isnan(a) ? b : isnan(b) ? a : (a > b ? a : b);
+}
+
+/* The smaller of a and b; NAN stands for "none". */
+static inline float fminn(float a, float b)
+{
+	return isnan(a) ? b : isnan(b) ? a : (a < b ? a : b);
 }
 
 /* The extent of the store's observations, ms. 0, or PREDICT_EDB with x->err. */

@@ -58,7 +58,7 @@ static conn *conn_of(fctx *x, const char *charger, int connector)
 static void dayacc_init(dayacc *d)
 {
 	memset(d, 0, sizeof(*d));
-	d->temp_max = d->body_max = d->pmax = d->offered = d->imax = d->leak_max = NAN;
+	d->temp_max = d->body_max = d->pmax = d->offered = d->imax = d->leak_max = d->leak_min = NAN;
 }
 
 /* The chargers and their connectors (connectors table, connector ids > 0). */
@@ -331,6 +331,7 @@ static int scan_status(fctx *x)
 				k->d[d].leak_sum += leak;
 				k->d[d].leak_n++;
 				k->d[d].leak_max = fmaxn(k->d[d].leak_max, (float)leak);
+				k->d[d].leak_min = fminn(k->d[d].leak_min, (float)leak);
 			}
 			if (connector == 0)
 				continue; /* a charger-wide status does not fault a connector's record */

@@ -68,7 +68,9 @@ static const predict_row *find_row(const predict_table *t, const char *charger, 
  * connector 2's insulation check warns on day 6 and it goes on charging;
  * CP-2 connector 2's residual-current readings rise 10 points of the trip
  * level a day from 30 % on day 5 (two readings on day 9), CP-2 connector 1
- * reports one insulation reading and one info that is not a reading. */
+ * reports one insulation reading and one info that is not a reading;
+ * CP-1 connector 2's sound readings (5 % of the trip level) triple from day
+ * 7, and a second reading on day 8 reads high from condensation. */
 static void crafted(struct fx *f)
 {
 	int64_t txn = 1;
@@ -136,6 +138,14 @@ static void crafted(struct fx *f)
 						  " 'insulation 250 kOhm (alarm 100 kOhm)', %lld), ('CP-2', 1, 'Charging',"
 						  " 'GroundFailure', 'insulation unknown', %lld)",
 						  (long long)((DAY0 + 9) * DAY + HOUR), (long long)((DAY0 + 8) * DAY + HOUR)));
+	for (int d = 0; d < 10; d++)
+		for (int r = 0; r < (d == 8 ? 2 : 1); r++)
+			tmpstore_exec_free(f->db, sqlite3_mprintf(
+						      "INSERT INTO status_history(charger_id, connector_id, status, error_code, info,"
+						      " received_at) VALUES('CP-1', 2, 'Charging', 'NoError',"
+						      " 'residual current %.2f mA (trip 6.00 mA)', %lld)",
+						      (d >= 7 ? 0.9 : 0.3) * (r ? 2 : 1),
+						      (long long)((DAY0 + d) * DAY + (13 + r) * HOUR)));
 	int64_t d5 = (DAY0 + 5) * DAY;
 	tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO connectivity(charger_id, time, online, reason)"
 						  " VALUES('CP-1', %lld, 0, 'closed'), ('CP-1', %lld, 1, 'connected')",
@@ -184,6 +194,14 @@ static void test_features_crafted(void **state)
 	assert_float_equal(iso->x[PF_LEAK_SHARE_7D], 0.4, 1e-4);
 	assert_true(isnan(find_row(&t, "CP-2", 1, DAY0 + 8)->x[PF_LEAK_SHARE_7D])); /* not a reading */
 	assert_true(isnan(hot->x[PF_LEAK_SHARE_7D]));
+	/* Against its own: days 7..9 at 0.9 mA (the day's lowest, not the 1.8 of
+	 * condensation) over days 0..2 at 0.3 mA; on day 8 the earlier days are
+	 * only 0..1, too few. */
+	const predict_row *wet = find_row(&t, "CP-1", 2, DAY0 + 9);
+	assert_float_equal(wet->x[PF_LEAK_VS_OWN], 3.0, 1e-4);
+	assert_float_equal(wet->x[PF_LEAK_SHARE_7D], 1.8 / 6.0, 1e-4);
+	assert_true(isnan(find_row(&t, "CP-1", 2, DAY0 + 8)->x[PF_LEAK_VS_OWN]));
+	assert_true(isnan(flat->x[PF_LEAK_VS_OWN])); /* readings from day 5 only */
 	assert_float_equal(hot->x[PF_CABINET_MARGIN_7D], 40.0, 0.01);
 	assert_float_equal(hot->x[PF_GROUND_7D], 1, 0);
 	assert_float_equal(hot->x[PF_FAULTED_7D], 1, 0);
@@ -480,6 +498,8 @@ static void test_sentences(void **state)
 	assert_string_equal(buf, "The charger delivered at best 62 % of its rated power to EVs that asked for more");
 	predict_explain_sentence(PF_LEAK_DAYS_TO_ALARM, 3.04, 2, buf, sizeof(buf));
 	assert_string_equal(buf, "At its trend connector 2's insulation reaches the trip level in 3 days");
+	predict_explain_sentence(PF_LEAK_VS_OWN, 3.04, 2, buf, sizeof(buf));
+	assert_string_equal(buf, "Connector 2's insulation leaks 3.0 times what it did weeks before");
 	predict_explain_sentence(PF_LEAK_SHARE_7D, 0.733, 2, buf, sizeof(buf));
 	assert_string_equal(buf, "Connector 2's insulation leaks 73 % of the level that trips");
 	predict_explain_sentence(PF_GROUND_7D, NAN, 1, buf, sizeof(buf));
