@@ -160,13 +160,13 @@ static int theil_sen(const float *t, const float *y, int n, int min_n, float *sl
 	return 0;
 }
 
-/* The daily values v(day) of days d-13..d that are not NAN, as points (t
- * relative to d, y) for theil_sen; returns their number. */
+/* The daily values v(day) of days d-13..d from day lo on that are not NAN,
+ * as points (t relative to d, y) for theil_sen; returns their number. */
 typedef float (*day_value)(const dayacc *a);
-static int last_14_days(const conn *k, int64_t d, day_value v, float *t, float *y)
+static int last_14_days(const conn *k, int64_t d, int64_t lo, day_value v, float *t, float *y)
 {
 	int n = 0;
-	for (int64_t j = d - 13 < 0 ? 0 : d - 13; j <= d; j++) {
+	for (int64_t j = d - 13 < lo ? lo : d - 13; j <= d; j++) {
 		float val = v(&k->d[j]);
 		if (!isnan(val)) {
 			t[n] = (float)(j - d);
@@ -198,7 +198,7 @@ static float day_leak(const dayacc *a)
 static float offer_slope(const conn *k, int64_t d, float *in_7d)
 {
 	float t[14], y[14], slope, icept;
-	int n = last_14_days(k, d, day_offer, t, y);
+	int n = last_14_days(k, d, 0, day_offer, t, y);
 	if (theil_sen(t, y, n, 3, &slope, &icept)) {
 		*in_7d = NAN;
 		return NAN;
@@ -212,18 +212,18 @@ static float offer_slope(const conn *k, int64_t d, float *in_7d)
 static float heat_in_7d(const conn *k, int64_t d)
 {
 	float t[14], y[14], slope, icept;
-	int n = last_14_days(k, d, day_heat, t, y);
+	int n = last_14_days(k, d, 0, day_heat, t, y);
 	return theil_sen(t, y, n, 3, &slope, &icept) ? NAN : icept + 7.0f * slope;
 }
 
 #define NEVER_DAYS 365.0f
 /* Days from day d until the leak share reaches 1 on the line of days
- * d-13..d: 0 when it is there, NEVER_DAYS when it does not rise (or not
- * within them); NAN below 2 days with readings. */
-static float leak_days_to_alarm(const conn *k, int64_t d)
+ * d-13..d since the repair on day fixed: 0 when it is there, NEVER_DAYS when
+ * it does not rise (or not within them); NAN below 2 days with readings. */
+static float leak_days_to_alarm(const conn *k, int64_t d, int64_t fixed)
 {
 	float t[14], y[14], slope, icept;
-	int n = last_14_days(k, d, day_leak, t, y);
+	int n = last_14_days(k, d, fixed, day_leak, t, y);
 	if (theil_sen(t, y, n, 2, &slope, &icept))
 		return NAN;
 	if (icept >= 1.0f)
@@ -234,14 +234,15 @@ static float leak_days_to_alarm(const conn *k, int64_t d)
 }
 
 /* The connector's insulation leakage of days d-2..d against its own of
- * days d-27..d-7, each day by its lowest reading (condensation only reads
- * high): the mean of the recent ones over the median of the earlier ones.
- * NAN without a recent reading or with fewer than 3 earlier days. */
-static float leak_vs_own(const conn *k, int64_t d)
+ * days d-27..d-7 since the repair on day fixed (a new cable), each day by
+ * its lowest reading (condensation only reads high): the mean of the recent
+ * ones over the median of the earlier ones. NAN without a recent reading or
+ * with fewer than 3 earlier days. */
+static float leak_vs_own(const conn *k, int64_t d, int64_t fixed)
 {
 	float base[21], recent = 0;
 	int nb = 0, nr = 0;
-	for (int64_t j = d - 27 < 0 ? 0 : d - 27; j <= d; j++) {
+	for (int64_t j = d - 27 < fixed ? fixed : d - 27; j <= d; j++) {
 		float v = k->d[j].leak_min;
 		if (isnan(v))
 			continue;
@@ -293,11 +294,14 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 		const conn *k = &x->conns[i];
 		const chg *c = &x->ch[k->ch];
 		double since_e = 0, since_h = 0;
+		int64_t fixed = 0; /* the day of the last repair */
 		float best_rise = NAN, best_p = NAN, best_off = NAN;
 		for (int64_t d = 0; d < nd; d++) {
 			const dayacc *a = &k->d[d];
-			if (a->returned)
+			if (a->returned || a->repaired)
 				since_e = since_h = 0;
+			if (a->repaired)
+				fixed = d;
 			since_e += a->energy_wh / 1000.0;
 			since_h += a->charge_s / 3600.0;
 			float r7 = rise7[i * nd + d], p7 = pmax7[i * nd + d], o7 = off7[i * nd + d];
@@ -365,9 +369,10 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 			f[PF_GROUND_28D] = (float)ISUM(k, ground, d - 27, d);
 			f[PF_GROUND_WARN_7D] = (float)ISUM(k, ground_warn, d - 6, d);
 			f[PF_GROUND_WARN_28D] = (float)ISUM(k, ground_warn, d - 27, d);
-			f[PF_LEAK_SHARE_7D] = FMAX(k, leak_max, d - 6, d);
-			f[PF_LEAK_DAYS_TO_ALARM] = leak_days_to_alarm(k, d);
-			f[PF_LEAK_VS_OWN] = leak_vs_own(k, d);
+			/* The insulation readings of the cable since its repair. */
+			f[PF_LEAK_SHARE_7D] = FMAX(k, leak_max, d - 6 < fixed ? fixed : d - 6, d);
+			f[PF_LEAK_DAYS_TO_ALARM] = leak_days_to_alarm(k, d, fixed);
+			f[PF_LEAK_VS_OWN] = leak_vs_own(k, d, fixed);
 			f[PF_OVERTEMP_7D] = (float)ISUM(k, overtemp, d - 6, d);
 			f[PF_EVCOMM_7D] = (float)ISUM(k, evcomm, d - 6, d);
 			f[PF_EVCOMM_28D] = (float)ISUM(k, evcomm, d - 27, d);

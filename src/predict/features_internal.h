@@ -13,6 +13,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* A connector Faulted this long, then back, was repaired: a permanent
+ * failure waits for a technician, a trip clears itself in minutes. */
+#define REPAIR_FAULTED_MS (6 * 3600 * 1000LL)
+
 /* What one connector did on one day. */
 typedef struct dayacc {
 	double rise_sum, energy_wh, charge_s, gap_sum, gap_sq;
@@ -21,7 +25,8 @@ typedef struct dayacc {
 	int rise_n, gaps_n, leak_n;
 	float temp_max, body_max, pmax, offered, imax, leak_max, leak_min; /* NAN: none */
 	int ground, ground_warn, overtemp, evcomm, other_err, faulted, starts, short_txn, alerts, stalls;
-	int returned; /* left Faulted, or a work order on it was resolved, that day */
+	int returned; /* left Faulted that day */
+	int repaired; /* a work order on it was resolved, or it left a Faulted of REPAIR_FAULTED_MS */
 } dayacc;
 
 /* What only a charger reports, per day. */
@@ -36,6 +41,7 @@ typedef struct conn {
 	int64_t prev_time, prev_txn;
 	double prev_energy;
 	bool faulted;
+	int64_t faulted_at; /* when the current Faulted began */
 } conn;
 
 typedef struct chg {

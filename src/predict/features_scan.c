@@ -317,7 +317,7 @@ static int scan_status(fctx *x)
 		int connector = sqlite3_column_int(st, 1);
 		const char *status = (const char *)sqlite3_column_text(st, 2);
 		const char *code = (const char *)sqlite3_column_text(st, 3);
-		int64_t d = day_of(x, sqlite3_column_int64(st, 4));
+		int64_t at = sqlite3_column_int64(st, 4), d = day_of(x, at);
 		if (!c || !status || d < 0 || d >= x->ndays)
 			continue;
 		bool faulted = !strcmp(status, "Faulted");
@@ -335,10 +335,15 @@ static int scan_status(fctx *x)
 			}
 			if (connector == 0)
 				continue; /* a charger-wide status does not fault a connector's record */
-			if (faulted)
+			if (faulted && !k->faulted)
+				k->faulted_at = at;
+			if (faulted) {
 				k->d[d].faulted++;
-			else if (k->faulted)
+			} else if (k->faulted) {
 				k->d[d].returned = 1;
+				if (at - k->faulted_at >= REPAIR_FAULTED_MS)
+					k->d[d].repaired = 1;
+			}
 			k->faulted = faulted;
 		}
 	}
@@ -475,7 +480,7 @@ int features_scan(fctx *x)
 	     * the "since repair" counters start again that day. */
 	    (rc = scan_connector_days(x, "SELECT charger_id, connector_id, resolved_at FROM work_orders"
 				      " WHERE resolved_at >= ? AND resolved_at < ? AND status <> 'cancelled'",
-				      offsetof(dayacc, returned), true)))
+				      offsetof(dayacc, repaired), true)))
 		return rc;
 	charger_offers(x);
 	return 0;

@@ -68,7 +68,9 @@ static const predict_row *find_row(const predict_table *t, const char *charger, 
  * connector 2's insulation check warns on day 6 and it goes on charging;
  * CP-2 connector 2's residual-current readings rise 10 points of the trip
  * level a day from 30 % on day 5 (two readings on day 9), CP-2 connector 1
- * reports one insulation reading and one info that is not a reading;
+ * reads 80 % on days 0 and 1, is Faulted from 01:00 to 09:00 on day 2 (a
+ * repair: a new cable), then reports one insulation reading and one info
+ * that is not a reading;
  * CP-1 connector 2's sound readings (5 % of the trip level) triple from day
  * 7, and a second reading on day 8 reads high from condensation. */
 static void crafted(struct fx *f)
@@ -146,6 +148,16 @@ static void crafted(struct fx *f)
 						      " 'residual current %.2f mA (trip 6.00 mA)', %lld)",
 						      (d >= 7 ? 0.9 : 0.3) * (r ? 2 : 1),
 						      (long long)((DAY0 + d) * DAY + (13 + r) * HOUR)));
+	for (int d = 0; d < 2; d++)
+		tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO status_history(charger_id, connector_id, status, error_code,"
+							  " info, received_at) VALUES('CP-2', 1, 'Charging', 'NoError',"
+							  " 'insulation 125 kOhm (alarm 100 kOhm)', %lld)",
+							  (long long)((DAY0 + d) * DAY + 12 * HOUR)));
+	int64_t d2 = (DAY0 + 2) * DAY;
+	tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO status_history(charger_id, connector_id, status, error_code,"
+						  " received_at) VALUES('CP-2', 1, 'Faulted', 'GroundFailure', %lld),"
+						  " ('CP-2', 1, 'Available', 'NoError', %lld)",
+						  (long long)(d2 + HOUR), (long long)(d2 + 9 * HOUR)));
 	int64_t d5 = (DAY0 + 5) * DAY;
 	tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO connectivity(charger_id, time, online, reason)"
 						  " VALUES('CP-1', %lld, 0, 'closed'), ('CP-1', %lld, 1, 'connected')",
@@ -193,6 +205,12 @@ static void test_features_crafted(void **state)
 	const predict_row *iso = find_row(&t, "CP-2", 1, DAY0 + 9);
 	assert_float_equal(iso->x[PF_LEAK_SHARE_7D], 0.4, 1e-4);
 	assert_true(isnan(find_row(&t, "CP-2", 1, DAY0 + 8)->x[PF_LEAK_SHARE_7D])); /* not a reading */
+	/* Eight hours Faulted on day 2 was a repair: the old cable's readings
+	 * (80 %) no longer count, where the one hour of CP-1 connector 1 on day 8
+	 * was a trip that cleared (its energy since repair counts from day 8,
+	 * below, but it has no readings to drop). */
+	assert_float_equal(find_row(&t, "CP-2", 1, DAY0 + 1)->x[PF_LEAK_SHARE_7D], 0.8, 1e-4);
+	assert_true(isnan(find_row(&t, "CP-2", 1, DAY0 + 3)->x[PF_LEAK_SHARE_7D]));
 	assert_true(isnan(hot->x[PF_LEAK_SHARE_7D]));
 	/* Against its own: days 7..9 at 0.9 mA (the day's lowest, not the 1.8 of
 	 * condensation) over days 0..2 at 0.3 mA; on day 8 the earlier days are
@@ -220,9 +238,9 @@ static void test_features_crafted(void **state)
 	assert_float_equal(find_row(&t, "CP-2", 1, DAY0 + 9)->x[PF_HOURS_SINCE_REPAIR], 4, 0.01);
 	assert_float_equal(hot->x[PF_POWER_RATIO_7D], 1.0, 0.001);
 	assert_float_equal(hot->x[PF_AGE_DAYS], 10, 0.001);
-	/* CP-2's site neighbour CP-1 went Faulted once. */
+	/* Each charger's site neighbour went Faulted once. */
 	assert_float_equal(flat->x[PF_SITE_FAULTS_28D], 1, 0);
-	assert_float_equal(hot->x[PF_SITE_FAULTS_28D], 0, 0);
+	assert_float_equal(hot->x[PF_SITE_FAULTS_28D], 1, 0);
 	/* The offer against the model's 11 kW: the best of days 3..9 is day 3's,
 	 * the recent one day 7's (best of days 7..9), falling 2.5 points a day. */
 	assert_float_equal(hot->x[PF_OFFERED_RATIO_7D], 0.925, 0.001);
