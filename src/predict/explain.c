@@ -43,7 +43,7 @@ static const struct template {
     [PF_GROUND_WARN_28D] = {"{c}'s insulation check warned of a ground fault {v} times in four weeks", 0, 1},
     [PF_LEAK_SHARE_7D] = {"{c}'s insulation leaks {v} % of the level that trips", 0, 100},
     [PF_LEAK_DAYS_TO_ALARM] = {"at its trend {c}'s insulation reaches the trip level in {v} days", 0, 1},
-    [PF_LEAK_VS_OWN] = {"{c}'s insulation leaks {v} times what it did weeks before", 1, 1},
+    [PF_LEAK_VS_OWN] = {"{c}'s insulation leaks {v} times what it did before", 1, 1},
     [PF_OVERTEMP_7D] = {"{c} shut down for high temperature {v} times this week", 0, 1},
     [PF_EVCOMM_7D] = {"{c} failed to talk to the EV {v} times this week", 0, 1},
     [PF_EVCOMM_28D] = {"{c} failed to talk to the EV {v} times in four weeks", 0, 1},

@@ -160,13 +160,13 @@ static int theil_sen(const float *t, const float *y, int n, int min_n, float *sl
 	return 0;
 }
 
-/* The daily values v(day) of days d-13..d from day lo on that are not NAN,
- * as points (t relative to d, y) for theil_sen; returns their number. */
+/* The daily values v(day) of days lo..d that are not NAN, as points (t
+ * relative to d, y) for theil_sen; returns their number. lo > d - 14. */
 typedef float (*day_value)(const dayacc *a);
-static int last_14_days(const conn *k, int64_t d, int64_t lo, day_value v, float *t, float *y)
+static int days_back(const conn *k, int64_t d, int64_t lo, day_value v, float *t, float *y)
 {
 	int n = 0;
-	for (int64_t j = d - 13 < lo ? lo : d - 13; j <= d; j++) {
+	for (int64_t j = lo < 0 ? 0 : lo; j <= d; j++) {
 		float val = v(&k->d[j]);
 		if (!isnan(val)) {
 			t[n] = (float)(j - d);
@@ -198,7 +198,7 @@ static float day_leak(const dayacc *a)
 static float offer_slope(const conn *k, int64_t d, float *in_7d)
 {
 	float t[14], y[14], slope, icept;
-	int n = last_14_days(k, d, 0, day_offer, t, y);
+	int n = days_back(k, d, d - 13, day_offer, t, y);
 	if (theil_sen(t, y, n, 3, &slope, &icept)) {
 		*in_7d = NAN;
 		return NAN;
@@ -212,18 +212,20 @@ static float offer_slope(const conn *k, int64_t d, float *in_7d)
 static float heat_in_7d(const conn *k, int64_t d)
 {
 	float t[14], y[14], slope, icept;
-	int n = last_14_days(k, d, 0, day_heat, t, y);
+	int n = days_back(k, d, d - 13, day_heat, t, y);
 	return theil_sen(t, y, n, 3, &slope, &icept) ? NAN : icept + 7.0f * slope;
 }
 
 #define NEVER_DAYS 365.0f
 /* Days from day d until the leak share reaches 1 on the line of days
- * d-13..d since the repair on day fixed: 0 when it is there, NEVER_DAYS when
- * it does not rise (or not within them); NAN below 2 days with readings. */
+ * d-6..d since the repair on day fixed: 0 when it is there, NEVER_DAYS when
+ * it does not rise (or not within them); NAN below 2 days with readings. A
+ * week, not two: a sound cable's flat days before the damage would hold
+ * the line's slope down and put the trip too far off. */
 static float leak_days_to_alarm(const conn *k, int64_t d, int64_t fixed)
 {
 	float t[14], y[14], slope, icept;
-	int n = last_14_days(k, d, fixed, day_leak, t, y);
+	int n = days_back(k, d, d - 6 < fixed ? fixed : d - 6, day_leak, t, y);
 	if (theil_sen(t, y, n, 2, &slope, &icept))
 		return NAN;
 	if (icept >= 1.0f)
@@ -234,21 +236,21 @@ static float leak_days_to_alarm(const conn *k, int64_t d, int64_t fixed)
 }
 
 /* The connector's insulation leakage of days d-2..d against its own of
- * days d-27..d-7 since the repair on day fixed (a new cable), each day by
+ * days d-27..d-3 since the repair on day fixed (a new cable), each day by
  * its lowest reading (condensation only reads high): the mean of the recent
  * ones over the median of the earlier ones. NAN without a recent reading or
  * with fewer than 3 earlier days. */
 static float leak_vs_own(const conn *k, int64_t d, int64_t fixed)
 {
-	float base[21], recent = 0;
+	float base[25], recent = 0;
 	int nb = 0, nr = 0;
 	for (int64_t j = d - 27 < fixed ? fixed : d - 27; j <= d; j++) {
 		float v = k->d[j].leak_min;
 		if (isnan(v))
 			continue;
-		if (j <= d - 7) {
+		if (j <= d - 3) {
 			base[nb++] = v;
-		} else if (j >= d - 2) {
+		} else {
 			recent += v;
 			nr++;
 		}

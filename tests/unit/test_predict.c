@@ -213,12 +213,13 @@ static void test_features_crafted(void **state)
 	assert_true(isnan(find_row(&t, "CP-2", 1, DAY0 + 3)->x[PF_LEAK_SHARE_7D]));
 	assert_true(isnan(hot->x[PF_LEAK_SHARE_7D]));
 	/* Against its own: days 7..9 at 0.9 mA (the day's lowest, not the 1.8 of
-	 * condensation) over days 0..2 at 0.3 mA; on day 8 the earlier days are
-	 * only 0..1, too few. */
+	 * condensation) over days 0..6 at 0.3 mA; on day 8, days 6..8 average
+	 * 0.7 mA; on day 4 the earlier days are only 0..1, too few. */
 	const predict_row *wet = find_row(&t, "CP-1", 2, DAY0 + 9);
 	assert_float_equal(wet->x[PF_LEAK_VS_OWN], 3.0, 1e-4);
 	assert_float_equal(wet->x[PF_LEAK_SHARE_7D], 1.8 / 6.0, 1e-4);
-	assert_true(isnan(find_row(&t, "CP-1", 2, DAY0 + 8)->x[PF_LEAK_VS_OWN]));
+	assert_float_equal(find_row(&t, "CP-1", 2, DAY0 + 8)->x[PF_LEAK_VS_OWN], 0.7 / 0.3, 1e-4);
+	assert_true(isnan(find_row(&t, "CP-1", 2, DAY0 + 4)->x[PF_LEAK_VS_OWN]));
 	assert_true(isnan(flat->x[PF_LEAK_VS_OWN])); /* readings from day 5 only */
 	assert_float_equal(hot->x[PF_CABINET_MARGIN_7D], 40.0, 0.01);
 	assert_float_equal(hot->x[PF_GROUND_7D], 1, 0);
@@ -517,7 +518,7 @@ static void test_sentences(void **state)
 	predict_explain_sentence(PF_LEAK_DAYS_TO_ALARM, 3.04, 2, buf, sizeof(buf));
 	assert_string_equal(buf, "At its trend connector 2's insulation reaches the trip level in 3 days");
 	predict_explain_sentence(PF_LEAK_VS_OWN, 3.04, 2, buf, sizeof(buf));
-	assert_string_equal(buf, "Connector 2's insulation leaks 3.0 times what it did weeks before");
+	assert_string_equal(buf, "Connector 2's insulation leaks 3.0 times what it did before");
 	predict_explain_sentence(PF_LEAK_SHARE_7D, 0.733, 2, buf, sizeof(buf));
 	assert_string_equal(buf, "Connector 2's insulation leaks 73 % of the level that trips");
 	predict_explain_sentence(PF_GROUND_7D, NAN, 1, buf, sizeof(buf));
