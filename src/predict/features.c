@@ -367,12 +367,14 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 			f[PF_OFFERED_IN_7D] = full > 0 ? off_in_7d / full : NAN;
 			f[PF_OFFERED_DELTA_14D] = d >= 14 && full > 0 ? (o7 - off7[i * nd + d - 14]) / full : NAN;
 			f[PF_OFFERED_VS_OWN] = prev_best_off > 0 ? o7 / prev_best_off : NAN;
-			f[PF_GROUND_7D] = (float)ISUM(k, ground, d - 6, d);
-			f[PF_GROUND_28D] = (float)ISUM(k, ground, d - 27, d);
-			f[PF_GROUND_WARN_7D] = (float)ISUM(k, ground_warn, d - 6, d);
-			f[PF_GROUND_WARN_28D] = (float)ISUM(k, ground_warn, d - 27, d);
-			/* The insulation readings of the cable since its repair. */
-			f[PF_LEAK_SHARE_7D] = FMAX(k, leak_max, d - 6 < fixed ? fixed : d - 6, d);
+			/* Ground faults, warnings and insulation readings of the cable
+			 * since its repair: the old cable's say nothing of the new. */
+			int64_t from7 = d - 6 < fixed ? fixed : d - 6, from28 = d - 27 < fixed ? fixed : d - 27;
+			f[PF_GROUND_7D] = (float)ISUM(k, ground, from7, d);
+			f[PF_GROUND_28D] = (float)ISUM(k, ground, from28, d);
+			f[PF_GROUND_WARN_7D] = (float)ISUM(k, ground_warn, from7, d);
+			f[PF_GROUND_WARN_28D] = (float)ISUM(k, ground_warn, from28, d);
+			f[PF_LEAK_SHARE_7D] = FMAX(k, leak_max, from7, d);
 			f[PF_LEAK_DAYS_TO_ALARM] = leak_days_to_alarm(k, d, fixed);
 			f[PF_LEAK_VS_OWN] = leak_vs_own(k, d, fixed);
 			f[PF_OVERTEMP_7D] = (float)ISUM(k, overtemp, d - 6, d);

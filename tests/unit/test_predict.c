@@ -68,9 +68,9 @@ static const predict_row *find_row(const predict_table *t, const char *charger, 
  * connector 2's insulation check warns on day 6 and it goes on charging;
  * CP-2 connector 2's residual-current readings rise 10 points of the trip
  * level a day from 30 % on day 5 (two readings on day 9), CP-2 connector 1
- * reads 80 % on days 0 and 1, is Faulted from 01:00 to 09:00 on day 2 (a
- * repair: a new cable), then reports one insulation reading and one info
- * that is not a reading;
+ * reads 80 % on days 0 and 1, is Faulted from 20:00 on day 1 to 04:00 on
+ * day 2 (a repair: a new cable), then reports one insulation reading and
+ * one info that is not a reading;
  * CP-1 connector 2's sound readings (5 % of the trip level) triple from day
  * 7, and a second reading on day 8 reads high from condensation. */
 static void crafted(struct fx *f)
@@ -157,7 +157,7 @@ static void crafted(struct fx *f)
 	tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO status_history(charger_id, connector_id, status, error_code,"
 						  " received_at) VALUES('CP-2', 1, 'Faulted', 'GroundFailure', %lld),"
 						  " ('CP-2', 1, 'Available', 'NoError', %lld)",
-						  (long long)(d2 + HOUR), (long long)(d2 + 9 * HOUR)));
+						  (long long)(d2 - 4 * HOUR), (long long)(d2 + 4 * HOUR)));
 	int64_t d5 = (DAY0 + 5) * DAY;
 	tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO connectivity(charger_id, time, online, reason)"
 						  " VALUES('CP-1', %lld, 0, 'closed'), ('CP-1', %lld, 1, 'connected')",
@@ -205,12 +205,15 @@ static void test_features_crafted(void **state)
 	const predict_row *iso = find_row(&t, "CP-2", 1, DAY0 + 9);
 	assert_float_equal(iso->x[PF_LEAK_SHARE_7D], 0.4, 1e-4);
 	assert_true(isnan(find_row(&t, "CP-2", 1, DAY0 + 8)->x[PF_LEAK_SHARE_7D])); /* not a reading */
-	/* Eight hours Faulted on day 2 was a repair: the old cable's readings
-	 * (80 %) no longer count, where the one hour of CP-1 connector 1 on day 8
-	 * was a trip that cleared (its energy since repair counts from day 8,
-	 * below, but it has no readings to drop). */
-	assert_float_equal(find_row(&t, "CP-2", 1, DAY0 + 1)->x[PF_LEAK_SHARE_7D], 0.8, 1e-4);
-	assert_true(isnan(find_row(&t, "CP-2", 1, DAY0 + 3)->x[PF_LEAK_SHARE_7D]));
+	/* Eight hours Faulted up to day 2 was a repair: the old cable's
+	 * readings (80 %) and its ground fault no longer count, where the one
+	 * hour of CP-1 connector 1 on day 8 was a trip that cleared (below). */
+	const predict_row *old = find_row(&t, "CP-2", 1, DAY0 + 1), *fixed = find_row(&t, "CP-2", 1, DAY0 + 3);
+	assert_float_equal(old->x[PF_LEAK_SHARE_7D], 0.8, 1e-4);
+	assert_float_equal(old->x[PF_GROUND_7D], 1, 0);
+	assert_true(isnan(fixed->x[PF_LEAK_SHARE_7D]));
+	assert_float_equal(fixed->x[PF_GROUND_7D], 0, 0);
+	assert_float_equal(fixed->x[PF_GROUND_28D], 0, 0);
 	assert_true(isnan(hot->x[PF_LEAK_SHARE_7D]));
 	/* Against its own: days 7..9 at 0.9 mA (the day's lowest, not the 1.8 of
 	 * condensation) over days 0..6 at 0.3 mA; on day 8, days 6..8 average
@@ -222,7 +225,7 @@ static void test_features_crafted(void **state)
 	assert_true(isnan(find_row(&t, "CP-1", 2, DAY0 + 4)->x[PF_LEAK_VS_OWN]));
 	assert_true(isnan(flat->x[PF_LEAK_VS_OWN])); /* readings from day 5 only */
 	assert_float_equal(hot->x[PF_CABINET_MARGIN_7D], 40.0, 0.01);
-	assert_float_equal(hot->x[PF_GROUND_7D], 1, 0);
+	assert_float_equal(hot->x[PF_GROUND_7D], 1, 0); /* a trip is not a repair */
 	assert_float_equal(hot->x[PF_FAULTED_7D], 1, 0);
 	assert_float_equal(flat->x[PF_GROUND_7D], 0, 0);
 	assert_float_equal(hot->x[PF_STARTS_7D], 7, 0);
