@@ -302,6 +302,16 @@ static const char *statuses(const csms *cs, int c, char *buf, size_t size)
 	return buf;
 }
 
+/* The first StatusNotification whose field has value; NULL when none. */
+static const json_t *first_status(const csms *cs, const char *field, const char *value)
+{
+	for (int i = 0; i < cs->n; i++)
+		if (!strcmp(cs->log[i].action, "StatusNotification") &&
+		    !strcmp(str(cs->log[i].payload, field), value))
+			return cs->log[i].payload;
+	return NULL;
+}
+
 static int count(const csms *cs, const char *action)
 {
 	int n = 0;
@@ -612,11 +622,7 @@ static void test_fault_ground_and_weld(void **state)
 	assert_non_null(strstr(statuses(cs, 1, buf, sizeof(buf)), "Preparing Charging/GroundFailure"));
 	/* The warning carries the residual-current monitor's reading: half of
 	 * the trip current, within the +-20 % of the measurement. */
-	const json_t *warn = NULL;
-	for (int i = 0; i < cs->n && !warn; i++)
-		if (!strcmp(cs->log[i].action, "StatusNotification") &&
-		    !strcmp(str(cs->log[i].payload, "errorCode"), "GroundFailure"))
-			warn = cs->log[i].payload;
+	const json_t *warn = first_status(cs, "errorCode", "GroundFailure");
 	assert_non_null(warn);
 	double ma = 0, trip = 0;
 	assert_int_equal(sscanf(str(warn, "info"), "residual current %lf mA (trip %lf mA)", &ma, &trip), 2);
@@ -630,11 +636,7 @@ static void test_fault_ground_and_weld(void **state)
 	cs = fault_world("", &ch);
 	run_until(cs, T0 + HOUR_MS);
 	assert_string_equal(statuses(cs, 1, buf, sizeof(buf)), "Available Preparing Charging");
-	const json_t *sound = NULL;
-	for (int i = 0; i < cs->n && !sound; i++)
-		if (!strcmp(cs->log[i].action, "StatusNotification") &&
-		    !strcmp(str(cs->log[i].payload, "status"), "Charging"))
-			sound = cs->log[i].payload;
+	const json_t *sound = first_status(cs, "status", "Charging");
 	assert_non_null(sound);
 	assert_int_equal(sscanf(str(sound, "info"), "residual current %lf mA (trip %lf mA)", &ma, &trip), 2);
 	assert_true(ma >= 0.02 * 0.8 * trip && ma < 0.2 * trip);
