@@ -8,6 +8,7 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +23,13 @@ static void usage(FILE *f)
 		"       chargeops predict score --data DIR --model MODEL [--json] [--threshold P]\n"
 		"                               [--visits-per-day N] [--plan-days N]\n"
 		"       chargeops predict eval --model MODEL --train-data DIR[,...] --train-labels FILE[,...]\n"
-		"                              --data DIR[,...] --labels FILE[,...] [--json]\n"
+		"                              --data DIR[,...] --labels FILE[,...] [--json] [--rows CSV]\n"
 		"       chargeops predict features [--data DIR --csv]\n"
 		"DIR is a server data directory (chargeops.db, opened read-only); FILE a labels file\n"
 		"of chargeops sim --labels, or 'work-orders' for the store's confirmed corrective work\n"
-		"orders. A model is trained per fault type: the connector fails within DAYS (default 7).\n");
+		"orders. A model is trained per fault type: the connector fails within DAYS (default 7).\n"
+		"--rows CSV writes every test row the evaluation scored: its risk, target, whether the\n"
+		"fault was under way, whether it was flagged, and its features.\n");
 }
 
 /* Splits a comma-separated list into at most MAX_SETS parts (pointers into s, modified). */
@@ -96,7 +99,7 @@ static int fleets_load(char *dirs, char *labels, fleet *fl, json_t *meta)
 }
 
 enum { O_DATA = 1, O_LABELS, O_OUT, O_HORIZON, O_ROUNDS, O_MODEL, O_JSON, O_THRESHOLD, O_VISITS, O_PLAN_DAYS,
-       O_TRAIN_DATA, O_TRAIN_LABELS, O_MIN_PREC, O_MIN_REC, O_CSV };
+       O_TRAIN_DATA, O_TRAIN_LABELS, O_MIN_PREC, O_MIN_REC, O_CSV, O_ROWS };
 
 static const struct option options[] = {
     {"data", required_argument, NULL, O_DATA},		    {"labels", required_argument, NULL, O_LABELS},
@@ -106,12 +109,12 @@ static const struct option options[] = {
     {"visits-per-day", required_argument, NULL, O_VISITS},  {"plan-days", required_argument, NULL, O_PLAN_DAYS},
     {"train-data", required_argument, NULL, O_TRAIN_DATA},  {"train-labels", required_argument, NULL, O_TRAIN_LABELS},
     {"min-precision", required_argument, NULL, O_MIN_PREC}, {"min-recall", required_argument, NULL, O_MIN_REC},
-    {"csv", no_argument, NULL, O_CSV},
+    {"csv", no_argument, NULL, O_CSV},			    {"rows", required_argument, NULL, O_ROWS},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct args {
-	char *data, *labels, *out, *model, *train_data, *train_labels;
+	char *data, *labels, *out, *model, *train_data, *train_labels, *rows;
 	int json, csv;
 	predict_train_opts train;
 	predict_score_opts score;
@@ -133,6 +136,7 @@ static int parse(int argc, char **argv, args *a)
 		case O_TRAIN_LABELS: a->train_labels = optarg; break;
 		case O_JSON: a->json = 1; break;
 		case O_CSV: a->csv = 1; break;
+		case O_ROWS: a->rows = optarg; break;
 		case O_HORIZON: a->train.horizon_days = atoi(optarg); break;
 		case O_ROUNDS: a->train.rounds = atoi(optarg); break;
 		case O_MIN_PREC: a->train.min_precision = atof(optarg); break;
@@ -273,7 +277,17 @@ static int cmd_eval(args *a)
 		trt[i] = tr[i].t, trl[i] = tr[i].l, trd[i] = tr[i].db;
 	for (int i = 0; i < nte; i++)
 		tet[i] = te[i].t, tel[i] = te[i].l, ted[i] = te[i].db;
-	json_t *rep = predict_evaluate(m, trt, trd, trl, (size_t)ntr, tet, ted, tel, (size_t)nte, err, sizeof(err));
+	FILE *rows = a->rows ? fopen(a->rows, "w") : NULL;
+	json_t *rep = NULL;
+	if (a->rows && !rows)
+		snprintf(err, sizeof(err), "%s: %s", a->rows, strerror(errno));
+	else
+		rep = predict_evaluate(m, trt, trd, trl, (size_t)ntr, tet, ted, tel, (size_t)nte, rows, err, sizeof(err));
+	if (rows && fclose(rows) != 0 && rep) {
+		snprintf(err, sizeof(err), "%s: %s", a->rows, strerror(errno));
+		json_decref(rep);
+		rep = NULL;
+	}
 	int rc = 0;
 	if (!rep) {
 		fprintf(stderr, "chargeops predict eval: %s\n", err);

@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define LEAD_WINDOW_MS (30LL * PREDICT_DAY_MS)
 #define TOP_SHARE 0.05
@@ -459,10 +460,37 @@ static json_t *block(sample *v, size_t n, float thr, const predict_table *t, con
 	return o;
 }
 
+/* The header of predict_evaluate's rows. */
+static void rows_header(FILE *f)
+{
+	fputs("fault,charger,connector,day,risk,fails,under_way,flagged", f);
+	for (int j = 0; j < PF_COUNT; j++)
+		fprintf(f, ",%s", predict_features[j].name);
+	fputc('\n', f);
+}
+
+/* The n scored samples of fault f, thr its threshold, as rows (see predict.h). */
+static void rows_write(FILE *f, int fault, const sample *v, size_t n, float thr)
+{
+	for (size_t i = 0; i < n; i++) {
+		const predict_row *r = v[i].row;
+		time_t t = (time_t)(r->day * (PREDICT_DAY_MS / 1000));
+		struct tm tm;
+		char day[16];
+		gmtime_r(&t, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		fprintf(f, "%s,%s,%d,%s,%.4f,%d,%d,%d", predict_faults[fault].name, r->charger, r->connector, day,
+			(double)v[i].score, v[i].y, v[i].degrading, v[i].score >= thr);
+		for (int j = 0; j < PF_COUNT; j++)
+			fprintf(f, ",%.4g", (double)r->x[j]);
+		fputc('\n', f);
+	}
+}
+
 json_t *predict_evaluate(const predict_model *m, const predict_table *train, sqlite3 *const *train_db,
 			 const predict_labels *train_labels, size_t ntrain, const predict_table *test,
-			 sqlite3 *const *test_db, const predict_labels *test_labels, size_t ntest, char *err,
-			 size_t errlen)
+			 sqlite3 *const *test_db, const predict_labels *test_labels, size_t ntest, FILE *rows,
+			 char *err, size_t errlen)
 {
 	alerts *tra = xcalloc(ntrain + 1, sizeof(*tra)), *tea = xcalloc(ntest + 1, sizeof(*tea));
 	for (size_t k = 0; k < ntrain; k++)
@@ -472,6 +500,8 @@ json_t *predict_evaluate(const predict_model *m, const predict_table *train, sql
 	int h = predict_model_horizon(m);
 	json_t *faults = json_object();
 	int rc = 0;
+	if (rows)
+		rows_header(rows);
 	for (int f = 0; f < PFT_COUNT && !rc; f++) {
 		/* The baseline rule: best F1 on the training fleets. */
 		const char *best = NULL;
@@ -495,6 +525,8 @@ json_t *predict_evaluate(const predict_model *m, const predict_table *train, sql
 			free(mv);
 			break;
 		}
+		if (rows && predict_model_has(m, f))
+			rows_write(rows, f, mv, n, (float)predict_model_threshold(m, f));
 		collect(m, f, test, test_labels, tea, ntest, best, true, &bv, err, errlen, &rc);
 		size_t pos = 0;
 		for (size_t i = 0; i < n; i++)

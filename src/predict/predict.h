@@ -269,11 +269,16 @@ void predict_rank(predict_risk *v, size_t n);
  * Scores model m on the test tables and their labels and compares it with the
  * diagnosis rule chosen on the training tables (the detector with the best F1
  * there). Returns a new report object (owned by the caller) or NULL with err.
+ * rows (the caller's, may be NULL) gets every test row with a known target of
+ * every trained fault type as CSV: fault, charger, connector, day (YYYY-MM-DD),
+ * risk, fails (within the horizon), under_way (the fault has begun on the
+ * connector), flagged (risk at or above the threshold), then the features;
+ * what shows which signals a wrong flag rests on.
  */
 json_t *predict_evaluate(const predict_model *m, const predict_table *train, sqlite3 *const *train_db,
 			 const predict_labels *train_labels, size_t ntrain, const predict_table *test,
-			 sqlite3 *const *test_db, const predict_labels *test_labels, size_t ntest, char *err,
-			 size_t errlen);
+			 sqlite3 *const *test_db, const predict_labels *test_labels, size_t ntest, FILE *rows,
+			 char *err, size_t errlen);
 /* Markdown tables of a report from predict_evaluate. */
 void predict_eval_markdown(const json_t *report, FILE *f);
 

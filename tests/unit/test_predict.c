@@ -3,11 +3,13 @@
  * history in a fresh store (a connector heating up day by day beside flat
  * ones, a ground fault, sessions, a disconnect and a reboot), the "fails
  * within H days" target, training / saving / loading / scoring round trip
- * with identical scores and SHAP values that add up, the planner's grouping
- * by site and its capacity, and the operator sentences.
+ * with identical scores and SHAP values that add up, the evaluation's rows,
+ * the planner's grouping by site and its capacity, and the operator
+ * sentences.
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -457,6 +459,68 @@ static void test_round_trip(void **state)
 	free(l.v);
 }
 
+/* The evaluation against its own history (only to see the rows): every
+ * failure warned, and each scored row of the trained fault in the rows file
+ * with its risk, target and flag. */
+static void test_evaluate_rows(void **state)
+{
+	struct fx *f = *state;
+	predict_table t;
+	predict_labels l;
+	synthetic(&t, &l);
+	predict_train_opts o;
+	predict_train_opts_default(&o);
+	o.rounds = 30;
+	predict_model *m = NULL;
+	char err[256];
+	assert_int_equal(predict_train(&t, &l, 1, &o, &m, err, sizeof(err)), 0);
+	FILE *rows = tmpfile();
+	assert_non_null(rows);
+	sqlite3 *db = f->db;
+	json_t *rep = predict_evaluate(m, &t, &db, &l, 1, &t, &db, &l, 1, rows, err, sizeof(err));
+	assert_non_null(rep);
+	const json_t *wear = json_object_get(json_object_get(rep, "faults"), "contact_wear");
+	assert_float_equal(json_real_value(json_object_get(json_object_get(wear, "model"), "recall_48h")), 1.0, 1e-9);
+	rewind(rows);
+	char line[4096];
+	assert_non_null(fgets(line, sizeof(line), rows));
+	const char *head = "fault,charger,connector,day,risk,fails,under_way,flagged,temp_rise_per_100a_1d,";
+	assert_int_equal(strncmp(line, head, strlen(head)), 0);
+	int n = 0, fails = 0, flagged = 0;
+	bool hot = false, flat = false;
+	while (fgets(line, sizeof(line), rows)) {
+		if (strncmp(line, "contact_wear,", 13) != 0)
+			continue; /* the other trained types: none here */
+		char charger[8], day[16];
+		int conn, y, under, flag;
+		double risk;
+		assert_int_equal(sscanf(line, "contact_wear,%7[^,],%d,%15[^,],%lf,%d,%d,%d", charger, &conn, day, &risk, &y,
+					&under, &flag),
+				 7);
+		n++;
+		fails += y;
+		flagged += flag;
+		/* Day 12 is 3 days before C00 fails; C30 never does. */
+		if (!strcmp(day, "2026-02-28") && !strcmp(charger, "C00")) {
+			assert_true(y == 1 && under == 1 && flag == 1 && risk > 0.5);
+			hot = true;
+		}
+		if (!strcmp(day, "2026-02-28") && !strcmp(charger, "C30")) {
+			assert_true(y == 0 && under == 0 && flag == 0);
+			flat = true;
+		}
+	}
+	assert_true(hot && flat);
+	assert_int_equal(n, json_integer_value(json_object_get(wear, "days")));
+	assert_int_equal(fails, json_integer_value(json_object_get(wear, "positive_days")));
+	assert_int_equal(flagged, json_integer_value(json_object_get(json_object_get(wear, "model"), "flagged")));
+	fclose(rows);
+	json_decref(rep);
+	predict_model_free(m);
+	free(t.rows);
+	free(l.v);
+}
+
 static predict_risk risk(const char *charger, const char *site, int connector, double r, int above)
 {
 	return (predict_risk){.charger = charger, .site = site, .connector = connector, .risk = r, .above = above};
@@ -542,6 +606,7 @@ int main(void)
 	    cmocka_unit_test(test_target),
 	    cmocka_unit_test_setup_teardown(test_work_order_labels, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_evaluate_rows, setup, teardown),
 	    cmocka_unit_test(test_plan),
 	    cmocka_unit_test(test_sentences),
 	};
