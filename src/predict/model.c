@@ -36,6 +36,10 @@
 #define FOLDS 3
 #define MIN_THRESHOLD 0.1
 #define MAX_THRESHOLD 0.9
+/* Rows of a charger with less than this many days in the store are not
+ * trained on: nothing about them is known yet, and in a fleet that starts
+ * with faults already under way they teach "no history, so it will fail". */
+#define MIN_HISTORY_DAYS 7.0f
 
 struct predict_model {
 	int horizon;
@@ -270,6 +274,8 @@ int predict_train(const predict_table *tables, const predict_labels *labels, siz
 		for (size_t t = 0, base = 0; t < ntables; base += labels[t++].n)
 			for (size_t i = 0; i < tables[t].n; i++) {
 				const predict_row *r = &tables[t].rows[i];
+				if (r->x[PF_AGE_DAYS] < MIN_HISTORY_DAYS)
+					continue; /* too little history to learn from */
 				size_t lab = 0;
 				int v = predict_target_label(&labels[t], r, f, o->horizon_days, tables[t].data_to, &lab);
 				if (v < 0)

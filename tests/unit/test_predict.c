@@ -362,6 +362,7 @@ static void synthetic(predict_table *t, predict_labels *l)
 			}
 			r->x[PF_RISE_7D] = c < 20 && d >= 8 ? 40.0f + 5.0f * (float)(d - 8) : r->x[PF_RISE_7D];
 			r->x[PF_GROUND_7D] = NAN; /* missing values go through */
+			r->x[PF_AGE_DAYS] = (float)(30 + d); /* a week of history and more: trained on */
 		}
 		if (c < 20) {
 			predict_label *b = &l->v[c];
@@ -455,6 +456,36 @@ static void test_round_trip(void **state)
 	free(cb);
 	predict_model_free(m);
 	predict_model_free(m2);
+	free(t.rows);
+	free(l.v);
+}
+
+/* Rows of chargers with less than a week in the store are not trained on:
+ * with days 0..4 of every charger young, the training rows are 5 x 40 fewer. */
+static void test_train_skips_young(void **state)
+{
+	(void)state;
+	predict_table t;
+	predict_labels l;
+	synthetic(&t, &l);
+	predict_train_opts o;
+	predict_train_opts_default(&o);
+	o.rounds = 5;
+	predict_model *old = NULL, *young = NULL;
+	char err[256];
+	assert_int_equal(predict_train(&t, &l, 1, &o, &old, err, sizeof(err)), 0);
+	for (size_t i = 0; i < t.n; i++)
+		if (t.rows[i].day < DAY0 + 5)
+			t.rows[i].x[PF_AGE_DAYS] = (float)(t.rows[i].day - DAY0) + 0.5f;
+	assert_int_equal(predict_train(&t, &l, 1, &o, &young, err, sizeof(err)), 0);
+	json_int_t a = json_integer_value(json_object_get(
+		       json_object_get(json_object_get(predict_model_meta(old), "faults"), "contact_wear"), "rows")),
+		   b = json_integer_value(json_object_get(
+		       json_object_get(json_object_get(predict_model_meta(young), "faults"), "contact_wear"), "rows"));
+	assert_true(a > 200);
+	assert_int_equal(b, a - 5 * 40);
+	predict_model_free(old);
+	predict_model_free(young);
 	free(t.rows);
 	free(l.v);
 }
@@ -607,6 +638,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_work_order_labels, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_evaluate_rows, setup, teardown),
+	    cmocka_unit_test(test_train_skips_young),
 	    cmocka_unit_test(test_plan),
 	    cmocka_unit_test(test_sentences),
 	};
