@@ -376,18 +376,27 @@ static void synthetic(predict_table *t, predict_labels *l)
 	}
 }
 
+/* The synthetic history (t, l: the caller frees their rows and labels) and a
+ * model of rounds rounds trained on it. */
+static predict_model *trained(predict_table *t, predict_labels *l, int rounds)
+{
+	synthetic(t, l);
+	predict_train_opts o;
+	predict_train_opts_default(&o);
+	o.rounds = rounds;
+	predict_model *m = NULL;
+	char err[256];
+	assert_int_equal(predict_train(t, l, 1, &o, &m, err, sizeof(err)), 0);
+	return m;
+}
+
 static void test_round_trip(void **state)
 {
 	struct fx *f = *state;
 	predict_table t;
 	predict_labels l;
-	synthetic(&t, &l);
-	predict_train_opts o;
-	predict_train_opts_default(&o);
-	o.rounds = 30;
-	predict_model *m = NULL, *m2 = NULL;
+	predict_model *m = trained(&t, &l, 30), *m2 = NULL;
 	char err[256], path[128];
-	assert_int_equal(predict_train(&t, &l, 1, &o, &m, err, sizeof(err)), 0);
 	assert_true(predict_model_has(m, PFT_CONTACT_WEAR));
 	assert_false(predict_model_has(m, PFT_GROUND_FAULT)); /* no positives */
 	snprintf(path, sizeof(path), "%s/model.json", f->dir);
@@ -467,13 +476,11 @@ static void test_train_skips_young(void **state)
 	(void)state;
 	predict_table t;
 	predict_labels l;
-	synthetic(&t, &l);
+	predict_model *old = trained(&t, &l, 5), *young = NULL;
 	predict_train_opts o;
 	predict_train_opts_default(&o);
 	o.rounds = 5;
-	predict_model *old = NULL, *young = NULL;
 	char err[256];
-	assert_int_equal(predict_train(&t, &l, 1, &o, &old, err, sizeof(err)), 0);
 	for (size_t i = 0; i < t.n; i++)
 		if (t.rows[i].day < DAY0 + 5)
 			t.rows[i].x[PF_AGE_DAYS] = (float)(t.rows[i].day - DAY0) + 0.5f;
@@ -498,13 +505,8 @@ static void test_evaluate_rows(void **state)
 	struct fx *f = *state;
 	predict_table t;
 	predict_labels l;
-	synthetic(&t, &l);
-	predict_train_opts o;
-	predict_train_opts_default(&o);
-	o.rounds = 30;
-	predict_model *m = NULL;
+	predict_model *m = trained(&t, &l, 30);
 	char err[256];
-	assert_int_equal(predict_train(&t, &l, 1, &o, &m, err, sizeof(err)), 0);
 	FILE *rows = tmpfile();
 	assert_non_null(rows);
 	sqlite3 *db = f->db;
