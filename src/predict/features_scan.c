@@ -38,6 +38,18 @@ static sqlite3_stmt *prep(fctx *x, const char *sql)
 	return st;
 }
 
+/* prep, with parameters 1 and 2 bound to the window read (x->read_from,
+ * x->read_to). */
+static sqlite3_stmt *prep_window(fctx *x, const char *sql)
+{
+	sqlite3_stmt *st = prep(x, sql);
+	if (st) {
+		sqlite3_bind_int64(st, 1, x->read_from);
+		sqlite3_bind_int64(st, 2, x->read_to);
+	}
+	return st;
+}
+
 static int64_t day_of(const fctx *x, int64_t ms)
 {
 	int64_t d = ms >= 0 ? ms / PREDICT_DAY_MS : -((-ms + PREDICT_DAY_MS - 1) / PREDICT_DAY_MS);
@@ -144,6 +156,17 @@ typedef struct reading {
 	bool has_temp, has_body, has_current, has_power, has_energy, has_soc, has_offered;
 } reading;
 
+/* The measurands whose latest value in a reading is the one kept. */
+static const struct {
+	const char *measurand;
+	size_t value, has;
+} latest[] = {
+    {"Power.Active.Import", offsetof(reading, power), offsetof(reading, has_power)},
+    {"Power.Offered", offsetof(reading, offered), offsetof(reading, has_offered)},
+    {"Energy.Active.Import.Register", offsetof(reading, energy), offsetof(reading, has_energy)},
+    {"SoC", offsetof(reading, soc), offsetof(reading, has_soc)},
+};
+
 static void parse_samples(const char *text, size_t len, reading *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -169,18 +192,14 @@ static void parse_samples(const char *text, size_t len, reading *r)
 			if (!r->has_current || val > r->current)
 				r->current = val;
 			r->has_current = true;
-		} else if (!strcmp(m, "Power.Active.Import")) {
-			r->power = val;
-			r->has_power = true;
-		} else if (!strcmp(m, "Power.Offered")) {
-			r->offered = val;
-			r->has_offered = true;
-		} else if (!strcmp(m, "Energy.Active.Import.Register")) {
-			r->energy = val;
-			r->has_energy = true;
-		} else if (!strcmp(m, "SoC")) {
-			r->soc = val;
-			r->has_soc = true;
+		} else {
+			for (size_t j = 0; j < sizeof(latest) / sizeof(latest[0]); j++)
+				if (!strcmp(m, latest[j].measurand)) {
+					bool yes = true;
+					memcpy((char *)r + latest[j].value, &val, sizeof(val));
+					memcpy((char *)r + latest[j].has, &yes, sizeof(yes));
+					break;
+				}
 		}
 	}
 	json_decref(a);
@@ -188,12 +207,10 @@ static void parse_samples(const char *text, size_t len, reading *r)
 
 static int scan_readings(fctx *x)
 {
-	sqlite3_stmt *st = prep(x, "SELECT charger_id, connector_id, coalesce(transaction_id, -1), time, samples"
-				   " FROM meter_readings WHERE time >= ? AND time < ? ORDER BY charger_id, time");
+	sqlite3_stmt *st = prep_window(x, "SELECT charger_id, connector_id, coalesce(transaction_id, -1), time, samples"
+					  " FROM meter_readings WHERE time >= ? AND time < ? ORDER BY charger_id, time");
 	if (!st)
 		return PREDICT_EDB;
-	sqlite3_bind_int64(st, 1, x->read_from);
-	sqlite3_bind_int64(st, 2, x->read_to);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		conn *k = conn_of(x, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1));
@@ -305,13 +322,11 @@ static double leak_share(const char *info)
 
 static int scan_status(fctx *x)
 {
-	sqlite3_stmt *st = prep(x, "SELECT charger_id, connector_id, status, error_code, received_at, info"
-				   " FROM status_history WHERE received_at >= ? AND received_at < ?"
-				   " ORDER BY charger_id, received_at");
+	sqlite3_stmt *st = prep_window(x, "SELECT charger_id, connector_id, status, error_code, received_at, info"
+					  " FROM status_history WHERE received_at >= ? AND received_at < ?"
+					  " ORDER BY charger_id, received_at");
 	if (!st)
 		return PREDICT_EDB;
-	sqlite3_bind_int64(st, 1, x->read_from);
-	sqlite3_bind_int64(st, 2, x->read_to);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		chg *c = hmap_get(&x->by_id, (const char *)sqlite3_column_text(st, 0));
 		int connector = sqlite3_column_int(st, 1);
@@ -353,12 +368,10 @@ static int scan_status(fctx *x)
 
 static int scan_transactions(fctx *x)
 {
-	sqlite3_stmt *st = prep(x, "SELECT charger_id, connector_id, start_time, coalesce(stop_time, start_time),"
-				   " coalesce(energy_wh, 0) FROM transactions WHERE start_time >= ? AND start_time < ?");
+	sqlite3_stmt *st = prep_window(x, "SELECT charger_id, connector_id, start_time, coalesce(stop_time, start_time),"
+					  " coalesce(energy_wh, 0) FROM transactions WHERE start_time >= ? AND start_time < ?");
 	if (!st)
 		return PREDICT_EDB;
-	sqlite3_bind_int64(st, 1, x->read_from);
-	sqlite3_bind_int64(st, 2, x->read_to);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		conn *k = conn_of(x, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1));
 		int64_t start = sqlite3_column_int64(st, 2), stop = sqlite3_column_int64(st, 3);
@@ -380,11 +393,9 @@ static int scan_transactions(fctx *x)
 /* Per charger and day counts of a table: field of chday. */
 static int scan_charger_counts(fctx *x, const char *sql, size_t field)
 {
-	sqlite3_stmt *st = prep(x, sql);
+	sqlite3_stmt *st = prep_window(x, sql);
 	if (!st)
 		return PREDICT_EDB;
-	sqlite3_bind_int64(st, 1, x->read_from);
-	sqlite3_bind_int64(st, 2, x->read_to);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		chg *c = hmap_get(&x->by_id, (const char *)sqlite3_column_text(st, 0));
 		int64_t d = day_of(x, sqlite3_column_int64(st, 1));
@@ -401,13 +412,11 @@ static int scan_charger_counts(fctx *x, const char *sql, size_t field)
  * maintenance) has no such rows. */
 static int scan_connector_days(fctx *x, const char *sql, size_t field, bool once)
 {
-	sqlite3_stmt *st = prep(x, sql);
+	sqlite3_stmt *st = prep_window(x, sql);
 	if (!st) {
 		x->err[0] = '\0';
 		return 0;
 	}
-	sqlite3_bind_int64(st, 1, x->read_from);
-	sqlite3_bind_int64(st, 2, x->read_to);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		chg *c = hmap_get(&x->by_id, (const char *)sqlite3_column_text(st, 0));
 		int connector = sqlite3_column_int(st, 1);
