@@ -20,6 +20,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: chargeops predict train --data DIR[,DIR...] --labels FILE[,FILE...] --out MODEL\n"
 		"                               [--horizon DAYS] [--rounds N] [--min-precision P] [--min-recall R]\n"
+		"                               [--min-history DAYS]\n"
 		"       chargeops predict score --data DIR --model MODEL [--json] [--threshold P]\n"
 		"                               [--visits-per-day N] [--plan-days N]\n"
 		"       chargeops predict eval --model MODEL --train-data DIR[,...] --train-labels FILE[,...]\n"
@@ -99,7 +100,7 @@ static int fleets_load(char *dirs, char *labels, fleet *fl, json_t *meta)
 }
 
 enum { O_DATA = 1, O_LABELS, O_OUT, O_HORIZON, O_ROUNDS, O_MODEL, O_JSON, O_THRESHOLD, O_VISITS, O_PLAN_DAYS,
-       O_TRAIN_DATA, O_TRAIN_LABELS, O_MIN_PREC, O_MIN_REC, O_CSV, O_ROWS };
+       O_TRAIN_DATA, O_TRAIN_LABELS, O_MIN_PREC, O_MIN_REC, O_MIN_HIST, O_CSV, O_ROWS };
 
 static const struct option options[] = {
     {"data", required_argument, NULL, O_DATA},		    {"labels", required_argument, NULL, O_LABELS},
@@ -110,6 +111,7 @@ static const struct option options[] = {
     {"train-data", required_argument, NULL, O_TRAIN_DATA},  {"train-labels", required_argument, NULL, O_TRAIN_LABELS},
     {"min-precision", required_argument, NULL, O_MIN_PREC}, {"min-recall", required_argument, NULL, O_MIN_REC},
     {"csv", no_argument, NULL, O_CSV},			    {"rows", required_argument, NULL, O_ROWS},
+    {"min-history", required_argument, NULL, O_MIN_HIST},
     {NULL, 0, NULL, 0},
 };
 
@@ -141,6 +143,7 @@ static int parse(int argc, char **argv, args *a)
 		case O_ROUNDS: a->train.rounds = atoi(optarg); break;
 		case O_MIN_PREC: a->train.min_precision = atof(optarg); break;
 		case O_MIN_REC: a->train.min_recall = atof(optarg); break;
+		case O_MIN_HIST: a->train.min_history_days = atof(optarg); break;
 		case O_THRESHOLD: a->score.threshold = atof(optarg); break;
 		case O_VISITS: a->score.visits_per_day = atoi(optarg); break;
 		case O_PLAN_DAYS: a->score.plan_days = atoi(optarg); break;
@@ -148,7 +151,8 @@ static int parse(int argc, char **argv, args *a)
 		}
 	}
 	if (optind != argc || a->train.horizon_days < 1 || a->train.horizon_days > 60 || a->train.rounds < 1 ||
-	    a->train.rounds > 5000 || a->score.visits_per_day < 1 || a->score.plan_days < 1)
+	    a->train.rounds > 5000 || !(a->train.min_history_days >= 0) || a->score.visits_per_day < 1 ||
+	    a->score.plan_days < 1)
 		return -1;
 	return 0;
 }

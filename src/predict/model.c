@@ -36,10 +36,6 @@
 #define FOLDS 3
 #define MIN_THRESHOLD 0.1
 #define MAX_THRESHOLD 0.9
-/* Rows of a charger with less than this many days in the store are not
- * trained on: nothing about them is known yet, and in a fleet that starts
- * with faults already under way they teach "no history, so it will fail". */
-#define MIN_HISTORY_DAYS 7.0f
 
 struct predict_model {
 	int horizon;
@@ -59,6 +55,10 @@ void predict_train_opts_default(predict_train_opts *o)
 	o->eta = 0.1;
 	o->min_precision = 0.7;
 	o->min_recall = 0.8;
+	/* Rows of a charger with less than a week in the store are not trained
+	 * on: nothing about them is known yet, and in a fleet that starts with
+	 * faults already under way they teach "no history, so it will fail". */
+	o->min_history_days = 7.0;
 }
 
 static int xgb_fail(char *err, size_t errlen, const char *what)
@@ -274,7 +274,7 @@ int predict_train(const predict_table *tables, const predict_labels *labels, siz
 		for (size_t t = 0, base = 0; t < ntables; base += labels[t++].n)
 			for (size_t i = 0; i < tables[t].n; i++) {
 				const predict_row *r = &tables[t].rows[i];
-				if (r->x[PF_AGE_DAYS] < MIN_HISTORY_DAYS)
+				if (r->x[PF_AGE_DAYS] < o->min_history_days)
 					continue; /* too little history to learn from */
 				size_t lab = 0;
 				int v = predict_target_label(&labels[t], r, f, o->horizon_days, tables[t].data_to, &lab);
@@ -349,10 +349,11 @@ int predict_train(const predict_table *tables, const predict_labels *labels, siz
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	m->meta = json_pack("{s:s, s:i, s:s, s:i, s:o, s:{s:i, s:i, s:f, s:f, s:f}, s:o, s:O*}", "format", MODEL_FORMAT,
+	m->meta = json_pack("{s:s, s:i, s:s, s:i, s:o, s:{s:i, s:i, s:f, s:f, s:f, s:f}, s:o, s:O*}", "format", MODEL_FORMAT,
 			    "version", MODEL_VERSION, "created", date, "horizon_days", o->horizon_days, "features",
 			    features_json(m), "params", "rounds", o->rounds, "max_depth", o->max_depth, "eta", o->eta,
-			    "min_precision", o->min_precision, "min_recall", o->min_recall, "faults", faults, "training", o->meta);
+			    "min_precision", o->min_precision, "min_recall", o->min_recall, "min_history_days",
+			    o->min_history_days, "faults", faults, "training", o->meta);
 	*out = m;
 	return 0;
 }

@@ -198,6 +198,7 @@ typedef struct predict_train_opts {
 	double eta;	   /* default 0.1 */
 	double min_precision; /* the operating threshold's targets in cross-validation: precision per */
 	double min_recall;    /* connector-day (0.7) and failures warned 48 h ahead (0.8); see model.c */
+	double min_history_days; /* rows of chargers younger than this in the store are not trained on (7) */
 	json_t *meta;	   /* borrowed: training data description stored in the model file */
 } predict_train_opts;
 void predict_train_opts_default(predict_train_opts *o);

@@ -470,7 +470,8 @@ static void test_round_trip(void **state)
 }
 
 /* Rows of chargers with less than a week in the store are not trained on:
- * with days 0..4 of every charger young, the training rows are 5 x 40 fewer. */
+ * with days 0..4 of every charger young, the training rows are 5 x 40 fewer;
+ * with min_history_days 0 they are all back. */
 static void test_train_skips_young(void **state)
 {
 	(void)state;
@@ -491,6 +492,15 @@ static void test_train_skips_young(void **state)
 		       json_object_get(json_object_get(predict_model_meta(young), "faults"), "contact_wear"), "rows"));
 	assert_true(a > 200);
 	assert_int_equal(b, a - 5 * 40);
+	predict_model_free(young);
+	young = NULL;
+	o.min_history_days = 0; /* --min-history 0: every row again */
+	assert_int_equal(predict_train(&t, &l, 1, &o, &young, err, sizeof(err)), 0);
+	const json_t *meta = predict_model_meta(young);
+	const json_t *wear = json_object_get(json_object_get(meta, "faults"), "contact_wear");
+	assert_int_equal(json_integer_value(json_object_get(wear, "rows")), a);
+	const json_t *params = json_object_get(meta, "params");
+	assert_float_equal(json_real_value(json_object_get(params, "min_history_days")), 0.0, 1e-9);
 	predict_model_free(old);
 	predict_model_free(young);
 	free(t.rows);
