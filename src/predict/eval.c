@@ -124,7 +124,8 @@ typedef struct sample {
 	size_t table;
 	float score;
 	int y;
-	int degrading; /* the fault is under way on the connector (onset passed, not failed yet) */
+	int degrading;	 /* the fault is under way on the connector (onset passed, not failed yet) */
+	int64_t failure; /* y == 1: the failure it predicts (ms); else 0 */
 } sample;
 
 /* Whether a label of fault f has its onset before the end of row's day and fails after it. */
@@ -317,12 +318,14 @@ static size_t collect(const predict_model *m, int f, const predict_table *t, con
 		if (!use_rule)
 			*rc = predict_score(m, f, t[k].rows, t[k].n, risk, NULL, err, errlen);
 		for (size_t i = 0; i < t[k].n && !*rc; i++) {
-			int y = predict_target(&l[k], &t[k].rows[i], f, h, t[k].data_to);
+			size_t lab = 0;
+			int y = predict_target_label(&l[k], &t[k].rows[i], f, h, t[k].data_to, &lab);
 			if (y < 0)
 				continue;
 			v[n].row = &t[k].rows[i];
 			v[n].table = k;
 			v[n].y = y;
+			v[n].failure = y ? l[k].v[lab].failure : 0;
 			v[n].degrading = y || under_way(&l[k], &t[k].rows[i], f);
 			v[n].score = use_rule ? (float)rule_fires(&al[k], &t[k].rows[i], f, rule) : risk[i];
 			n++;
@@ -438,8 +441,11 @@ static size_t collect_feature_rule(const frule *r, int f, int h, const predict_t
 			int y = predict_target(&l[k], &t[k].rows[i], f, h, t[k].data_to);
 			if (y < 0)
 				continue;
-			v[n] = (sample){&t[k].rows[i], k, (float)feature_rule_fires(r, &t[k].rows[i]),
-					y, y || under_way(&l[k], &t[k].rows[i], f)};
+			v[n] = (sample){.row = &t[k].rows[i],
+					.table = k,
+					.score = (float)feature_rule_fires(r, &t[k].rows[i]),
+					.y = y,
+					.degrading = y || under_way(&l[k], &t[k].rows[i], f)};
 			n++;
 		}
 	qsort(v, n, sizeof(*v), score_desc);
@@ -463,7 +469,7 @@ static json_t *block(sample *v, size_t n, float thr, const predict_table *t, con
 /* The header of predict_evaluate's rows. */
 static void rows_header(FILE *f)
 {
-	fputs("fault,charger,connector,day,risk,fails,under_way,flagged", f);
+	fputs("fault,set,charger,connector,day,risk,fails,hours_to_failure,under_way,flagged", f);
 	for (int j = 0; j < PF_COUNT; j++)
 		fprintf(f, ",%s", predict_features[j].name);
 	fputc('\n', f);
@@ -479,8 +485,11 @@ static void rows_write(FILE *f, int fault, const sample *v, size_t n, float thr)
 		char day[16];
 		gmtime_r(&t, &tm);
 		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-		fprintf(f, "%s,%s,%d,%s,%.4f,%d,%d,%d", predict_faults[fault].name, r->charger, r->connector, day,
-			(double)v[i].score, v[i].y, v[i].degrading, v[i].score >= thr);
+		fprintf(f, "%s,%zu,%s,%d,%s,%.4f,%d,", predict_faults[fault].name, v[i].table, r->charger, r->connector,
+			day, (double)v[i].score, v[i].y);
+		if (v[i].y)
+			fprintf(f, "%.1f", (double)(v[i].failure - (r->day + 1) * PREDICT_DAY_MS) / 3600000.0);
+		fprintf(f, ",%d,%d", v[i].degrading, v[i].score >= thr);
 		for (int j = 0; j < PF_COUNT; j++)
 			fprintf(f, ",%.4g", (double)r->x[j]);
 		fputc('\n', f);

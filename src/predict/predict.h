@@ -271,10 +271,12 @@ void predict_rank(predict_risk *v, size_t n);
  * diagnosis rule chosen on the training tables (the detector with the best F1
  * there). Returns a new report object (owned by the caller) or NULL with err.
  * rows (the caller's, may be NULL) gets every test row with a known target of
- * every trained fault type as CSV: fault, charger, connector, day (YYYY-MM-DD),
- * risk, fails (within the horizon), under_way (the fault has begun on the
- * connector), flagged (risk at or above the threshold), then the features;
- * what shows which signals a wrong flag rests on.
+ * every trained fault type as CSV: fault, set (the test table's index),
+ * charger, connector, day (YYYY-MM-DD), risk, fails (within the horizon),
+ * hours_to_failure (from the end of the day; empty when it does not fail),
+ * under_way (the fault has begun on the connector), flagged (risk at or above
+ * the threshold), then the features: which signals a wrong flag rests on, and
+ * what a missed failure showed in the days before it.
  */
 json_t *predict_evaluate(const predict_model *m, const predict_table *train, sqlite3 *const *train_db,
 			 const predict_labels *train_labels, size_t ntrain, const predict_table *test,

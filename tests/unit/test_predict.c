@@ -527,25 +527,34 @@ static void test_evaluate_rows(void **state)
 	rewind(rows);
 	char line[4096];
 	assert_non_null(fgets(line, sizeof(line), rows));
-	const char *head = "fault,charger,connector,day,risk,fails,under_way,flagged,temp_rise_per_100a_1d,";
+	const char *head = "fault,set,charger,connector,day,risk,fails,hours_to_failure,under_way,flagged,"
+			   "temp_rise_per_100a_1d,";
 	assert_int_equal(strncmp(line, head, strlen(head)), 0);
 	int n = 0, fails = 0, flagged = 0;
 	bool hot = false, flat = false;
 	while (fgets(line, sizeof(line), rows)) {
 		if (strncmp(line, "contact_wear,", 13) != 0)
 			continue; /* the other trained types: none here */
-		char charger[8], day[16];
-		int conn, y, under, flag;
+		char charger[8], day[16], left[16] = "";
+		int set, conn, y, under, flag;
 		double risk;
-		assert_int_equal(sscanf(line, "contact_wear,%7[^,],%d,%15[^,],%lf,%d,%d,%d", charger, &conn, day, &risk, &y,
-					&under, &flag),
-				 7);
+		assert_int_equal(sscanf(line, "contact_wear,%d,%7[^,],%d,%15[^,],%lf,%d,", &set, charger, &conn, day, &risk, &y),
+				 6);
+		const char *p = line;
+		for (int c = 0; c < 7; c++)
+			p = strchr(p, ',') + 1;
+		if (y) /* hours_to_failure, empty when it does not fail */
+			assert_int_equal(sscanf(p, "%15[^,],%d,%d", left, &under, &flag), 3);
+		else
+			assert_int_equal(sscanf(p, ",%d,%d", &under, &flag), 2);
+		assert_int_equal(set, 0);
 		n++;
 		fails += y;
 		flagged += flag;
 		/* Day 12 is 3 days before C00 fails; C30 never does. */
 		if (!strcmp(day, "2026-02-28") && !strcmp(charger, "C00")) {
 			assert_true(y == 1 && under == 1 && flag == 1 && risk > 0.5);
+			assert_float_equal(atof(left), 49.0, 1e-9); /* end of day 12 to day 15, 01:00 */
 			hot = true;
 		}
 		if (!strcmp(day, "2026-02-28") && !strcmp(charger, "C30")) {

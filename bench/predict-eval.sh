@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# bench/predict-eval.sh - trains the failure-prediction model on the training fleets of
+# bench/predict-data.sh and evaluates it on the test fleets, pooled per scenario
+# (docs/prediction.md, "Evaluation"):
+#
+#   bench/predict-eval.sh [--out bench-out/predict] [--bin build/chargeops] [--jobs 2]
+#                         [--model FILE] [--train-args "--min-precision 0.7 ..."]
+#                         [--groups "aging mixed wear"]
+#
+# Fleets are read from OUT/<scenario>-s<seed>/<scenario>/{data/, labels.jsonl}.
+#   training: aging-fleet seeds 2, 7, 12, 15 and wear-fleet seeds 3, 8, 14, 17
+#   groups (each one evaluation of the fleets pooled):
+#     aging    aging-fleet seeds 1, 4, 18     (the same kind of fleet, other seeds)
+#     mixed    mixed-faults seeds 5, 13, 16, 19 (a fault mix no training fleet has)
+#     wear     wear-fleet seeds 6, 20
+#     c-aging, c-mixed, c-wear: seeds 21, 22, 23, one fleet each, kept for confirmation
+# --model trains nothing and evaluates FILE; otherwise OUT/model-h7.json is trained first
+# (with --train-args) unless it exists. Leaves OUT/train.txt and OUT/eval-<group>.md.
+set -euo pipefail
+OUT=bench-out/predict BIN=build/chargeops JOBS=2 MODEL='' TRAIN_ARGS='' GROUPS_LIST="aging mixed wear"
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--out) OUT=$2; shift 2 ;;
+	--bin) BIN=$2; shift 2 ;;
+	--jobs) JOBS=$2; shift 2 ;;
+	--model) MODEL=$2; shift 2 ;;
+	--train-args) TRAIN_ARGS=$2; shift 2 ;;
+	--groups) GROUPS_LIST=$2; shift 2 ;;
+	*) echo "predict-eval.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+TRAIN="aging-fleet:2 wear-fleet:3 aging-fleet:7 wear-fleet:8 aging-fleet:12 wear-fleet:14 aging-fleet:15 wear-fleet:17"
+declare -A GROUP=(
+	[aging]="aging-fleet:1 aging-fleet:4 aging-fleet:18"
+	[mixed]="mixed-faults:5 mixed-faults:13 mixed-faults:16 mixed-faults:19"
+	[wear]="wear-fleet:6 wear-fleet:20"
+	[c-aging]="aging-fleet:21"
+	[c-mixed]="mixed-faults:22"
+	[c-wear]="wear-fleet:23"
+)
+
+# fleets "SCENARIO:SEED ..." -> DATA and LABELS, comma-separated
+fleets() {
+	DATA='' LABELS=''
+	for r in $1; do
+		local name=${r%%:*} seed=${r##*:}
+		local dir=$OUT/$name-s$seed/$name
+		if [ ! -f "$dir/labels.jsonl" ]; then
+			echo "predict-eval.sh: $dir missing (bench/predict-data.sh --runs \"$r\")" >&2
+			exit 1
+		fi
+		DATA=$DATA${DATA:+,}$dir/data LABELS=$LABELS${LABELS:+,}$dir/labels.jsonl
+	done
+}
+
+fleets "$TRAIN"
+TRAIN_DATA=$DATA TRAIN_LABELS=$LABELS
+if [ -z "$MODEL" ]; then
+	MODEL=$OUT/model-h7.json
+	if [ ! -s "$MODEL" ]; then
+		# shellcheck disable=SC2086 # TRAIN_ARGS are words
+		"$BIN" predict train --data "$TRAIN_DATA" --labels "$TRAIN_LABELS" --out "$MODEL" $TRAIN_ARGS \
+			>"$OUT/train.txt" 2>&1 || { cat "$OUT/train.txt" >&2; exit 1; }
+	fi
+fi
+status=0
+for g in $GROUPS_LIST; do
+	if [ -z "${GROUP[$g]:-}" ]; then
+		echo "predict-eval.sh: no group $g" >&2
+		exit 2
+	fi
+	fleets "${GROUP[$g]}"
+	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
+		wait -n || status=1
+	done
+	"$BIN" predict eval --model "$MODEL" --train-data "$TRAIN_DATA" --train-labels "$TRAIN_LABELS" \
+		--data "$DATA" --labels "$LABELS" >"$OUT/eval-$g.md" 2>"$OUT/eval-$g.err" &
+done
+while [ "$(jobs -rp | wc -l)" -gt 0 ]; do
+	wait -n || status=1
+done
+exit $status
