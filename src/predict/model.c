@@ -12,7 +12,10 @@
  * often at 1 over a range of thresholds) it takes the lowest threshold: the
  * earliest warnings, for faults that progress faster than in training.
  * Without failures that can be warned 48 h ahead it is the lowest threshold
- * whose precision reaches min_precision (else the best F1). A model file is
+ * whose precision reaches min_precision (else the best F1). Each fault type
+ * skips the rows of chargers younger in the store than its
+ * min_history_days (predict_faults[]; --min-history sets one for all). A
+ * model file is
  * one JSON document: format and version, the feature list in model
  * order, the horizon, the training metadata and date, and per fault type
  * the threshold, counts and the booster itself in XGBoost's JSON format.
@@ -55,10 +58,7 @@ void predict_train_opts_default(predict_train_opts *o)
 	o->eta = 0.1;
 	o->min_precision = 0.7;
 	o->min_recall = 0.8;
-	/* Rows of a charger with less than a week in the store are not trained
-	 * on: nothing about them is known yet, and in a fleet that starts with
-	 * faults already under way they teach "no history, so it will fail". */
-	o->min_history_days = 7.0;
+	o->min_history_days = -1; /* each fault type's own (predict_faults[]) */
 }
 
 static int xgb_fail(char *err, size_t errlen, const char *what)
@@ -269,12 +269,13 @@ int predict_train(const predict_table *tables, const predict_labels *labels, siz
 	int rc = 0;
 	for (int f = 0; f < PFT_COUNT && !rc; f++) {
 		size_t n = 0, pos = 0, nev = 0;
+		double min_age = o->min_history_days >= 0 ? o->min_history_days : predict_faults[f].min_history_days;
 		for (size_t j = 0; j < nlabels; j++)
 			ev_of[j] = NO_EVENT;
 		for (size_t t = 0, base = 0; t < ntables; base += labels[t++].n)
 			for (size_t i = 0; i < tables[t].n; i++) {
 				const predict_row *r = &tables[t].rows[i];
-				if (r->x[PF_AGE_DAYS] < o->min_history_days)
+				if (r->x[PF_AGE_DAYS] < min_age)
 					continue; /* too little history to learn from */
 				size_t lab = 0;
 				int v = predict_target_label(&labels[t], r, f, o->horizon_days, tables[t].data_to, &lab);
@@ -290,8 +291,8 @@ int predict_train(const predict_table *tables, const predict_labels *labels, siz
 				y[n++] = (float)v;
 				pos += (size_t)v;
 			}
-		json_t *info = json_pack("{s:I, s:I, s:I}", "rows", (json_int_t)n, "positives", (json_int_t)pos,
-					 "failures_48h", (json_int_t)nev);
+		json_t *info = json_pack("{s:I, s:I, s:I, s:f}", "rows", (json_int_t)n, "positives", (json_int_t)pos,
+					 "failures_48h", (json_int_t)nev, "min_history_days", min_age);
 		json_object_set_new(faults, predict_faults[f].name, info);
 		if (pos < MIN_POSITIVES || pos == n)
 			continue;
@@ -349,11 +350,10 @@ int predict_train(const predict_table *tables, const predict_labels *labels, siz
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	m->meta = json_pack("{s:s, s:i, s:s, s:i, s:o, s:{s:i, s:i, s:f, s:f, s:f, s:f}, s:o, s:O*}", "format", MODEL_FORMAT,
+	m->meta = json_pack("{s:s, s:i, s:s, s:i, s:o, s:{s:i, s:i, s:f, s:f, s:f}, s:o, s:O*}", "format", MODEL_FORMAT,
 			    "version", MODEL_VERSION, "created", date, "horizon_days", o->horizon_days, "features",
 			    features_json(m), "params", "rounds", o->rounds, "max_depth", o->max_depth, "eta", o->eta,
-			    "min_precision", o->min_precision, "min_recall", o->min_recall, "min_history_days",
-			    o->min_history_days, "faults", faults, "training", o->meta);
+			    "min_precision", o->min_precision, "min_recall", o->min_recall, "faults", faults, "training", o->meta);
 	*out = m;
 	return 0;
 }

@@ -151,6 +151,7 @@ typedef struct predict_fault_info {
 	const char *title;    /* operator's name of the fault */
 	int gradual;	      /* 1: degrades before it fails (expected to be predictable) */
 	const char *checklist;/* what the technician checks and brings */
+	double min_history_days; /* training skips rows of chargers younger than this in the store (model.c) */
 } predict_fault_info;
 extern const predict_fault_info predict_faults[PFT_COUNT];
 int predict_fault_index(const char *name);
@@ -198,7 +199,8 @@ typedef struct predict_train_opts {
 	double eta;	   /* default 0.1 */
 	double min_precision; /* the operating threshold's targets in cross-validation: precision per */
 	double min_recall;    /* connector-day (0.7) and failures warned 48 h ahead (0.8); see model.c */
-	double min_history_days; /* rows of chargers younger than this in the store are not trained on (7) */
+	double min_history_days; /* >= 0: rows of chargers younger than this in the store are not trained on,
+				  * for every fault type; < 0 (default): each type's own (predict_faults[]) */
 	json_t *meta;	   /* borrowed: training data description stored in the model file */
 } predict_train_opts;
 void predict_train_opts_default(predict_train_opts *o);
