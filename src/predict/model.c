@@ -15,10 +15,9 @@
  * whose precision reaches min_precision (else the best F1). Each fault type
  * skips the rows of chargers younger in the store than its
  * min_history_days (predict_faults[]; --min-history sets one for all). A
- * model file is
- * one JSON document: format and version, the feature list in model
- * order, the horizon, the training metadata and date, and per fault type
- * the threshold, counts and the booster itself in XGBoost's JSON format.
+ * model file is one JSON document: format and version, the feature list in
+ * model order, the horizon, the training metadata and date, and per fault
+ * type the threshold, counts and the booster itself in XGBoost's JSON format.
  * XGBoost runs on one thread (nthread 1): the machine's cores belong to the
  * server.
  */
