@@ -11,12 +11,14 @@
 # later history, failures included, could not be seen by anything.
 # --jobs N runs N fleets at once (each is a server and a simulator; 4 fit on two
 # cores at 3600x, the one-call-in-flight backlog stays under a few minutes).
-# Leaves OUT/<scenario>-s<seed>/<scenario>/{data/, labels.jsonl, sim.log, eval.md}:
-#   training: aging-fleet seeds 2 and 7, wear-fleet seeds 3 and 8
-#   testing:  aging-fleet seeds 1 and 4 (other seeds), mixed-faults seed 5 (a different
-#             fault mix), wear-fleet seed 6 (other seed)
-# --runs replaces that list, e.g. the confirmation fleets of docs/prediction.md:
-#   --runs "aging-fleet:9 mixed-faults:10 wear-fleet:11"
+# Leaves OUT/<scenario>-s<seed>/<scenario>/{data/, labels.jsonl, sim.log, eval.md}; by
+# default the 20 fleets bench/predict-eval.sh reads (about 28 GB, 65 min at --jobs 4):
+#   training:     aging-fleet seeds 2, 7, 12, 15; wear-fleet seeds 3, 8, 14, 17
+#   testing:      aging-fleet seeds 1, 4, 18 (other seeds); mixed-faults seeds 5, 13, 16, 19
+#                 (a different fault mix); wear-fleet seeds 6, 20 (other seeds)
+#   confirmation: aging-fleet 21, mixed-faults 22, wear-fleet 23
+# --runs replaces that list, e.g. new fleets to confirm a change on:
+#   --runs "aging-fleet:24 mixed-faults:25 wear-fleet:26"
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=bench-out/predict BIN=build/chargeops DAYS=30 SPEED=3600 JOBS=1
@@ -32,7 +34,11 @@ while [ $# -gt 0 ]; do
 	esac
 done
 RUNS=("aging-fleet 2" "wear-fleet 3" "aging-fleet 7" "wear-fleet 8"
-	"aging-fleet 1" "aging-fleet 4" "mixed-faults 5" "wear-fleet 6")
+	"aging-fleet 12" "wear-fleet 14" "aging-fleet 15" "wear-fleet 17"
+	"aging-fleet 1" "aging-fleet 4" "aging-fleet 18"
+	"mixed-faults 5" "mixed-faults 13" "mixed-faults 16" "mixed-faults 19"
+	"wear-fleet 6" "wear-fleet 20"
+	"aging-fleet 21" "mixed-faults 22" "wear-fleet 23")
 if [ -n "${RUN_LIST:-}" ]; then
 	RUNS=()
 	for r in $RUN_LIST; do
