@@ -151,8 +151,7 @@ static int parse(int argc, char **argv, args *a)
 		}
 	}
 	if (optind != argc || a->train.horizon_days < 1 || a->train.horizon_days > 60 || a->train.rounds < 1 ||
-	    a->train.rounds > 5000 || a->score.visits_per_day < 1 ||
-	    a->score.plan_days < 1)
+	    a->train.rounds > 5000 || a->score.visits_per_day < 1 || a->score.plan_days < 1)
 		return -1;
 	return 0;
 }
