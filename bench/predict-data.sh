@@ -17,8 +17,10 @@
 #   testing:      aging-fleet seeds 1, 4, 18 (other seeds); mixed-faults seeds 5, 13, 16, 19
 #                 (a different fault mix); wear-fleet seeds 6, 20 (other seeds)
 #   confirmation: aging-fleet 21, mixed-faults 22, wear-fleet 23
-# --runs replaces that list, e.g. new fleets to confirm a change on:
-#   --runs "aging-fleet:24 mixed-faults:25 wear-fleet:26"
+# --runs replaces that list, e.g. the second confirmation's nine fleets (groups f-aging,
+# f-mixed, f-wear of bench/predict-eval.sh; 14 GB, 40 min at --jobs 3):
+#   --runs "aging-fleet:24 mixed-faults:25 wear-fleet:26 aging-fleet:27 mixed-faults:28
+#           wear-fleet:29 aging-fleet:30 mixed-faults:31 wear-fleet:32"
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=bench-out/predict BIN=build/chargeops DAYS=30 SPEED=3600 JOBS=1

@@ -5,7 +5,7 @@
 #
 #   bench/predict-eval.sh [--out bench-out/predict] [--bin build/chargeops] [--jobs 2]
 #                         [--model FILE] [--train-args "--min-precision 0.7 ..."]
-#                         [--groups "aging mixed wear"]
+#                         [--groups "aging mixed wear"] [--rows]
 #
 # Fleets are read from OUT/<scenario>-s<seed>/<scenario>/{data/, labels.jsonl}.
 #   training: aging-fleet seeds 2, 7, 12, 15 and wear-fleet seeds 3, 8, 14, 17
@@ -14,10 +14,13 @@
 #     mixed    mixed-faults seeds 5, 13, 16, 19 (a fault mix no training fleet has)
 #     wear     wear-fleet seeds 6, 20
 #     c-aging, c-mixed, c-wear: seeds 21, 22, 23, one fleet each, kept for confirmation
+#     f-aging, f-mixed, f-wear: seeds 24/27/30, 25/28/31, 26/29/32, the second confirmation
+#       (bench/predict-data.sh --runs "aging-fleet:24 mixed-faults:25 wear-fleet:26 ...")
 # --model trains nothing and evaluates FILE; otherwise OUT/model-h7.json is trained first
-# (with --train-args) unless it exists. Leaves OUT/train.txt and OUT/eval-<group>.md.
+# (with --train-args) unless it exists. Leaves OUT/train.txt and OUT/eval-<group>.md, and with
+# --rows OUT/rows-<group>.csv (every scored row, for bench/predict-misses.py).
 set -euo pipefail
-OUT=bench-out/predict BIN=build/chargeops JOBS=2 MODEL='' TRAIN_ARGS='' GROUPS_LIST="aging mixed wear"
+OUT=bench-out/predict BIN=build/chargeops JOBS=2 MODEL='' TRAIN_ARGS='' GROUPS_LIST="aging mixed wear" ROWS=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--out) OUT=$2; shift 2 ;;
@@ -26,6 +29,7 @@ while [ $# -gt 0 ]; do
 	--model) MODEL=$2; shift 2 ;;
 	--train-args) TRAIN_ARGS=$2; shift 2 ;;
 	--groups) GROUPS_LIST=$2; shift 2 ;;
+	--rows) ROWS=1; shift ;;
 	*) echo "predict-eval.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -37,6 +41,9 @@ declare -A GROUP=(
 	[c-aging]="aging-fleet:21"
 	[c-mixed]="mixed-faults:22"
 	[c-wear]="wear-fleet:23"
+	[f-aging]="aging-fleet:24 aging-fleet:27 aging-fleet:30"
+	[f-mixed]="mixed-faults:25 mixed-faults:28 mixed-faults:31"
+	[f-wear]="wear-fleet:26 wear-fleet:29 wear-fleet:32"
 )
 
 # fleets "SCENARIO:SEED ..." -> DATA and LABELS, comma-separated
@@ -73,8 +80,10 @@ for g in $GROUPS_LIST; do
 	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
 		wait -n || status=1
 	done
+	rows=()
+	[ "$ROWS" = 1 ] && rows=(--rows "$OUT/rows-$g.csv")
 	"$BIN" predict eval --model "$MODEL" --train-data "$TRAIN_DATA" --train-labels "$TRAIN_LABELS" \
-		--data "$DATA" --labels "$LABELS" >"$OUT/eval-$g.md" 2>"$OUT/eval-$g.err" &
+		--data "$DATA" --labels "$LABELS" "${rows[@]}" >"$OUT/eval-$g.md" 2>"$OUT/eval-$g.err" &
 done
 while [ "$(jobs -rp | wc -l)" -gt 0 ]; do
 	wait -n || status=1
