@@ -87,26 +87,96 @@ static double rise_window(const conn *k, int64_t lo, int64_t hi)
 	return n ? DSUM(k, rise_sum, lo, hi) / n : NAN;
 }
 
-/* The model group of each connector: the index of the first connector of
- * its model (a new array owned by the caller). */
-static int *model_groups(const fctx *x)
+static int fcmp(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return (x > y) - (x < y);
+}
+
+/* The group of each connector by a string of its charger (key: its model
+ * or its site): the index of the first connector with the same string. A
+ * new array owned by the caller. */
+static int *conn_groups(const fctx *x, size_t key)
 {
 	int *g = xmalloc((size_t)(x->nconns + 1) * sizeof(int));
 	hmap first;
 	hmap_init(&first);
 	for (int i = 0; i < x->nconns; i++) {
-		const char *model = x->ch[x->conns[i].ch].model;
-		const int *f = hmap_get(&first, model);
+		const char *s = (const char *)&x->ch[x->conns[i].ch] + key;
+		const int *f = hmap_get(&first, s);
 		g[i] = f ? *f : i;
 		if (!f)
-			hmap_put(&first, model, &g[i]);
+			hmap_put(&first, s, &g[i]);
 	}
 	hmap_release(&first);
 	return g;
 }
 
+/* The median of v (per connector and day, NAN: none) over each model
+ * group's connectors, per day: out[g * nd + d] for the group of first
+ * connector g; NAN when none of them has a value. O(connectors x days). */
+static void group_median(const fctx *x, const int *grp, const float *v, float *out)
+{
+	int64_t nd = x->ndays;
+	int n = x->nconns;
+	int *next = xmalloc((size_t)(n + 1) * sizeof(int)); /* the group's next connector, -1 at its end */
+	int *last = xmalloc((size_t)(n + 1) * sizeof(int));
+	float *scratch = xmalloc((size_t)(n + 1) * sizeof(float));
+	for (int i = 0; i < n; i++) {
+		next[i] = -1;
+		if (grp[i] != i)
+			next[last[grp[i]]] = i;
+		last[grp[i]] = i;
+	}
+	for (int g = 0; g < n; g++) {
+		if (grp[g] != g)
+			continue;
+		for (int64_t d = 0; d < nd; d++) {
+			int nm = 0;
+			for (int j = g; j >= 0; j = next[j])
+				if (!isnan(v[j * nd + d]))
+					scratch[nm++] = v[j * nd + d];
+			if (nm)
+				qsort(scratch, (size_t)nm, sizeof(float), fcmp);
+			out[g * nd + d] = nm ? scratch[nm / 2] : NAN;
+		}
+	}
+	free(next);
+	free(last);
+	free(scratch);
+}
+
+/* Faulted days over d-27..d of every charger at each connector's site
+ * but its own (0 without a site), per connector and day: out[i * nd + d].
+ * O(connectors x days). */
+static void site_faults(const fctx *x, float *out)
+{
+	int64_t nd = x->ndays;
+	int n = x->nconns;
+	size_t cells = (size_t)(n * nd + 1);
+	int *site = conn_groups(x, offsetof(chg, site));
+	int *w = xmalloc(cells * sizeof(int));		    /* per connector */
+	int *at_site = xcalloc(cells, sizeof(int));	    /* per site group */
+	int *own = xcalloc((size_t)(x->nch * nd + 1), sizeof(int)); /* per charger */
+	for (int i = 0; i < n; i++)
+		for (int64_t d = 0; d < nd; d++) {
+			w[i * nd + d] = ISUM(&x->conns[i], faulted, d - 27, d);
+			at_site[site[i] * nd + d] += w[i * nd + d];
+			own[x->conns[i].ch * nd + d] += w[i * nd + d];
+		}
+	for (int i = 0; i < n; i++) {
+		bool none = !x->ch[x->conns[i].ch].site[0];
+		for (int64_t d = 0; d < nd; d++)
+			out[i * nd + d] = none ? 0.0f : (float)(at_site[site[i] * nd + d] - own[x->conns[i].ch * nd + d]);
+	}
+	free(site);
+	free(w);
+	free(at_site);
+	free(own);
+}
+
 /* The highest value of v (per connector and day) among the connectors of
- * each connector's model (grp: model_groups): out[i] for connector i. */
+ * each connector's model (grp: conn_groups by model): out[i] for connector i. */
 static void model_max(const fctx *x, const int *grp, const float *v, float *out)
 {
 	int64_t nd = x->ndays;
@@ -117,12 +187,6 @@ static void model_max(const fctx *x, const int *grp, const float *v, float *out)
 			out[grp[i]] = fmaxn(out[grp[i]], v[i * nd + d]);
 	for (int i = 0; i < x->nconns; i++)
 		out[i] = out[grp[i]];
-}
-
-static int fcmp(const void *a, const void *b)
-{
-	float x = *(const float *)a, y = *(const float *)b;
-	return (x > y) - (x < y);
 }
 
 /* The charger's recent offer as of day d: the best of the days d-2..d (a day
@@ -284,8 +348,11 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 	float *rated = xmalloc((size_t)(x->nconns + 1) * sizeof(float));
 	float *full_offer = xmalloc((size_t)(x->nconns + 1) * sizeof(float));
 	float *full_i = xmalloc((size_t)(x->nconns + 1) * sizeof(float));
-	float *scratch = xmalloc((size_t)(x->nconns + 1) * sizeof(float));
-	int *grp = model_groups(x);
+	float *rise_med = xmalloc(cells * sizeof(float));
+	float *site_f = xmalloc(cells * sizeof(float));
+	int *grp = conn_groups(x, offsetof(chg, model));
+	group_median(x, grp, rise7, rise_med);
+	site_faults(x, site_f);
 	model_max(x, grp, pmax7, rated);
 	model_max(x, grp, off7, full_offer);
 	model_max(x, grp, imax, full_i);
@@ -326,17 +393,7 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 			f[PF_RISE_7D] = r7;
 			f[PF_RISE_DELTA_14D] = d >= 14 ? r7 - rise7[i * nd + d - 14] : NAN;
 			f[PF_RISE_VS_OWN] = isnan(prev_best_rise) ? NAN : r7 - prev_best_rise;
-			int nm = 0;
-			for (int j = 0; j < x->nconns; j++)
-				if (!isnan(rise7[j * nd + d]) &&
-				    grp[j] == grp[i])
-					scratch[nm++] = rise7[j * nd + d];
-			if (nm) {
-				qsort(scratch, (size_t)nm, sizeof(float), fcmp);
-				f[PF_RISE_VS_MODEL] = r7 - scratch[nm / 2];
-			} else {
-				f[PF_RISE_VS_MODEL] = NAN;
-			}
+			f[PF_RISE_VS_MODEL] = r7 - rise_med[grp[i] * nd + d];
 			/* Least-squares slope of the daily rise. */
 			double sx = 0, sy = 0, sxx = 0, sxy = 0;
 			int n = 0;
@@ -408,17 +465,7 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 			f[PF_AGE_DAYS] = c->created > 0 ? (float)((double)(end - c->created) / PREDICT_DAY_MS) : NAN;
 			f[PF_IS_DC] = (float)c->is_dc;
 			f[PF_FW_MINORITY] = (float)c->fw_minority;
-			int site_f = 0, own_f = 0;
-			for (int j = 0; j < x->nconns; j++) {
-				const conn *o = &x->conns[j];
-				if (strcmp(x->ch[o->ch].site, c->site) != 0 || !c->site[0])
-					continue;
-				int v = ISUM(o, faulted, d - 27, d);
-				site_f += v;
-				if (o->ch == k->ch)
-					own_f += v;
-			}
-			f[PF_SITE_FAULTS_28D] = (float)(site_f - own_f);
+			f[PF_SITE_FAULTS_28D] = site_f[i * nd + d];
 			f[PF_ALERTS_7D] = (float)ISUM(k, alerts, d - 6, d);
 			f[PF_ENERGY_7D] = (float)(DSUM(k, energy_wh, d - 6, d) / 1000.0);
 		}
@@ -431,7 +478,8 @@ static void build_rows(fctx *x, int64_t first, predict_table *out)
 	free(full_i);
 	free(grp);
 	free(imax);
-	free(scratch);
+	free(rise_med);
+	free(site_f);
 }
 
 

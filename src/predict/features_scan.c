@@ -73,6 +73,42 @@ static void dayacc_init(dayacc *d)
 	d->temp_max = d->body_max = d->pmax = d->offered = d->imax = d->leak_max = d->leak_min = NAN;
 }
 
+/* Marks each charger whose firmware fewer chargers of its model run than
+ * the model's most common one (fw_minority). O(chargers). */
+static void fw_minorities(fctx *x)
+{
+	int *count = xcalloc((size_t)x->nch + 1, sizeof(int)); /* per first charger of a model and firmware */
+	int *best = xcalloc((size_t)x->nch + 1, sizeof(int));  /* per first charger of a model */
+	int *same = xmalloc(((size_t)x->nch + 1) * sizeof(int)), *model = xmalloc(((size_t)x->nch + 1) * sizeof(int));
+	hmap by_fw, by_model;
+	hmap_init(&by_fw);
+	hmap_init(&by_model);
+	char key[sizeof(x->ch[0].model) + sizeof(x->ch[0].fw) + 1];
+	for (int i = 0; i < x->nch; i++) {
+		snprintf(key, sizeof(key), "%s\x1f%s", x->ch[i].model, x->ch[i].fw);
+		const int *f = hmap_get(&by_fw, key);
+		same[i] = f ? *f : i;
+		if (!f)
+			hmap_put(&by_fw, key, &same[i]);
+		const int *m = hmap_get(&by_model, x->ch[i].model);
+		model[i] = m ? *m : i;
+		if (!m)
+			hmap_put(&by_model, x->ch[i].model, &model[i]);
+		count[same[i]]++;
+	}
+	for (int i = 0; i < x->nch; i++)
+		if (count[same[i]] > best[model[i]])
+			best[model[i]] = count[same[i]];
+	for (int i = 0; i < x->nch; i++)
+		x->ch[i].fw_minority = count[same[i]] < best[model[i]];
+	hmap_release(&by_fw);
+	hmap_release(&by_model);
+	free(count);
+	free(best);
+	free(same);
+	free(model);
+}
+
 /* The chargers and their connectors (connectors table, connector ids > 0). */
 static int load_chargers(fctx *x)
 {
@@ -131,22 +167,7 @@ static int load_chargers(fctx *x)
 	}
 	x->nconns = ci;
 	sqlite3_finalize(st);
-	/* The firmware most chargers of a model run. */
-	for (int i = 0; i < x->nch; i++) {
-		int same = 0, best = 0;
-		for (int j = 0; j < x->nch; j++) {
-			if (strcmp(x->ch[i].model, x->ch[j].model) != 0)
-				continue;
-			int cnt = 0;
-			for (int k = 0; k < x->nch; k++)
-				cnt += !strcmp(x->ch[k].model, x->ch[j].model) && !strcmp(x->ch[k].fw, x->ch[j].fw);
-			if (cnt > best)
-				best = cnt;
-			if (!strcmp(x->ch[j].fw, x->ch[i].fw))
-				same++;
-		}
-		x->ch[i].fw_minority = same < best;
-	}
+	fw_minorities(x);
 	return 0;
 }
 
