@@ -283,6 +283,52 @@ static void test_features_crafted(void **state)
 }
 
 /* Confirmed corrective work orders are labels on live data; open ones and unknown faults are not. */
+/* Firmware minorities and site faults across models and sites: model A runs
+ * 1.0 on three chargers and 0.9 on one, model B 2.0 on one, model C 1.0 and
+ * 2.0 on one each (a tie: neither is a minority). A1, A2 and C1 share site
+ * S1, where A2 and C1 go Faulted on day 1; B1 has no site. */
+static void test_fleet_features(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		const char *id, *site, *model, *fw;
+		int minority, site_faults;
+	} ch[] = {
+	    {"A1", "S1", "A", "1.0", 0, 2}, {"A2", "S1", "A", "1.0", 0, 1}, {"A3", "S2", "A", "1.0", 0, 0},
+	    {"A4", "S2", "A", "0.9", 1, 0}, {"B1", "", "B", "2.0", 0, 0},    {"C1", "S1", "C", "1.0", 0, 1},
+	    {"C2", "S3", "C", "2.0", 0, 0},
+	};
+	size_t n = sizeof(ch) / sizeof(ch[0]);
+	for (size_t i = 0; i < n; i++) {
+		tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO chargers(id, site_id, model, firmware_version, created_at)"
+							  " VALUES('%q', NULLIF('%q', ''), '%q', '%q', %lld)",
+							  ch[i].id, ch[i].site, ch[i].model, ch[i].fw, (long long)(DAY0 * DAY)));
+		tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO connectors(charger_id, connector_id, status)"
+							  " VALUES('%q', 1, 'Available')",
+							  ch[i].id));
+		for (int d = 0; d < 3; d++)
+			tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO status_history(charger_id, connector_id, status,"
+								  " error_code, received_at) VALUES('%q', 1, 'Available', 'NoError', %lld)",
+								  ch[i].id, (long long)((DAY0 + d) * DAY + HOUR)));
+	}
+	for (int i = 0; i < 2; i++)
+		tmpstore_exec_free(f->db, sqlite3_mprintf("INSERT INTO status_history(charger_id, connector_id, status, error_code,"
+							  " received_at) VALUES('%s', 1, 'Faulted', 'OtherError', %lld),"
+							  " ('%s', 1, 'Available', 'NoError', %lld)",
+							  i ? "C1" : "A2", (long long)((DAY0 + 1) * DAY + 2 * HOUR),
+							  i ? "C1" : "A2", (long long)((DAY0 + 1) * DAY + 3 * HOUR)));
+	predict_table t;
+	char err[256];
+	assert_int_equal(predict_features_compute(f->db, PREDICT_NO_TIME, PREDICT_NO_TIME, &t, err, sizeof(err)), 0);
+	for (size_t i = 0; i < n; i++) {
+		const predict_row *r = find_row(&t, ch[i].id, 1, DAY0 + 2);
+		assert_non_null(r);
+		assert_float_equal(r->x[PF_FW_MINORITY], ch[i].minority, 0);
+		assert_float_equal(r->x[PF_SITE_FAULTS_28D], ch[i].site_faults, 0);
+	}
+	predict_table_release(&t);
+}
+
 static void test_work_order_labels(void **state)
 {
 	struct fx *f = *state;
@@ -660,6 +706,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_features_crafted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fleet_features, setup, teardown),
 	    cmocka_unit_test(test_target),
 	    cmocka_unit_test_setup_teardown(test_work_order_labels, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
