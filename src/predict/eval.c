@@ -125,8 +125,15 @@ typedef struct sample {
 	float score;
 	int y;
 	int degrading;	 /* the fault is under way on the connector (onset passed, not failed yet) */
+	bool evidence;	 /* predict_row_has_evidence: without it, never flagged */
 	int64_t failure; /* y == 1: the failure it predicts (ms); else 0 */
 } sample;
+
+/* Whether a scorer at threshold thr flags the sample's connector-day. */
+static bool flagged(const sample *s, float thr)
+{
+	return s->score >= thr && s->evidence;
+}
 
 /* Whether a label of fault f has its onset before the end of row's day and fails after it. */
 static int under_way(const predict_labels *l, const predict_row *r, int f)
@@ -217,7 +224,7 @@ static void events_json(json_t *o, const predict_labels *l, const sample *v, siz
 			int64_t t = (r->day + 1) * PREDICT_DAY_MS;
 			bool in48 = t >= b->failure - (int64_t)h_days * PREDICT_DAY_MS && t <= b->failure - PREDICT_WARN_MIN_MS;
 			can |= in48;
-			if (v[k].score >= thr) {
+			if (flagged(&v[k], thr)) {
 				hit |= in48;
 				int64_t lo = b->failure - LEAD_WINDOW_MS;
 				if (b->onset > lo)
@@ -285,7 +292,7 @@ static json_t *metrics_json(sample *v, size_t n, float thr)
 	double tp = 0, fp = 0, pos = 0, under = 0;
 	for (size_t i = 0; i < n; i++) {
 		pos += v[i].y;
-		if (v[i].score >= thr) {
+		if (flagged(&v[i], thr)) {
 			tp += v[i].y;
 			fp += !v[i].y;
 			under += v[i].degrading;
@@ -327,6 +334,7 @@ static size_t collect(const predict_model *m, int f, const predict_table *t, con
 			v[n].y = y;
 			v[n].failure = y ? l[k].v[lab].failure : 0;
 			v[n].degrading = y || under_way(&l[k], &t[k].rows[i], f);
+			v[n].evidence = predict_row_has_evidence(&t[k].rows[i]);
 			v[n].score = use_rule ? (float)rule_fires(&al[k], &t[k].rows[i], f, rule) : risk[i];
 			n++;
 		}
@@ -445,7 +453,8 @@ static size_t collect_feature_rule(const frule *r, int f, int h, const predict_t
 					.table = k,
 					.score = (float)feature_rule_fires(r, &t[k].rows[i]),
 					.y = y,
-					.degrading = y || under_way(&l[k], &t[k].rows[i], f)};
+					.degrading = y || under_way(&l[k], &t[k].rows[i], f),
+					.evidence = predict_row_has_evidence(&t[k].rows[i])};
 			n++;
 		}
 	qsort(v, n, sizeof(*v), score_desc);
@@ -489,7 +498,7 @@ static void rows_write(FILE *f, int fault, const sample *v, size_t n, float thr)
 			day, (double)v[i].score, v[i].y);
 		if (v[i].y)
 			fprintf(f, "%.1f", (double)(v[i].failure - (r->day + 1) * PREDICT_DAY_MS) / 3600000.0);
-		fprintf(f, ",%d,%d", v[i].degrading, v[i].score >= thr);
+		fprintf(f, ",%d,%d", v[i].degrading, flagged(&v[i], thr));
 		for (int j = 0; j < PF_COUNT; j++)
 			fprintf(f, ",%.4g", (double)r->x[j]);
 		fputc('\n', f);

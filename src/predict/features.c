@@ -531,6 +531,11 @@ out:
 	return rc;
 }
 
+bool predict_row_has_evidence(const predict_row *r)
+{
+	return r->x[PF_STARTS_7D] > 0 || !isnan(r->x[PF_OFFERED_RATIO_7D]);
+}
+
 void predict_table_release(predict_table *t)
 {
 	free(t->rows);

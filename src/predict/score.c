@@ -76,7 +76,7 @@ int predict_score_store(sqlite3 *db, const predict_model *m, const predict_score
 				       .connector = t.rows[i].connector,
 				       .fault = best,
 				       .risk = risk[(size_t)best * n + i],
-				       .above = best_rel >= 1.0,
+				       .above = best_rel >= 1.0 && predict_row_has_evidence(&t.rows[i]),
 				       .ref = i};
 	}
 	predict_plan(rv, n, o->visits_per_day, o->plan_days);
@@ -98,6 +98,7 @@ int predict_score_store(sqlite3 *db, const predict_model *m, const predict_score
 				       predict_faults[f].title, "category", predict_faults[f].category, "threshold", thr,
 				       "above", p->above, "risks", risks, "reasons",
 				       predict_explain(row, contrib + ((size_t)f * n + r) * (PF_COUNT + 1), o->reasons));
+		json_object_set_new(it, "evidence", json_boolean(predict_row_has_evidence(row)));
 		json_object_set_new(it, "visit_day", p->visit_day >= 0 ? json_integer(p->visit_day) : json_null());
 		json_object_set_new(it, "visit_order", p->visit_order >= 0 ? json_integer(p->visit_order) : json_null());
 		json_array_append_new(items, it);

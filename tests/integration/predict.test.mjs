@@ -106,7 +106,9 @@ describe('failure prediction end to end', () => {
 		// short a day to flag any); each run's work orders are opened, checked below.
 		const above = res.items.filter((i) => i.above);
 		assert.ok(res.items[0].reasons.length >= 1 && res.items[0].reasons[0].text.length > 10, 'the top risk says why');
+		for (const it of res.items) assert.equal(typeof it.evidence, 'boolean');
 		for (const it of above) {
+			assert.equal(it.evidence, true, 'flagged only with a session or an offer seen');
 			assert.ok(it.reasons.length >= 1 && typeof it.reasons[0].text === 'string' && it.reasons[0].text.length > 10);
 			assert.ok(it.work_order_id > 0);
 		}

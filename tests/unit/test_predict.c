@@ -180,6 +180,8 @@ static void test_features_crafted(void **state)
 	const predict_row *flat = find_row(&t, "CP-2", 2, DAY0 + 9);
 	assert_non_null(hot);
 	assert_non_null(flat);
+	assert_true(predict_row_has_evidence(hot));
+	assert_true(predict_row_has_evidence(flat));
 	/* (temperature - body) / current * 100: day 9 is 18 °C over 16 A. */
 	assert_float_equal(hot->x[PF_RISE_1D], 18.0 / 16 * 100, 0.01);
 	/* Days 3..9: mean of 2d over 16 A = 12 / 16 * 100. */
@@ -325,6 +327,7 @@ static void test_fleet_features(void **state)
 		assert_non_null(r);
 		assert_float_equal(r->x[PF_FW_MINORITY], ch[i].minority, 0);
 		assert_float_equal(r->x[PF_SITE_FAULTS_28D], ch[i].site_faults, 0);
+		assert_false(predict_row_has_evidence(r)); /* no session, no offer: never flagged */
 	}
 	predict_table_release(&t);
 }
