@@ -531,9 +531,25 @@ out:
 	return rc;
 }
 
+/* What counts as having seen the connector in a row's 7 days: a count above
+ * 0, or a reading (not NAN). Reboots and disconnects say nothing of its parts. */
+static const struct {
+	int feature;
+	bool reading;
+} evidence[] = {
+    {PF_STARTS_7D, false},	  {PF_GROUND_7D, false},     {PF_GROUND_WARN_7D, false}, {PF_OVERTEMP_7D, false},
+    {PF_EVCOMM_7D, false},	  {PF_OTHER_ERR_7D, false},  {PF_FAULTED_7D, false},	   {PF_METER_ANOM_7D, false},
+    {PF_ALERTS_7D, false},	  {PF_TEMP_MAX_7D, true},    {PF_OFFERED_RATIO_7D, true}, {PF_LEAK_SHARE_7D, true},
+};
+
 bool predict_row_has_evidence(const predict_row *r)
 {
-	return r->x[PF_STARTS_7D] > 0 || !isnan(r->x[PF_OFFERED_RATIO_7D]);
+	for (size_t i = 0; i < sizeof(evidence) / sizeof(evidence[0]); i++) {
+		float v = r->x[evidence[i].feature];
+		if (evidence[i].reading ? !isnan(v) : v > 0)
+			return true;
+	}
+	return false;
 }
 
 void predict_table_release(predict_table *t)

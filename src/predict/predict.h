@@ -131,10 +131,11 @@ int predict_features_compute(sqlite3 *db, int64_t from_ms, int64_t to_ms, predic
 void predict_table_release(predict_table *t);
 
 /* Whether the platform saw anything of the row's connector in its 7 days:
- * a session on it, or its charger reporting the power it can offer. Without
- * either, a risk is only what the training fleets' chargers like it did
- * (their faults under way on their first day), and it is never flagged:
- * no visit and no work order for a charger nothing is known of yet. */
+ * a session, a reading (its temperature, its charger's offered power, an
+ * insulation check) or a reported fault, error or alert. Without any, a risk
+ * is only what the training fleets' chargers like it did (their faults under
+ * way on their first day), and it is never flagged: no visit and no work
+ * order for a connector nothing is known of yet. */
 bool predict_row_has_evidence(const predict_row *r);
 /* Opens DIR/chargeops.db read-only. 0 with *db owned by the caller, or PREDICT_EDB. */
 int predict_open_db(const char *dir, sqlite3 **db, char *err, size_t errlen);

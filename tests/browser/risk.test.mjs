@@ -88,6 +88,9 @@ describe('console: failure risk', () => {
 		assert.equal(top.charger_id, 'CP-RISK', JSON.stringify(api.items));
 		assert.equal(top.fault, 'ground_fault');
 		assert.ok(top.above && top.work_order_id > 0);
+		assert.equal(top.evidence, true, 'its ground-fault trips');
+		// CP-FINE reported only that it is Available: nothing to go on, so never a visit.
+		assert.equal(api.items.find((i) => i.charger_id === 'CP-FINE').evidence, false);
 
 		const ctx = await newContext(browser, server, { viewport: { width: 1280, height: 900 }, timezoneId: 'UTC' });
 		const page = await signedInPage(ctx, server, 'operator');
@@ -100,6 +103,7 @@ describe('console: failure risk', () => {
 		assert.match(rows[0].text, new RegExp(`#${top.work_order_id}`));
 		const fine = rows.find((r) => r.charger === 'CP-FINE');
 		assert.ok(fine && fine.above === 'no');
+		assert.match(fine.text, /no data yet/);
 		assert.match(await page.textContent('[data-testid=risk-plan]'), /S-RISK: CP-RISK/);
 		await page.check('input[aria-label="Only connectors to visit"]');
 		await waitFor(async () => ((await page.$$('[data-testid=risk-row]')).length === rows.filter((r) => r.above === 'yes').length ? true : null), { what: 'the filter' });

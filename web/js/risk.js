@@ -14,11 +14,19 @@ function reasonsList(it) {
 	return h('ul', { class: 'reasons' }, (it.reasons || []).map((r) => h('li', null, r.text)));
 }
 
+// "visit" when flagged; "no data yet" when nothing was seen of the connector in 7 days
+// (its risk is only the rate of chargers like it, and it is never flagged).
+function riskBadge(it) {
+	if (it.above) return h('span', { class: 'badge', dataset: { state: 'faulted' } }, 'visit');
+	if (it.evidence === false) return h('span', { class: 'badge', title: 'no session or offered power in 7 days: no visit', dataset: { testid: 'risk-no-data' } }, 'no data yet');
+	return null;
+}
+
 function riskRow(it) {
 	return h(
 		'tr',
 		{ dataset: { testid: 'risk-row', charger: it.charger_id, above: it.above ? 'yes' : 'no' } },
-		h('td', null, h('strong', null, pct(it.risk)), it.above ? h('span', { class: 'badge', dataset: { state: 'faulted' } }, 'visit') : null),
+		h('td', null, h('strong', null, pct(it.risk)), riskBadge(it)),
 		h('td', null, h('a', { href: `#/chargers/${encodeURIComponent(it.charger_id)}` }, it.charger_id), ` · ${it.connector_id}`),
 		h('td', null, it.site_id || '—'),
 		h('td', null, it.fault_title || it.fault),
@@ -142,7 +150,7 @@ export function chargerRisk(id) {
 					h(
 						'div',
 						{ class: 'risk-item', dataset: { testid: 'charger-risk-item', above: it.above ? 'yes' : 'no' } },
-						h('p', null, h('strong', null, `Connector ${it.connector_id}: ${pct(it.risk)}`), ` risk of ${it.fault_title || it.fault} within ${r.body.horizon_days} days`, it.above ? ' — visit planned' : ''),
+						h('p', null, h('strong', null, `Connector ${it.connector_id}: ${pct(it.risk)}`), ` risk of ${it.fault_title || it.fault} within ${r.body.horizon_days} days`, it.above ? ' — visit planned' : it.evidence === false ? ' — no data yet: no session or offered power in 7 days' : ''),
 						reasonsList(it),
 					),
 				);
