@@ -285,20 +285,21 @@ static void test_features_crafted(void **state)
 }
 
 /* Confirmed corrective work orders are labels on live data; open ones and unknown faults are not. */
-/* Firmware minorities and site faults across models and sites: model A runs
- * 1.0 on three chargers and 0.9 on one, model B 2.0 on one, model C 1.0 and
- * 2.0 on one each (a tie: neither is a minority). A1, A2 and C1 share site
- * S1, where A2 and C1 go Faulted on day 1; B1 has no site. */
+/* Firmware minorities, site faults and evidence across models and sites:
+ * model A runs 1.0 on three chargers and 0.9 on one, model B 2.0 on one,
+ * model C 1.0 and 2.0 on one each (a tie: neither is a minority). A1, A2 and
+ * C1 share site S1, where A2 and C1 go Faulted on day 1 (the only evidence
+ * any of them gives); B1 has no site. */
 static void test_fleet_features(void **state)
 {
 	struct fx *f = *state;
 	static const struct {
 		const char *id, *site, *model, *fw;
-		int minority, site_faults;
+		int minority, site_faults, evidence;
 	} ch[] = {
-	    {"A1", "S1", "A", "1.0", 0, 2}, {"A2", "S1", "A", "1.0", 0, 1}, {"A3", "S2", "A", "1.0", 0, 0},
-	    {"A4", "S2", "A", "0.9", 1, 0}, {"B1", "", "B", "2.0", 0, 0},    {"C1", "S1", "C", "1.0", 0, 1},
-	    {"C2", "S3", "C", "2.0", 0, 0},
+	    {"A1", "S1", "A", "1.0", 0, 2, 0}, {"A2", "S1", "A", "1.0", 0, 1, 1}, {"A3", "S2", "A", "1.0", 0, 0, 0},
+	    {"A4", "S2", "A", "0.9", 1, 0, 0}, {"B1", "", "B", "2.0", 0, 0, 0},    {"C1", "S1", "C", "1.0", 0, 1, 1},
+	    {"C2", "S3", "C", "2.0", 0, 0, 0},
 	};
 	size_t n = sizeof(ch) / sizeof(ch[0]);
 	for (size_t i = 0; i < n; i++) {
@@ -327,7 +328,8 @@ static void test_fleet_features(void **state)
 		assert_non_null(r);
 		assert_float_equal(r->x[PF_FW_MINORITY], ch[i].minority, 0);
 		assert_float_equal(r->x[PF_SITE_FAULTS_28D], ch[i].site_faults, 0);
-		assert_false(predict_row_has_evidence(r)); /* no session, no offer: never flagged */
+		/* Only a status of Available, no session, reading or fault: never flagged. */
+		assert_int_equal(predict_row_has_evidence(r), ch[i].evidence);
 	}
 	predict_table_release(&t);
 }
