@@ -137,6 +137,7 @@ void predict_table_release(predict_table *t);
  * way on their first day), and it is never flagged: no visit and no work
  * order for a connector nothing is known of yet. */
 bool predict_row_has_evidence(const predict_row *r);
+
 /* Opens DIR/chargeops.db read-only. 0 with *db owned by the caller, or PREDICT_EDB. */
 int predict_open_db(const char *dir, sqlite3 **db, char *err, size_t errlen);
 
