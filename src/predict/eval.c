@@ -125,14 +125,13 @@ typedef struct sample {
 	float score;
 	int y;
 	int degrading;	 /* the fault is under way on the connector (onset passed, not failed yet) */
-	bool evidence;	 /* predict_row_has_evidence: without it, never flagged */
 	int64_t failure; /* y == 1: the failure it predicts (ms); else 0 */
 } sample;
 
 /* Whether a scorer at threshold thr flags the sample's connector-day. */
 static bool flagged(const sample *s, float thr)
 {
-	return s->score >= thr && s->evidence;
+	return predict_flags(s->row, s->score, thr);
 }
 
 /* Whether a label of fault f has its onset before the end of row's day and fails after it. */
@@ -334,7 +333,6 @@ static size_t collect(const predict_model *m, int f, const predict_table *t, con
 			v[n].y = y;
 			v[n].failure = y ? l[k].v[lab].failure : 0;
 			v[n].degrading = y || under_way(&l[k], &t[k].rows[i], f);
-			v[n].evidence = predict_row_has_evidence(&t[k].rows[i]);
 			v[n].score = use_rule ? (float)rule_fires(&al[k], &t[k].rows[i], f, rule) : risk[i];
 			n++;
 		}
@@ -453,8 +451,7 @@ static size_t collect_feature_rule(const frule *r, int f, int h, const predict_t
 					.table = k,
 					.score = (float)feature_rule_fires(r, &t[k].rows[i]),
 					.y = y,
-					.degrading = y || under_way(&l[k], &t[k].rows[i], f),
-					.evidence = predict_row_has_evidence(&t[k].rows[i])};
+					.degrading = y || under_way(&l[k], &t[k].rows[i], f)};
 			n++;
 		}
 	qsort(v, n, sizeof(*v), score_desc);

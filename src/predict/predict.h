@@ -138,6 +138,11 @@ void predict_table_release(predict_table *t);
  * order for a connector nothing is known of yet. */
 bool predict_row_has_evidence(const predict_row *r);
 
+/* Whether a connector-day at risk against threshold thr is flagged: a visit
+ * and a work order in the server, a flag in the evaluation. At or above the
+ * threshold, with evidence (predict_row_has_evidence). */
+bool predict_flags(const predict_row *r, double risk, double thr);
+
 /* Opens DIR/chargeops.db read-only. 0 with *db owned by the caller, or PREDICT_EDB. */
 int predict_open_db(const char *dir, sqlite3 **db, char *err, size_t errlen);
 
@@ -258,7 +263,7 @@ typedef struct predict_risk {
 	int connector;
 	int fault;     /* the most likely fault type */
 	double risk;   /* its probability of failing within H days */
-	int above;     /* 1 when risk >= the threshold: a visit is planned */
+	int above;     /* 1 when flagged (predict_flags): a visit is planned */
 	size_t ref;    /* the caller's, untouched (e.g. the row it came from) */
 	/* filled by predict_plan(): */
 	int visit_day;	/* days from the plan's start, -1 if not planned within its span */

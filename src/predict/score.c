@@ -15,6 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool predict_flags(const predict_row *r, double risk, double thr)
+{
+	return risk >= thr && predict_row_has_evidence(r);
+}
+
 void predict_score_opts_default(predict_score_opts *o)
 {
 	o->as_of_ms = PREDICT_NO_TIME;
@@ -62,12 +67,15 @@ int predict_score_store(sqlite3 *db, const predict_model *m, const predict_score
 	for (size_t i = 0; i < n && !rc; i++) {
 		/* The most likely fault: the highest risk relative to its threshold. */
 		int best = 0;
-		double best_rel = -1;
+		double best_rel = -1, best_thr = INFINITY; /* no fault type: never flagged */
 		for (int f = 0; f < PFT_COUNT; f++) {
 			double thr = o->threshold > 0 ? o->threshold : predict_model_threshold(m, f);
-			double rel = risk[(size_t)f * n + i] / (thr > 0 ? thr : 1);
+			if (thr <= 0)
+				thr = 1;
+			double rel = risk[(size_t)f * n + i] / thr;
 			if (predict_model_has(m, f) && rel > best_rel) {
 				best_rel = rel;
+				best_thr = thr;
 				best = f;
 			}
 		}
@@ -76,7 +84,7 @@ int predict_score_store(sqlite3 *db, const predict_model *m, const predict_score
 				       .connector = t.rows[i].connector,
 				       .fault = best,
 				       .risk = risk[(size_t)best * n + i],
-				       .above = best_rel >= 1.0 && predict_row_has_evidence(&t.rows[i]),
+				       .above = predict_flags(&t.rows[i], risk[(size_t)best * n + i], best_thr),
 				       .ref = i};
 	}
 	predict_plan(rv, n, o->visits_per_day, o->plan_days);
