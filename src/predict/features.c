@@ -101,13 +101,8 @@ static int *conn_groups(const fctx *x, size_t key)
 	int *g = xmalloc((size_t)(x->nconns + 1) * sizeof(int));
 	hmap first;
 	hmap_init(&first);
-	for (int i = 0; i < x->nconns; i++) {
-		const char *s = (const char *)&x->ch[x->conns[i].ch] + key;
-		const int *f = hmap_get(&first, s);
-		g[i] = f ? *f : i;
-		if (!f)
-			hmap_put(&first, s, &g[i]);
-	}
+	for (int i = 0; i < x->nconns; i++)
+		g[i] = first_with(&first, (const char *)&x->ch[x->conns[i].ch] + key, i, &g[i]);
 	hmap_release(&first);
 	return g;
 }
@@ -155,14 +150,13 @@ static void site_faults(const fctx *x, float *out)
 	int n = x->nconns;
 	size_t cells = (size_t)(n * nd + 1);
 	int *site = conn_groups(x, offsetof(chg, site));
-	int *w = xmalloc(cells * sizeof(int));		    /* per connector */
-	int *at_site = xcalloc(cells, sizeof(int));	    /* per site group */
+	int *at_site = xcalloc(cells, sizeof(int));		    /* per site group */
 	int *own = xcalloc((size_t)(x->nch * nd + 1), sizeof(int)); /* per charger */
 	for (int i = 0; i < n; i++)
 		for (int64_t d = 0; d < nd; d++) {
-			w[i * nd + d] = ISUM(&x->conns[i], faulted, d - 27, d);
-			at_site[site[i] * nd + d] += w[i * nd + d];
-			own[x->conns[i].ch * nd + d] += w[i * nd + d];
+			int w = ISUM(&x->conns[i], faulted, d - 27, d);
+			at_site[site[i] * nd + d] += w;
+			own[x->conns[i].ch * nd + d] += w;
 		}
 	for (int i = 0; i < n; i++) {
 		bool none = !x->ch[x->conns[i].ch].site[0];
@@ -170,7 +164,6 @@ static void site_faults(const fctx *x, float *out)
 			out[i * nd + d] = none ? 0.0f : (float)(at_site[site[i] * nd + d] - own[x->conns[i].ch * nd + d]);
 	}
 	free(site);
-	free(w);
 	free(at_site);
 	free(own);
 }

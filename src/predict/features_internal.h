@@ -64,6 +64,19 @@ typedef struct fctx {
 	size_t errlen;
 } fctx;
 
+/* Grouping by a string: the index of the first item put under key in m, or
+ * i when there is none yet (then i is remembered through *slot, i's own
+ * entry of the caller's array, which must outlive m's use). */
+static inline int first_with(hmap *m, const char *key, int i, int *slot)
+{
+	const int *f = hmap_get(m, key);
+	if (f)
+		return *f;
+	*slot = i;
+	hmap_put(m, key, slot);
+	return i;
+}
+
 /* The larger of a and b; NAN stands for "none". */
 static inline float fmaxn(float a, float b)
 {

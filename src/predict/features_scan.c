@@ -86,14 +86,8 @@ static void fw_minorities(fctx *x)
 	char key[sizeof(x->ch[0].model) + sizeof(x->ch[0].fw) + 1];
 	for (int i = 0; i < x->nch; i++) {
 		snprintf(key, sizeof(key), "%s\x1f%s", x->ch[i].model, x->ch[i].fw);
-		const int *f = hmap_get(&by_fw, key);
-		same[i] = f ? *f : i;
-		if (!f)
-			hmap_put(&by_fw, key, &same[i]);
-		const int *m = hmap_get(&by_model, x->ch[i].model);
-		model[i] = m ? *m : i;
-		if (!m)
-			hmap_put(&by_model, x->ch[i].model, &model[i]);
+		same[i] = first_with(&by_fw, key, i, &same[i]);
+		model[i] = first_with(&by_model, x->ch[i].model, i, &model[i]);
 		count[same[i]]++;
 	}
 	for (int i = 0; i < x->nch; i++)
