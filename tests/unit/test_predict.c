@@ -284,7 +284,6 @@ static void test_features_crafted(void **state)
 	predict_table_release(&t);
 }
 
-/* Confirmed corrective work orders are labels on live data; open ones and unknown faults are not. */
 /* Firmware minorities, site faults and evidence across models and sites:
  * model A runs 1.0 on three chargers and 0.9 on one, model B 2.0 on one,
  * model C 1.0 and 2.0 on one each (a tie: neither is a minority). A1, A2 and
@@ -334,6 +333,7 @@ static void test_fleet_features(void **state)
 	predict_table_release(&t);
 }
 
+/* Confirmed corrective work orders are labels on live data; open ones and unknown faults are not. */
 static void test_work_order_labels(void **state)
 {
 	struct fx *f = *state;
