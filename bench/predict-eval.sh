@@ -16,6 +16,7 @@
 #     c-aging, c-mixed, c-wear: seeds 21, 22, 23, one fleet each, kept for confirmation
 #     f-aging, f-mixed, f-wear: seeds 24/27/30, 25/28/31, 26/29/32, the second confirmation
 #       (bench/predict-data.sh --runs "aging-fleet:24 mixed-faults:25 wear-fleet:26 ...")
+#     g-aging, g-mixed, g-wear: seeds 33/36/39, 34/37/40, 35/38/41, the third confirmation
 # --model trains nothing and evaluates FILE; otherwise OUT/model-h7.json is trained first
 # (with --train-args) unless it exists. Leaves OUT/train.txt and OUT/eval-<group>.md, and with
 # --rows OUT/rows-<group>.csv (every scored row, for bench/predict-misses.py).
@@ -44,6 +45,9 @@ declare -A GROUP=(
 	[f-aging]="aging-fleet:24 aging-fleet:27 aging-fleet:30"
 	[f-mixed]="mixed-faults:25 mixed-faults:28 mixed-faults:31"
 	[f-wear]="wear-fleet:26 wear-fleet:29 wear-fleet:32"
+	[g-aging]="aging-fleet:33 aging-fleet:36 aging-fleet:39"
+	[g-mixed]="mixed-faults:34 mixed-faults:37 mixed-faults:40"
+	[g-wear]="wear-fleet:35 wear-fleet:38 wear-fleet:41"
 )
 
 # fleets "SCENARIO:SEED ..." -> DATA and LABELS, comma-separated
