@@ -8,7 +8,8 @@
  * (min_precision, per connector-day). The threshold is the one with the
  * widest margin over both on the out-of-fold scores: it maximises
  * min(precision - min_precision, recall48 - min_recall); when it misses, it
- * misses both by the least. Of equal margins (recall48 is a step function,
+ * misses both by the least, counting only the rows the server could flag
+ * (with evidence, predict_flags). Of equal margins (recall48 is a step function,
  * often at 1 over a range of thresholds) it takes the lowest threshold: the
  * earliest warnings, for faults that progress faster than in training.
  * Without failures that can be warned 48 h ahead it is the lowest threshold
@@ -167,8 +168,6 @@ out:
 	return rc;
 }
 
-#define NO_EVENT ((size_t)-1)
-
 typedef struct scored {
 	float s;
 	size_t i;
@@ -180,11 +179,8 @@ static int by_score_desc(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
-/* The operating threshold from out-of-fold scores s of n rows with targets
- * y; ev[i] numbers (0..nev-1) the failure that row i warns at least 48 h
- * ahead, NO_EVENT if none. See the file comment. */
-static double pick_threshold(const float *s, const float *y, const size_t *ev, size_t nev, size_t n,
-			     const predict_train_opts *o)
+double predict_pick_threshold(const predict_row *const *rows, const float *s, const float *y, const size_t *ev,
+			      size_t nev, size_t n, const predict_train_opts *o)
 {
 	scored *idx = xmalloc((n ? n : 1) * sizeof(scored));
 	unsigned char *seen = xcalloc(nev ? nev : 1, 1);
@@ -195,17 +191,20 @@ static double pick_threshold(const float *s, const float *y, const size_t *ev, s
 	for (size_t i = 0; i < n; i++)
 		pos += y[i];
 	double tp = 0, best_f1 = -1, f1_thr = 0.5, prec_thr = -1, best_margin = -INFINITY, margin_thr = -1;
-	size_t warned = 0;
+	size_t warned = 0, flagged = 0;
 	for (size_t k = 0; k < n; k++) {
 		size_t i = idx[k].i;
-		tp += y[i];
-		if (ev[i] != NO_EVENT && !seen[ev[i]]) {
-			seen[ev[i]] = 1;
-			warned++;
+		if (predict_row_has_evidence(rows[i])) {
+			flagged++;
+			tp += y[i];
+			if (ev[i] != PREDICT_NO_EVENT && !seen[ev[i]]) {
+				seen[ev[i]] = 1;
+				warned++;
+			}
 		}
-		if (k + 1 < n && idx[k + 1].s == s[i])
+		if ((k + 1 < n && idx[k + 1].s == s[i]) || !flagged)
 			continue; /* a threshold sits between distinct scores */
-		double prec = tp / (double)(k + 1), rec = pos > 0 ? tp / pos : 0;
+		double prec = tp / (double)flagged, rec = pos > 0 ? tp / pos : 0;
 		double f1 = prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0;
 		if (f1 > best_f1) {
 			best_f1 = f1;
@@ -270,7 +269,7 @@ int predict_train(const predict_table *tables, const predict_labels *labels, siz
 		size_t n = 0, pos = 0, nev = 0;
 		double min_age = o->min_history_days >= 0 ? o->min_history_days : predict_faults[f].min_history_days;
 		for (size_t j = 0; j < nlabels; j++)
-			ev_of[j] = NO_EVENT;
+			ev_of[j] = PREDICT_NO_EVENT;
 		for (size_t t = 0, base = 0; t < ntables; base += labels[t++].n)
 			for (size_t i = 0; i < tables[t].n; i++) {
 				const predict_row *r = &tables[t].rows[i];
@@ -280,9 +279,9 @@ int predict_train(const predict_table *tables, const predict_labels *labels, siz
 				int v = predict_target_label(&labels[t], r, f, o->horizon_days, tables[t].data_to, &lab);
 				if (v < 0)
 					continue;
-				ev[n] = NO_EVENT;
+				ev[n] = PREDICT_NO_EVENT;
 				if (v && labels[t].v[lab].failure - (r->day + 1) * PREDICT_DAY_MS >= PREDICT_WARN_MIN_MS) {
-					if (ev_of[base + lab] == NO_EVENT)
+					if (ev_of[base + lab] == PREDICT_NO_EVENT)
 						ev_of[base + lab] = nev++;
 					ev[n] = ev_of[base + lab];
 				}
@@ -328,7 +327,7 @@ int predict_train(const predict_table *tables, const predict_labels *labels, siz
 		}
 		if (rc)
 			break;
-		m->threshold[f] = pick_threshold(oof, y, ev, nev, n, o);
+		m->threshold[f] = predict_pick_threshold(rows, oof, y, ev, nev, n, o);
 		json_object_set_new(info, "threshold", json_real(m->threshold[f]));
 		rc = fit(m, rows, y, n, o, &m->b[f], err, errlen);
 	}

@@ -231,6 +231,16 @@ int predict_model_save(const predict_model *m, const char *path, char *err, size
 int predict_model_load(const char *path, predict_model **out, char *err, size_t errlen);
 void predict_model_free(predict_model *m);
 int predict_model_horizon(const predict_model *m);
+/*
+ * The operating threshold (model.c's file comment) from out-of-fold risks
+ * s of n rows (rows[i], borrowed) with targets y (0 or 1); ev[i] numbers
+ * (0..nev-1) the failure that row i would warn at least 48 h ahead,
+ * PREDICT_NO_EVENT if none. Rows without evidence are never flagged
+ * (predict_flags): they count only among the positives and failures to find.
+ */
+#define PREDICT_NO_EVENT ((size_t)-1)
+double predict_pick_threshold(const predict_row *const *rows, const float *s, const float *y, const size_t *ev,
+			      size_t nev, size_t n, const predict_train_opts *o);
 /* Whether fault f has a booster, and its operating threshold. */
 int predict_model_has(const predict_model *m, int f);
 double predict_model_threshold(const predict_model *m, int f);

@@ -563,6 +563,58 @@ static void test_train_skips_young(void **state)
 	free(l.v);
 }
 
+/* The operating threshold counts only the rows the server could flag. Three
+ * failures, warned 48 h ahead by rows at 0.9, 0.8 and 0.5; four connectors
+ * with nothing in their week score 0.6 and do not fail. Counted as flags
+ * they would bring precision down to 0.5 when the threshold reaches the
+ * third failure, so the threshold would stay at 0.8 (two of three warned);
+ * without them 0.5 warns all three at precision 1. A positive row without
+ * evidence (0.95) is never a flag: it warns nothing and stays among the
+ * positives. */
+static void test_pick_threshold(void **state)
+{
+	(void)state;
+	static const struct {
+		float s, y;
+		size_t ev;
+		bool evidence;
+	} c[] = {
+	    {0.95f, 1, PREDICT_NO_EVENT, false},
+	    {0.9f, 1, 0, true},
+	    {0.8f, 1, 1, true},
+	    {0.6f, 0, PREDICT_NO_EVENT, false},
+	    {0.6f, 0, PREDICT_NO_EVENT, false},
+	    {0.6f, 0, PREDICT_NO_EVENT, false},
+	    {0.6f, 0, PREDICT_NO_EVENT, false},
+	    {0.5f, 1, 2, true},
+	    {0.3f, 0, PREDICT_NO_EVENT, true},
+	    {0.2f, 0, PREDICT_NO_EVENT, true},
+	};
+	enum { N = sizeof(c) / sizeof(c[0]) };
+	predict_row r[N];
+	const predict_row *rows[N];
+	float s[N], y[N];
+	size_t ev[N];
+	memset(r, 0, sizeof(r));
+	for (size_t i = 0; i < N; i++) {
+		for (int j = 0; j < PF_COUNT; j++)
+			r[i].x[j] = NAN;
+		r[i].x[PF_STARTS_7D] = c[i].evidence ? 2.0f : 0.0f;
+		assert_int_equal(predict_row_has_evidence(&r[i]), c[i].evidence);
+		rows[i] = &r[i];
+		s[i] = c[i].s;
+		y[i] = c[i].y;
+		ev[i] = c[i].ev;
+	}
+	predict_train_opts o;
+	predict_train_opts_default(&o);
+	assert_float_equal(predict_pick_threshold(rows, s, y, ev, 3, N, &o), 0.5, 1e-6);
+	/* With every row seen, the same scores keep the threshold at 0.8. */
+	for (size_t i = 0; i < N; i++)
+		r[i].x[PF_STARTS_7D] = 2.0f;
+	assert_float_equal(predict_pick_threshold(rows, s, y, ev, 3, N, &o), 0.8, 1e-6);
+}
+
 /* The evaluation against its own history (only to see the rows): every
  * failure warned, and each scored row of the trained fault in the rows file
  * with its risk, target and flag. */
@@ -717,6 +769,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_evaluate_rows, setup, teardown),
 	    cmocka_unit_test(test_train_skips_young),
+	    cmocka_unit_test(test_pick_threshold),
 	    cmocka_unit_test(test_plan),
 	    cmocka_unit_test(test_sentences),
 	};
