@@ -9,9 +9,10 @@
  * widest margin over both on the out-of-fold scores: it maximises
  * min(precision - min_precision, recall48 - min_recall); when it misses, it
  * misses both by the least, counting only the rows the server could flag
- * (with evidence, predict_flags). Of equal margins (recall48 is a step function,
- * often at 1 over a range of thresholds) it takes the lowest threshold: the
- * earliest warnings, for faults that progress faster than in training.
+ * (with evidence, predict_flags). Of equal margins (recall48 is a step
+ * function, often at 1 over a range of thresholds) it takes the lowest
+ * threshold: the earliest warnings, for faults that progress faster than in
+ * training.
  * Without failures that can be warned 48 h ahead it is the lowest threshold
  * whose precision reaches min_precision (else the best F1). Each fault type
  * skips the rows of chargers younger in the store than its
@@ -203,7 +204,7 @@ double predict_pick_threshold(const predict_row *const *rows, const float *s, co
 			}
 		}
 		if ((k + 1 < n && idx[k + 1].s == s[i]) || !flagged)
-			continue; /* a threshold sits between distinct scores */
+			continue; /* a threshold sits between distinct scores, and flags something */
 		double prec = tp / (double)flagged, rec = pos > 0 ? tp / pos : 0;
 		double f1 = prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0;
 		if (f1 > best_f1) {
