@@ -202,18 +202,20 @@ static json_t *num(double v)
 	return isnan(v) ? json_null() : json_real(v);
 }
 
-/* The failures of fault f in labels: event recall with 48 h of warning and lead times. */
+/* The failures of fault f in labels: event recall with 48 h of warning and
+ * lead times. A warnable failure is seen when a row of its warning window has
+ * evidence (predict_row_has_evidence): only those can be warned at all. */
 static void events_json(json_t *o, const predict_labels *l, const sample *v, size_t n, size_t table, int f,
 			float thr, int h_days, int64_t from, int64_t to)
 {
-	size_t events = 0, warnable = 0, warned = 0, nlead = 0;
+	size_t events = 0, warnable = 0, seen = 0, warned = 0, nlead = 0;
 	double *leads = xmalloc((l->n + 1) * sizeof(double));
 	for (size_t i = 0; i < l->n; i++) {
 		const predict_label *b = &l->v[i];
 		if (b->fault != f || b->failure == PREDICT_NO_TIME || b->failure <= from || b->failure > to)
 			continue;
 		events++;
-		bool can = false, hit = false;
+		bool can = false, ev = false, hit = false;
 		int64_t first = INT64_MAX;
 		for (size_t k = 0; k < n; k++) {
 			const predict_row *r = v[k].row;
@@ -223,6 +225,7 @@ static void events_json(json_t *o, const predict_labels *l, const sample *v, siz
 			int64_t t = (r->day + 1) * PREDICT_DAY_MS;
 			bool in48 = t >= b->failure - (int64_t)h_days * PREDICT_DAY_MS && t <= b->failure - PREDICT_WARN_MIN_MS;
 			can |= in48;
+			ev |= in48 && predict_row_has_evidence(r);
 			if (flagged(&v[k], thr)) {
 				hit |= in48;
 				int64_t lo = b->failure - LEAD_WINDOW_MS;
@@ -233,6 +236,7 @@ static void events_json(json_t *o, const predict_labels *l, const sample *v, siz
 			}
 		}
 		warnable += can;
+		seen += ev;
 		warned += can && hit;
 		if (first != INT64_MAX)
 			leads[nlead++] = (double)(b->failure - first) / 3600000.0;
@@ -248,8 +252,10 @@ static void events_json(json_t *o, const predict_labels *l, const sample *v, siz
 	size_t pe = (size_t)json_integer_value(json_object_get(o, "failures"));
 	size_t pw = (size_t)json_integer_value(json_object_get(o, "warnable"));
 	size_t pd = (size_t)json_integer_value(json_object_get(o, "warned_48h"));
+	size_t ps = (size_t)json_integer_value(json_object_get(o, "warnable_seen"));
 	json_object_set_new(o, "failures", json_integer((json_int_t)pe + (json_int_t)events));
 	json_object_set_new(o, "warnable", json_integer((json_int_t)pw + (json_int_t)warnable));
+	json_object_set_new(o, "warnable_seen", json_integer((json_int_t)ps + (json_int_t)seen));
 	json_object_set_new(o, "warned_48h", json_integer((json_int_t)pd + (json_int_t)warned));
 	prev = json_object_get(o, "leads_h");
 	if (!prev) {
@@ -266,7 +272,9 @@ static void events_finish(json_t *o)
 {
 	size_t w = (size_t)json_integer_value(json_object_get(o, "warnable"));
 	size_t d = (size_t)json_integer_value(json_object_get(o, "warned_48h"));
+	size_t sn = (size_t)json_integer_value(json_object_get(o, "warnable_seen"));
 	json_object_set_new(o, "recall_48h", w ? json_real((double)d / (double)w) : json_null());
+	json_object_set_new(o, "recall_48h_seen", sn ? json_real((double)d / (double)sn) : json_null());
 	json_t *leads = json_object_get(o, "leads_h");
 	size_t n = json_array_size(leads);
 	double *v = xmalloc((n + 1) * sizeof(double));
@@ -599,9 +607,10 @@ void predict_eval_markdown(const json_t *report, FILE *f)
 	fprintf(f, "Horizon: failure within %lld days. Units: connector-days with a known target.\n\n",
 		(long long)json_integer_value(json_object_get(report, "horizon_days")));
 	fputs("| fault type | kind | scorer | days (pos.) | ROC-AUC | PR-AUC (chance) | threshold | precision | recall |"
-	      " prec. top 5% | flags under way | failures (warnable) | recall ≥48 h | lead p50 | lead min |\n",
+	      " prec. top 5% | flags under way | failures (warnable) | recall ≥48 h | lead p50 | lead min |"
+	      " recall ≥48 h of the seen (seen) |\n",
 	      f);
-	fputs("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n", f);
+	fputs("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n", f);
 	const char *name;
 	const json_t *o;
 	json_object_foreach((json_t *)json_object_get(report, "faults"), name, o) {
@@ -638,6 +647,12 @@ void predict_eval_markdown(const json_t *report, FILE *f)
 			cell(f, b, "recall_48h", 2, "");
 			cell(f, b, "lead_p50_h", 0, " h");
 			cell(f, b, "lead_min_h", 0, " h");
+			const json_t *rs = json_object_get(b, "recall_48h_seen");
+			if (!rs || json_is_null(rs))
+				fputs(" - |", f);
+			else
+				fprintf(f, " %.2f (%lld) |", json_number_value(rs),
+					(long long)json_integer_value(json_object_get(b, "warnable_seen")));
 			fputc('\n', f);
 		}
 	}

@@ -301,9 +301,9 @@ void predict_rank(predict_risk *v, size_t n);
  * every trained fault type as CSV: fault, set (the test table's index),
  * charger, connector, day (YYYY-MM-DD), risk, fails (within the horizon),
  * hours_to_failure (from the end of the day; empty when it does not fail),
- * under_way (the fault has begun on the connector), flagged (risk at or above
- * the threshold), then the features: which signals a wrong flag rests on, and
- * what a missed failure showed in the days before it.
+ * under_way (the fault has begun on the connector), flagged (predict_flags),
+ * then the features: which signals a wrong flag rests on, and what a missed
+ * failure showed in the days before it.
  */
 json_t *predict_evaluate(const predict_model *m, const predict_table *train, sqlite3 *const *train_db,
 			 const predict_labels *train_labels, size_t ntrain, const predict_table *test,

@@ -681,6 +681,44 @@ static void test_evaluate_rows(void **state)
 	free(l.v);
 }
 
+/* A failure whose warning window (days 8..12 before day 15) has no row with
+ * evidence cannot be warned: C01's, once its rows say nothing. It still
+ * counts among the warnable failures, not among the seen ones, and the
+ * recall of the seen stays whole. */
+static void test_evaluate_seen(void **state)
+{
+	struct fx *f = *state;
+	predict_table t;
+	predict_labels l;
+	predict_model *m = trained(&t, &l, 30);
+	static const int counts[] = {PF_STARTS_7D,   PF_GROUND_7D,	   PF_GROUND_WARN_7D, PF_OVERTEMP_7D, PF_EVCOMM_7D,
+				     PF_OTHER_ERR_7D, PF_FAULTED_7D, PF_METER_ANOM_7D, PF_ALERTS_7D};
+	static const int readings[] = {PF_TEMP_MAX_7D, PF_OFFERED_RATIO_7D, PF_LEAK_SHARE_7D};
+	for (int d = 8; d <= 12; d++) {
+		predict_row *r = &t.rows[1 * 20 + d];
+		assert_string_equal(r->charger, "C01");
+		for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++)
+			r->x[counts[k]] = 0.0f;
+		for (size_t k = 0; k < sizeof(readings) / sizeof(readings[0]); k++)
+			r->x[readings[k]] = NAN;
+		assert_false(predict_row_has_evidence(r));
+	}
+	char err[256];
+	sqlite3 *db = f->db;
+	json_t *rep = predict_evaluate(m, &t, &db, &l, 1, &t, &db, &l, 1, NULL, err, sizeof(err));
+	assert_non_null(rep);
+	const json_t *b = json_object_get(json_object_get(json_object_get(rep, "faults"), "contact_wear"), "model");
+	assert_int_equal(json_integer_value(json_object_get(b, "warnable")), 20);
+	assert_int_equal(json_integer_value(json_object_get(b, "warnable_seen")), 19);
+	assert_int_equal(json_integer_value(json_object_get(b, "warned_48h")), 19);
+	assert_float_equal(json_real_value(json_object_get(b, "recall_48h")), 0.95, 1e-9);
+	assert_float_equal(json_real_value(json_object_get(b, "recall_48h_seen")), 1.0, 1e-9);
+	json_decref(rep);
+	predict_model_free(m);
+	free(t.rows);
+	free(l.v);
+}
+
 static predict_risk risk(const char *charger, const char *site, int connector, double r, int above)
 {
 	return (predict_risk){.charger = charger, .site = site, .connector = connector, .risk = r, .above = above};
@@ -767,6 +805,7 @@ int main(void)
 	    cmocka_unit_test(test_target),
 	    cmocka_unit_test_setup_teardown(test_work_order_labels, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_evaluate_seen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_evaluate_rows, setup, teardown),
 	    cmocka_unit_test(test_train_skips_young),
 	    cmocka_unit_test(test_pick_threshold),
