@@ -681,9 +681,9 @@ static void test_evaluate_rows(void **state)
 	free(l.v);
 }
 
-/* A failure whose warning window (days 8..12 before day 15) has no row with
- * evidence cannot be warned: C01's, once its rows say nothing. It still
- * counts among the warnable failures, not among the seen ones, and the
+/* A failure whose warning window (days 8 to 12; it fails on day 15) has no
+ * row with evidence cannot be warned: C01's, once those rows say nothing. It
+ * still counts among the warnable failures, not among the seen ones, and the
  * recall of the seen stays whole. */
 static void test_evaluate_seen(void **state)
 {
