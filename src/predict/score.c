@@ -20,6 +20,12 @@ bool predict_flags(const predict_row *r, double risk, double thr)
 	return risk >= thr && predict_row_has_evidence(r);
 }
 
+/* Fault f's operating threshold: the override of o, else the model's (> 0 either way). */
+static double op_threshold(const predict_model *m, const predict_score_opts *o, int f)
+{
+	return o->threshold > 0 ? o->threshold : predict_model_threshold(m, f);
+}
+
 void predict_score_opts_default(predict_score_opts *o)
 {
 	o->as_of_ms = PREDICT_NO_TIME;
@@ -67,15 +73,11 @@ int predict_score_store(sqlite3 *db, const predict_model *m, const predict_score
 	for (size_t i = 0; i < n && !rc; i++) {
 		/* The most likely fault: the highest risk relative to its threshold. */
 		int best = 0;
-		double best_rel = -1, best_thr = INFINITY; /* no fault type: never flagged */
+		double best_rel = -1;
 		for (int f = 0; f < PFT_COUNT; f++) {
-			double thr = o->threshold > 0 ? o->threshold : predict_model_threshold(m, f);
-			if (thr <= 0)
-				thr = 1;
-			double rel = risk[(size_t)f * n + i] / thr;
+			double rel = risk[(size_t)f * n + i] / op_threshold(m, o, f);
 			if (predict_model_has(m, f) && rel > best_rel) {
 				best_rel = rel;
-				best_thr = thr;
 				best = f;
 			}
 		}
@@ -84,7 +86,7 @@ int predict_score_store(sqlite3 *db, const predict_model *m, const predict_score
 				       .connector = t.rows[i].connector,
 				       .fault = best,
 				       .risk = risk[(size_t)best * n + i],
-				       .above = predict_flags(&t.rows[i], risk[(size_t)best * n + i], best_thr),
+				       .above = predict_flags(&t.rows[i], risk[(size_t)best * n + i], op_threshold(m, o, best)),
 				       .ref = i};
 	}
 	predict_plan(rv, n, o->visits_per_day, o->plan_days);
@@ -99,7 +101,7 @@ int predict_score_store(sqlite3 *db, const predict_model *m, const predict_score
 		for (int g = 0; g < PFT_COUNT; g++)
 			if (predict_model_has(m, g))
 				json_object_set_new(risks, predict_faults[g].name, json_real(risk[(size_t)g * n + r]));
-		double thr = o->threshold > 0 ? o->threshold : predict_model_threshold(m, f);
+		double thr = op_threshold(m, o, f);
 		json_t *it = json_pack("{s:s, s:i, s:s, s:s, s:f, s:s, s:s, s:s, s:f, s:b, s:o, s:o}", "charger_id",
 				       row->charger, "connector_id", row->connector, "site_id", row->site, "model",
 				       row->model, "risk", p->risk, "fault", predict_faults[f].name, "fault_title",
