@@ -14,11 +14,14 @@ function reasonsList(it) {
 	return h('ul', { class: 'reasons' }, (it.reasons || []).map((r) => h('li', null, r.text)));
 }
 
-// "visit" when flagged; "no data yet" when nothing was seen of the connector in 7 days
-// (its risk is only the rate of chargers like it, and it is never flagged).
+// Why a connector without evidence is never visited: its risk is only the rate of chargers
+// like it (the server's predict_row_has_evidence).
+const NO_DATA_WHY = 'no session, reading, fault or alert in 7 days';
+
+// "visit" when flagged; "no data yet" when nothing was seen of the connector in 7 days.
 function riskBadge(it) {
 	if (it.above) return h('span', { class: 'badge', dataset: { state: 'faulted' } }, 'visit');
-	if (it.evidence === false) return h('span', { class: 'badge', title: 'no session or offered power in 7 days: no visit', dataset: { testid: 'risk-no-data' } }, 'no data yet');
+	if (it.evidence === false) return h('span', { class: 'badge', title: `${NO_DATA_WHY}: no visit`, dataset: { testid: 'risk-no-data' } }, 'no data yet');
 	return null;
 }
 
@@ -150,7 +153,7 @@ export function chargerRisk(id) {
 					h(
 						'div',
 						{ class: 'risk-item', dataset: { testid: 'charger-risk-item', above: it.above ? 'yes' : 'no' } },
-						h('p', null, h('strong', null, `Connector ${it.connector_id}: ${pct(it.risk)}`), ` risk of ${it.fault_title || it.fault} within ${r.body.horizon_days} days`, it.above ? ' — visit planned' : it.evidence === false ? ' — no data yet: no session or offered power in 7 days' : ''),
+						h('p', null, h('strong', null, `Connector ${it.connector_id}: ${pct(it.risk)}`), ` risk of ${it.fault_title || it.fault} within ${r.body.horizon_days} days`, it.above ? ' — visit planned' : it.evidence === false ? ` — no data yet: ${NO_DATA_WHY}` : ''),
 						reasonsList(it),
 					),
 				);
