@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SETS 16
+#define MAX_SETS 64
 
 static void usage(FILE *f)
 {
@@ -33,16 +33,20 @@ static void usage(FILE *f)
 		"fault was under way, whether it was flagged, and its features.\n");
 }
 
-/* Splits a comma-separated list into at most MAX_SETS parts (pointers into s, modified). */
+/* Splits a comma-separated list into parts (pointers into s, modified); returns their
+ * count, or -1 when there are more than MAX_SETS (never a silent cut). */
 static int split(char *s, char **parts)
 {
 	int n = 0;
-	for (char *tok = s; tok && n < MAX_SETS;) {
+	for (char *tok = s; tok;) {
 		char *c = strchr(tok, ',');
 		if (c)
 			*c = '\0';
-		if (*tok)
+		if (*tok) {
+			if (n == MAX_SETS)
+				return -1;
 			parts[n++] = tok;
+		}
 		tok = c ? c + 1 : NULL;
 	}
 	return n;
@@ -79,6 +83,10 @@ static int fleets_load(char *dirs, char *labels, fleet *fl, json_t *meta)
 {
 	char *d[MAX_SETS], *l[MAX_SETS], err[512];
 	int nd = split(dirs, d), nl = split(labels, l);
+	if (nd < 0 || nl < 0) {
+		fprintf(stderr, "chargeops predict: at most %d fleets at once\n", MAX_SETS);
+		return -1;
+	}
 	if (nd == 0 || nd != nl) {
 		fprintf(stderr, "chargeops predict: give as many labels files as data directories\n");
 		return -1;

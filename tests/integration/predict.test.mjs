@@ -170,3 +170,14 @@ describe('failure prediction end to end', () => {
 		assert.ok(siteAll.items.length >= 1 && siteAll.items.every((i) => i.site_id === top.site_id));
 	});
 });
+
+describe('predict command line', () => {
+	it('refuses more fleets than it reads at once, instead of leaving some out', async () => {
+		const dirs = Array.from({ length: 65 }, (_, i) => `/nonexistent/fleet-${i}`);
+		const labels = dirs.map((d) => `${d}/labels.jsonl`);
+		await assert.rejects(
+			run(['predict', 'train', '--data', dirs.join(','), '--labels', labels.join(','), '--out', '/nonexistent/model.json'], 10000),
+			/at most 64 fleets at once/,
+		);
+	});
+});
