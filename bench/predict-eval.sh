@@ -17,6 +17,7 @@
 #     f-aging, f-mixed, f-wear: seeds 24/27/30, 25/28/31, 26/29/32, the second confirmation
 #       (bench/predict-data.sh --runs "aging-fleet:24 mixed-faults:25 wear-fleet:26 ...")
 #     g-aging, g-mixed, g-wear: seeds 33/36/39, 34/37/40, 35/38/41, the third confirmation
+#     h-aging, h-mixed, h-wear: seeds 42/45/48, 43/46/49, 44/47/50, the fourth
 # --model trains nothing and evaluates FILE; otherwise OUT/model-h7.json is trained first
 # (with --train-args) unless it exists. Leaves OUT/train.txt and OUT/eval-<group>.md, and with
 # --rows OUT/rows-<group>.csv (every scored row, for bench/predict-misses.py).
@@ -48,6 +49,9 @@ declare -A GROUP=(
 	[g-aging]="aging-fleet:33 aging-fleet:36 aging-fleet:39"
 	[g-mixed]="mixed-faults:34 mixed-faults:37 mixed-faults:40"
 	[g-wear]="wear-fleet:35 wear-fleet:38 wear-fleet:41"
+	[h-aging]="aging-fleet:42 aging-fleet:45 aging-fleet:48"
+	[h-mixed]="mixed-faults:43 mixed-faults:46 mixed-faults:49"
+	[h-wear]="wear-fleet:44 wear-fleet:47 wear-fleet:50"
 )
 
 # fleets "SCENARIO:SEED ..." -> DATA and LABELS, comma-separated
