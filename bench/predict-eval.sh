@@ -20,7 +20,7 @@
 #     h-aging, h-mixed, h-wear: seeds 42/45/48, 43/46/49, 44/47/50, the fourth
 # --model trains nothing and evaluates FILE; otherwise OUT/model-h7.json is trained first
 # (with --train-args) unless it exists. Leaves OUT/train.txt and OUT/eval-<group>.md, and with
-# --rows OUT/rows-<group>.csv (every scored row, for bench/predict-misses.py).
+# --rows OUT/rows-<group>.csv (every scored row, for bench/predict-misses.py and bench/predict-pool.py).
 set -euo pipefail
 OUT=bench-out/predict BIN=build/chargeops JOBS=2 MODEL='' TRAIN_ARGS='' GROUPS_LIST="aging mixed wear" ROWS=0
 while [ $# -gt 0 ]; do

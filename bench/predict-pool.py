@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""bench/predict-pool.py - one evaluation's figures over several, pooled from their rows.
+
+    bench/predict-pool.py ROWS.csv [ROWS.csv ...]
+
+Each ROWS.csv is a file `chargeops predict eval --rows` wrote (bench/predict-eval.sh --rows:
+OUT/rows-<group>.csv). For each fault type in them this prints the failures warned at least
+48 h ahead, of the warnable ones, and the precision of the flags over all the files, counted
+as `predict eval` counts them:
+  - a failure is warnable when one of its connector's scored days ends 48 h to 7 days before
+    it, and warned when one of those days was flagged;
+  - a power module, reader or boot loop fails for the whole charger: its failure is counted
+    once, whichever connector's rows show it;
+  - precision is per connector-day: flagged days on which the connector fails within 7 days,
+    of all flagged days.
+Fleets of different files are kept apart (each file numbers its fleets from 0). Used for
+docs/prediction.md, "The 18 fleets since the model was fixed".
+"""
+import collections
+import csv
+import datetime
+import sys
+
+# Faults of the whole charger (the simulator's, src/sim/sim_fault.c: per_connector).
+CHARGER_WIDE = {"dc_module", "rfid_reader", "boot_loop"}
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    failures = collections.defaultdict(list)  # (fault, file, set, charger, connector, hour) -> rows
+    flags = collections.defaultdict(lambda: [0, 0])  # fault -> [true, all]
+    order = []
+    for fi, path in enumerate(sys.argv[1:]):
+        with open(path, newline="") as f:
+            for row in csv.DictReader(f):
+                fault = row["fault"]
+                if fault not in order:
+                    order.append(fault)
+                if row["flagged"] == "1":
+                    flags[fault][0] += row["fails"] == "1"
+                    flags[fault][1] += 1
+                if row["fails"] != "1":
+                    continue
+                left = float(row["hours_to_failure"])
+                end = (datetime.date.fromisoformat(row["day"]).toordinal() + 1) * 24
+                conn = "" if fault in CHARGER_WIDE else row["connector"]
+                key = (fault, fi, row["set"], row["charger"], conn, round(end + left))
+                failures[key].append((left, row["flagged"] == "1"))
+    warned = collections.Counter()
+    warnable = collections.Counter()
+    for key, days in failures.items():
+        window = [flag for hours, flag in days if hours >= 48]
+        if window:
+            warnable[key[0]] += 1
+            warned[key[0]] += any(window)
+    print("| fault type | warned ≥48 h | recall ≥48 h | flagged days | precision |")
+    print("|---|--:|--:|--:|--:|")
+    for fault in order:
+        w, n = warned[fault], warnable[fault]
+        tp, fl = flags[fault]
+        print("| %s | %d of %d | %s | %d | %s |" % (fault, w, n, "%.2f" % (w / n) if n else "-", fl,
+                                                    "%.2f" % (tp / fl) if fl else "-"))
+
+
+if __name__ == "__main__":
+    main()
