@@ -18,6 +18,7 @@
 #       (bench/predict-data.sh --runs "aging-fleet:24 mixed-faults:25 wear-fleet:26 ...")
 #     g-aging, g-mixed, g-wear: seeds 33/36/39, 34/37/40, 35/38/41, the third confirmation
 #     h-aging, h-mixed, h-wear: seeds 42/45/48, 43/46/49, 44/47/50, the fourth
+#     i-aging, i-mixed, i-wear: seeds 51/54/57, 52/55/58, 53/56/59, the fifth
 # --model trains nothing and evaluates FILE; otherwise OUT/model-h7.json is trained first
 # (with --train-args) unless it exists. Leaves OUT/train.txt and OUT/eval-<group>.md, and with
 # --rows OUT/rows-<group>.csv (every scored row, for bench/predict-misses.py and bench/predict-pool.py).
@@ -52,6 +53,9 @@ declare -A GROUP=(
 	[h-aging]="aging-fleet:42 aging-fleet:45 aging-fleet:48"
 	[h-mixed]="mixed-faults:43 mixed-faults:46 mixed-faults:49"
 	[h-wear]="wear-fleet:44 wear-fleet:47 wear-fleet:50"
+	[i-aging]="aging-fleet:51 aging-fleet:54 aging-fleet:57"
+	[i-mixed]="mixed-faults:52 mixed-faults:55 mixed-faults:58"
+	[i-wear]="wear-fleet:53 wear-fleet:56 wear-fleet:59"
 )
 
 # fleets "SCENARIO:SEED ..." -> DATA and LABELS, comma-separated
