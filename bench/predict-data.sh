@@ -21,9 +21,9 @@
 # f-mixed, f-wear of bench/predict-eval.sh; 14 GB, 40 min at --jobs 3):
 #   --runs "aging-fleet:24 mixed-faults:25 wear-fleet:26 aging-fleet:27 mixed-faults:28
 #           wear-fleet:29 aging-fleet:30 mixed-faults:31 wear-fleet:32"
-# the third's (groups g-aging, g-mixed, g-wear), seeds 33 to 41 in the same order, and the
-# fourth's (h-aging, h-mixed, h-wear), seeds 42 to 50 likewise, and the fifth's (i-aging,
-# i-mixed, i-wear), seeds 51 to 59.
+# the third's (groups g-aging, g-mixed, g-wear), seeds 33 to 41 in the same order, the
+# fourth's (h-aging, h-mixed, h-wear), seeds 42 to 50, and the fifth's (i-aging, i-mixed,
+# i-wear), seeds 51 to 59.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=bench-out/predict BIN=build/chargeops DAYS=30 SPEED=3600 JOBS=1
