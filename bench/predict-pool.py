@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/predict-pool.py - one evaluation's figures over several, pooled from their rows.
 
-    bench/predict-pool.py ROWS.csv [ROWS.csv ...]
+    bench/predict-pool.py [--from-day N] ROWS.csv [ROWS.csv ...]
 
 Each ROWS.csv is a file `chargeops predict eval --rows` wrote (bench/predict-eval.sh --rows:
 OUT/rows-<group>.csv). For each fault type in them this prints the failures warned at least
@@ -15,6 +15,11 @@ as `predict eval` counts them:
     of all flagged days.
 Fleets of different files are kept apart (each file numbers its fleets from 0). Used for
 docs/prediction.md, "The 18 fleets since the model was fixed".
+
+--from-day N leaves out each fleet's first N days (its first day in the rows is day 0): their
+flags, and their place in warning windows, so a failure that only those days could have
+warned is not warnable. What the figures would be if a fleet were judged only once the
+platform had watched it for N days; the target is judged without it.
 """
 import collections
 import csv
@@ -26,27 +31,40 @@ CHARGER_WIDE = {"dc_module", "rfid_reader", "boot_loop"}
 
 
 def main():
-    if len(sys.argv) < 2:
+    args = sys.argv[1:]
+    from_day = 0
+    if len(args) >= 2 and args[0] == "--from-day":
+        from_day = int(args[1])
+        args = args[2:]
+    if not args:
         sys.exit(__doc__)
     failures = collections.defaultdict(list)  # (fault, file, set, charger, connector, hour) -> rows
     flags = collections.defaultdict(lambda: [0, 0])  # fault -> [true, all]
     order = []
-    for fi, path in enumerate(sys.argv[1:]):
+    for fi, path in enumerate(args):
         with open(path, newline="") as f:
-            for row in csv.DictReader(f):
-                fault = row["fault"]
-                if fault not in order:
-                    order.append(fault)
-                if row["flagged"] == "1":
-                    flags[fault][0] += row["fails"] == "1"
-                    flags[fault][1] += 1
-                if row["fails"] != "1":
-                    continue
-                left = float(row["hours_to_failure"])
-                end = (datetime.date.fromisoformat(row["day"]).toordinal() + 1) * 24
-                conn = "" if fault in CHARGER_WIDE else row["connector"]
-                key = (fault, fi, row["set"], row["charger"], conn, round(end + left))
-                failures[key].append((left, row["flagged"] == "1"))
+            rows = list(csv.DictReader(f))
+        first = {}
+        for row in rows:
+            day = datetime.date.fromisoformat(row["day"]).toordinal()
+            first[row["set"]] = min(first.get(row["set"], day), day)
+        for row in rows:
+            day = datetime.date.fromisoformat(row["day"]).toordinal()
+            if day - first[row["set"]] < from_day:
+                continue
+            fault = row["fault"]
+            if fault not in order:
+                order.append(fault)
+            if row["flagged"] == "1":
+                flags[fault][0] += row["fails"] == "1"
+                flags[fault][1] += 1
+            if row["fails"] != "1":
+                continue
+            left = float(row["hours_to_failure"])
+            end = (day + 1) * 24
+            conn = "" if fault in CHARGER_WIDE else row["connector"]
+            key = (fault, fi, row["set"], row["charger"], conn, round(end + left))
+            failures[key].append((left, row["flagged"] == "1"))
     warned = collections.Counter()
     warnable = collections.Counter()
     for key, days in failures.items():
