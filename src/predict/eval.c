@@ -602,6 +602,15 @@ static void cell(FILE *f, const json_t *o, const char *key, int decimals, const 
 		fprintf(f, " %.*f%s |", decimals, json_number_value(v), suffix);
 }
 
+/* A cell of v (2 decimals) with what it is read against in brackets, as "0.77 (0.063)". */
+static void cell_against(FILE *f, const json_t *v, const json_t *against, int decimals)
+{
+	if (!v || json_is_null(v))
+		fputs(" - |", f);
+	else
+		fprintf(f, " %.2f (%.*f) |", json_number_value(v), decimals, json_number_value(against));
+}
+
 void predict_eval_markdown(const json_t *report, FILE *f)
 {
 	fprintf(f, "Horizon: failure within %lld days. Units: connector-days with a known target.\n\n",
@@ -631,12 +640,7 @@ void predict_eval_markdown(const json_t *report, FILE *f)
 				(long long)json_integer_value(json_object_get(o, "days")),
 				(long long)json_integer_value(json_object_get(o, "positive_days")));
 			cell(f, b, "roc_auc", 2, "");
-			const json_t *ap = json_object_get(b, "pr_auc");
-			if (json_is_null(ap) || !ap)
-				fprintf(f, " - |");
-			else
-				fprintf(f, " %.2f (%.3f) |", json_number_value(ap),
-					json_number_value(json_object_get(o, "positive_share")));
+			cell_against(f, json_object_get(b, "pr_auc"), json_object_get(o, "positive_share"), 3);
 			cell(f, b, "threshold", 2, "");
 			cell(f, b, "precision", 2, "");
 			cell(f, b, "recall", 2, "");
@@ -647,12 +651,7 @@ void predict_eval_markdown(const json_t *report, FILE *f)
 			cell(f, b, "recall_48h", 2, "");
 			cell(f, b, "lead_p50_h", 0, " h");
 			cell(f, b, "lead_min_h", 0, " h");
-			const json_t *rs = json_object_get(b, "recall_48h_seen");
-			if (!rs || json_is_null(rs))
-				fputs(" - |", f);
-			else
-				fprintf(f, " %.2f (%lld) |", json_number_value(rs),
-					(long long)json_integer_value(json_object_get(b, "warnable_seen")));
+			cell_against(f, json_object_get(b, "recall_48h_seen"), json_object_get(b, "warnable_seen"), 0);
 			fputc('\n', f);
 		}
 	}
