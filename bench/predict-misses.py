@@ -11,10 +11,10 @@ charger's age in the store and the features named (default: starts_7d), then a c
 the missed failures whose connector had no session in the 7 days up to any of those days:
 nothing a model or a rule could have read.
 """
-import collections
 import csv
-import datetime
 import sys
+
+from predict_rows import add_failure, new_failures, warning_window
 
 
 def main():
@@ -22,18 +22,14 @@ def main():
         sys.exit(__doc__)
     path, fault = sys.argv[1], sys.argv[2]
     names = sys.argv[3].split(",") if len(sys.argv) > 3 else ["starts_7d"]
-    failures = collections.defaultdict(list)
+    failures = new_failures()
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
-            if row["fault"] != fault or row["fails"] != "1":
-                continue
-            left = float(row["hours_to_failure"])
-            end = (datetime.date.fromisoformat(row["day"]).toordinal() + 1) * 24
-            key = (row["set"], row["charger"], row["connector"], round(end + left))
-            failures[key].append((left, row))
+            if row["fault"] == fault and row["fails"] == "1":
+                add_failure(failures, row)
     warnable = warned = unused = 0
     for key, days in sorted(failures.items()):
-        window = sorted(((h, r) for h, r in days if h >= 48), key=lambda d: -d[0])
+        window = warning_window(days)
         if not window:
             continue
         warnable += 1
@@ -42,7 +38,8 @@ def main():
             continue
         idle = all(float(r["starts_7d"]) == 0 for _, r in window)
         unused += idle
-        print("missed: set %s %s connector %s%s" % (key[0], key[1], key[2], " (no session)" if idle else ""))
+        where = "connector %s" % key[4] if key[4] else "(the whole charger)"
+        print("missed: set %s %s %s%s" % (key[2], key[3], where, " (no session)" if idle else ""))
         for h, r in window:
             feats = " ".join("%s=%s" % (n, r[n]) for n in names)
             print("  %4.0f h before: risk %s, age %s days, %s" % (h, r["risk"], r["age_days"], feats))

@@ -8,9 +8,8 @@ OUT/rows-<group>.csv). For each fault type in them this prints the failures warn
 48 h ahead, of the warnable ones, and the precision of the flags over all the files, counted
 as `predict eval` counts them:
   - a failure is warnable when one of its connector's scored days ends 48 h to 7 days before
-    it, and warned when one of those days was flagged;
-  - a power module, reader or boot loop fails for the whole charger: its failure is counted
-    once, whichever connector's rows show it;
+    it, and warned when one of those days was flagged; a failure of the whole charger counts
+    once (bench/predict_rows.py);
   - precision is per connector-day: flagged days on which the connector fails within 7 days,
     of all flagged days.
 Fleets of different files are kept apart (each file numbers its fleets from 0). Used for
@@ -23,11 +22,9 @@ platform had watched it for N days; the target is judged without it.
 """
 import collections
 import csv
-import datetime
 import sys
 
-# Faults of the whole charger (the simulator's, src/sim/sim_fault.c: per_connector).
-CHARGER_WIDE = {"dc_module", "rfid_reader", "boot_loop"}
+from predict_rows import add_failure, day_of, new_failures, warning_window
 
 
 def main():
@@ -38,7 +35,7 @@ def main():
         args = args[2:]
     if not args:
         sys.exit(__doc__)
-    failures = collections.defaultdict(list)  # (fault, file, set, charger, connector, hour) -> rows
+    failures = new_failures()
     flags = collections.defaultdict(lambda: [0, 0])  # fault -> [true, all]
     order = []
     for fi, path in enumerate(args):
@@ -46,11 +43,9 @@ def main():
             rows = list(csv.DictReader(f))
         first = {}
         for row in rows:
-            day = datetime.date.fromisoformat(row["day"]).toordinal()
-            first[row["set"]] = min(first.get(row["set"], day), day)
+            first[row["set"]] = min(first.get(row["set"], day_of(row)), day_of(row))
         for row in rows:
-            day = datetime.date.fromisoformat(row["day"]).toordinal()
-            if day - first[row["set"]] < from_day:
+            if day_of(row) - first[row["set"]] < from_day:
                 continue
             fault = row["fault"]
             if fault not in order:
@@ -58,20 +53,15 @@ def main():
             if row["flagged"] == "1":
                 flags[fault][0] += row["fails"] == "1"
                 flags[fault][1] += 1
-            if row["fails"] != "1":
-                continue
-            left = float(row["hours_to_failure"])
-            end = (day + 1) * 24
-            conn = "" if fault in CHARGER_WIDE else row["connector"]
-            key = (fault, fi, row["set"], row["charger"], conn, round(end + left))
-            failures[key].append((left, row["flagged"] == "1"))
+            if row["fails"] == "1":
+                add_failure(failures, row, fi)
     warned = collections.Counter()
     warnable = collections.Counter()
     for key, days in failures.items():
-        window = [flag for hours, flag in days if hours >= 48]
+        window = warning_window(days)
         if window:
             warnable[key[0]] += 1
-            warned[key[0]] += any(window)
+            warned[key[0]] += any(r["flagged"] == "1" for _, r in window)
     print("| fault type | warned ≥48 h | recall ≥48 h | flagged days | precision |")
     print("|---|--:|--:|--:|--:|")
     for fault in order:
